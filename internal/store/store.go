@@ -1,0 +1,210 @@
+// Package store declares the storage seam every Herald backend implements in
+// full (SQLite, PostgreSQL), with its parameter structs. Only internal/app and
+// tests import the concrete stores; everything else talks to Store.
+//
+// Deliveries are an outbox: rows carry state, attempts, next_attempt_at and a
+// lease (token + expiry). A dispatcher claims due rows with a lease; a result
+// is written only "if still leased by me" (fencing by lease token), so a node
+// that lost its lease cannot overwrite a newer result, and a node that dies
+// mid-request loses nothing: its leases expire and the rows are claimed again.
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/herald-hq/herald"
+)
+
+// Store is the storage seam. Every method is safe for concurrent use. Errors
+// that concern the caller are *herald.Error (ENotFound, EConflict, ...);
+// anything else is an internal error.
+type Store interface {
+	// Close releases the database. It does not wait for callers.
+	Close() error
+
+	// GetSettings returns the global settings (defaults: webhooks enabled,
+	// https_only off, before anything was saved).
+	GetSettings(ctx context.Context) (herald.Settings, error)
+	// UpdateSettings saves s. Turning WebhooksEnabled off moves every pending or
+	// retrying delivery that is not leased to held; turning it on moves held
+	// deliveries back to pending (no attempt yet) or retrying, due at once.
+	UpdateSettings(ctx context.Context, s herald.Settings, now time.Time) error
+	// CountDeliveries counts deliveries by state (for the console and metrics).
+	CountDeliveries(ctx context.Context, state herald.State) (int, error)
+
+	CreateToken(ctx context.Context, t *herald.Token) error
+	// TokenByHash returns the token whose hash is hash, ENotFound otherwise.
+	TokenByHash(ctx context.Context, hash string) (*herald.Token, error)
+	ListTokens(ctx context.Context) ([]*herald.Token, error)
+	DeleteToken(ctx context.Context, id string) error
+
+	// CreateWebhook stores w (ID, timestamps and SigningSecret already set by the
+	// caller). EConflict when the name is taken in w.Project.
+	CreateWebhook(ctx context.Context, w *herald.Webhook) error
+	GetWebhook(ctx context.Context, id string) (*herald.Webhook, error)
+	ListWebhooks(ctx context.Context, f WebhookFilter) ([]*herald.Webhook, error)
+	// UpdateWebhook replaces every field of the stored webhook with w's (secrets
+	// included). EConflict on a name clash, ENotFound when absent.
+	UpdateWebhook(ctx context.Context, w *herald.Webhook) error
+	// DeleteWebhook removes the webhook and cancels its pending, retrying and
+	// held deliveries (their records stay in the delivery log).
+	DeleteWebhook(ctx context.Context, id string, now time.Time) error
+	// DisableWebhook switches the webhook off with a reason ("410 Gone", ...).
+	DisableWebhook(ctx context.Context, id, reason string, now time.Time) error
+
+	// Ingest stores events and their deliveries in one transaction: either all
+	// of it is durable when Ingest returns nil, or nothing is. See IngestParams.
+	Ingest(ctx context.Context, p IngestParams) (*IngestResult, error)
+	// FindEvents returns every stored event with this id (one per project at most).
+	FindEvents(ctx context.Context, id string) ([]*herald.Event, error)
+
+	// ClaimDeliveries leases up to p.Limit due deliveries: state pending or
+	// retrying, next_attempt_at <= p.Now, lease absent or expired, the global
+	// switch on, webhook not in p.ExcludeWebhooks; oldest due first. Each
+	// claimed row gets lease_token = p.LeaseToken, lease_until = p.Now+p.LeaseFor.
+	ClaimDeliveries(ctx context.Context, p ClaimParams) ([]*Claimed, error)
+	// CompleteDeliveries records results in one transaction. Each completion
+	// applies only if the row is still leased with its LeaseToken; it then
+	// inserts its Attempt (if any), sets state/next_attempt_at/last_* and
+	// clears the lease. A pending or retrying result while the global switch is
+	// off becomes held. It also keeps each webhook's FailingSince: cleared on a
+	// success, set (if unset) on a failed attempt. Returns, per completion,
+	// whether it applied.
+	CompleteDeliveries(ctx context.Context, cs []Completion) ([]bool, error)
+	// ExtendLeases pushes lease_until to until for rows still leased with token.
+	ExtendLeases(ctx context.Context, token string, ids []string, until time.Time) error
+	// NextDue returns the earliest next_attempt_at of a claimable delivery
+	// (pending/retrying and unleased, or with an expired lease: then its
+	// lease_until), false when there is none.
+	NextDue(ctx context.Context) (time.Time, bool, error)
+
+	// ListDeliveries returns one page, newest first.
+	ListDeliveries(ctx context.Context, f DeliveryFilter) ([]*herald.Delivery, string, error)
+	GetDelivery(ctx context.Context, id string) (*herald.Delivery, error)
+	// ListAttempts returns a delivery's attempts, oldest first.
+	ListAttempts(ctx context.Context, deliveryID string) ([]*herald.Attempt, error)
+	// RetryDelivery puts a delivery in any state except pending/retrying back
+	// to pending (retrying if it had attempts), due at now, with a fresh retry
+	// schedule (RoundStart = Attempts). EConflict when it is pending/retrying.
+	RetryDelivery(ctx context.Context, id string, now time.Time) (*herald.Delivery, error)
+	// RecoverFailed does RetryDelivery for every failed delivery of a webhook
+	// whose last attempt is at or after since. Returns how many.
+	RecoverFailed(ctx context.Context, webhookID string, since, now time.Time) (int, error)
+	// RecordTest stores a test send: its event, a delivery (Test=true, final
+	// state) and its one attempt, in one transaction.
+	RecordTest(ctx context.Context, ev *herald.Event, d *herald.Delivery, a *herald.Attempt) error
+	// WebhookStatus returns, per event type, the latest attempted delivery of
+	// the webhook (Harbor's per-event-type status), sorted by event type.
+	WebhookStatus(ctx context.Context, webhookID string) ([]herald.EventTypeStatus, error)
+}
+
+// WebhookFilter selects webhooks. Zero value: all.
+type WebhookFilter struct {
+	// Projects limits to these projects ("" is the platform); nil = no limit.
+	Projects []string
+	// EnabledOnly drops disabled webhooks.
+	EnabledOnly bool
+}
+
+// IngestParams is one group commit: events, each with the webhooks it matched.
+type IngestParams struct {
+	Items []IngestItem
+	Now   time.Time
+	// Lease, when LeaseLimit > 0, claims up to LeaseLimit of the new deliveries
+	// for the caller in the same transaction (lease_token = LeaseToken,
+	// lease_until = Now+LeaseFor), so a local dispatcher can send them without
+	// claiming them again. Held deliveries are never leased.
+	LeaseToken string
+	LeaseFor   time.Duration
+	LeaseLimit int
+}
+
+// IngestItem is one event and the IDs of the webhooks that get it.
+type IngestItem struct {
+	Event      *herald.Event
+	WebhookIDs []string
+}
+
+// IngestResult reports, per item in order, what was stored, and the
+// deliveries leased to the caller.
+type IngestResult struct {
+	Items   []IngestItemResult
+	Claimed []*Claimed
+}
+
+// IngestItemResult is the outcome for one event.
+type IngestItemResult struct {
+	// EventID is the event's id (assigned by the caller if it had none).
+	EventID string
+	// Duplicate is true when (project, id) was already stored: nothing new was
+	// written for it.
+	Duplicate bool
+	// Deliveries is how many deliveries were created.
+	Deliveries int
+}
+
+// ClaimParams leases due deliveries.
+type ClaimParams struct {
+	Now             time.Time
+	Limit           int
+	LeaseToken      string
+	LeaseFor        time.Duration
+	ExcludeWebhooks []string
+}
+
+// Claimed is a leased delivery with its event, ready to send.
+type Claimed struct {
+	Delivery   *herald.Delivery
+	Event      *herald.Event
+	LeaseToken string
+	// RoundStart is Delivery.Attempts when the current retry schedule began
+	// (0, or the count at the last manual retry). The attempt about to be made
+	// is number Delivery.Attempts+1 overall and Delivery.Attempts-RoundStart+1
+	// in its schedule.
+	RoundStart int
+}
+
+// Completion is the result of one claimed delivery.
+type Completion struct {
+	DeliveryID string
+	WebhookID  string
+	LeaseToken string
+	// Attempt is the request made, nil when none was (e.g. the webhook was
+	// deleted: State cancelled).
+	Attempt *herald.Attempt
+	// State is the next state; NextAttemptAt matters for pending/retrying.
+	State         herald.State
+	NextAttemptAt time.Time
+	// Error is stored as last_error when no attempt says more.
+	Error string
+	Now   time.Time
+}
+
+// DeliveryFilter selects deliveries for the log. Zero value: all, 50 per page.
+type DeliveryFilter struct {
+	WebhookID string
+	// Projects limits to these projects; nil = no limit.
+	Projects  []string
+	State     herald.State
+	EventType string
+	EventID   string
+	// Since/Until bound created_at; zero = unbounded.
+	Since time.Time
+	Until time.Time
+	// Cursor is the last ID of the previous page ("" for the first).
+	Cursor string
+	// Limit defaults to 50, at most 500.
+	Limit int
+}
+
+// PageLimit normalizes a page size: default 50, at most 500.
+func PageLimit(n int) int {
+	if n <= 0 {
+		return 50
+	}
+	if n > 500 {
+		return 500
+	}
+	return n
+}

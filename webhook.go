@@ -1,0 +1,143 @@
+package herald
+
+import "time"
+
+// Auth types.
+const (
+	AuthNone   = "none"
+	AuthBasic  = "basic"
+	AuthBearer = "bearer"
+	AuthHeader = "header"
+	AuthMTLS   = "mtls"
+)
+
+// Categories (seed 002).
+const (
+	CategoryEvents = "events"
+	CategoryAlarms = "alarms"
+)
+
+// Severity presets (seed 003).
+const (
+	SeverityPresetAll      = "all"      // all alerts and unreachable, and every other event
+	SeverityPresetAlerts   = "alerts"   // warning, critical, clear
+	SeverityPresetCritical = "critical" // critical only
+)
+
+// Payload formats.
+const (
+	FormatStandard     = "standard"
+	FormatCloudEvents  = "cloudevents"
+	FormatHarbor       = "harbor"
+	FormatNetdata      = "netdata"
+	FormatAlertmanager = "alertmanager"
+	FormatTemplate     = "template"
+)
+
+// Condition operators (seed 001).
+const (
+	OpIn           = "In"
+	OpNotIn        = "NotIn"
+	OpExists       = "Exists"
+	OpDoesNotExist = "DoesNotExist"
+)
+
+// Defaults for webhook delivery settings.
+const (
+	DefaultTimeout     = 15 * time.Second
+	DefaultMaxAttempts = 8 // at once, then the seven waits of the default schedule
+)
+
+// Auth is how Herald authenticates to the endpoint. Only the fields its Type
+// needs are set.
+type Auth struct {
+	Type        string `json:"type"`
+	Username    string `json:"username,omitempty"`
+	Password    Secret `json:"password,omitempty"`
+	Token       Secret `json:"token,omitempty"`
+	HeaderName  string `json:"header_name,omitempty"`
+	HeaderValue Secret `json:"header_value,omitempty"`
+	CertPEM     string `json:"cert_pem,omitempty"`
+	KeyPEM      Secret `json:"key_pem,omitempty"`
+}
+
+// TLS holds the endpoint's TLS options. Verification is on unless SkipVerify.
+type TLS struct {
+	SkipVerify bool   `json:"skip_verify"`
+	CAPEM      string `json:"ca_pem,omitempty"`
+}
+
+// Condition is one notification condition (seed 001); all of a webhook's
+// conditions must hold for an event to be delivered.
+type Condition struct {
+	Label    string   `json:"label"`
+	Operator string   `json:"operator"`
+	Values   []string `json:"values,omitempty"`
+}
+
+// Webhook is one endpoint configuration.
+type Webhook struct {
+	ID              string            `json:"id"`
+	Name            string            `json:"name"`
+	Project         string            `json:"project"`
+	URL             string            `json:"url"`
+	Enabled         bool              `json:"enabled"`
+	Category        string            `json:"category"`
+	EventTypes      []string          `json:"event_types"`
+	Conditions      []Condition       `json:"conditions"`
+	Severity        string            `json:"severity"`
+	Language        string            `json:"language"`
+	Format          string            `json:"format"`
+	Template        string            `json:"template,omitempty"`
+	ContentType     string            `json:"content_type,omitempty"`
+	Headers         map[string]string `json:"headers"`
+	Auth            Auth              `json:"auth"`
+	TLS             TLS               `json:"tls"`
+	ChallengeSecret Secret            `json:"challenge_secret,omitempty"`
+	MaxAttempts     int               `json:"max_attempts"`
+	Timeout         Duration          `json:"timeout"`
+	RateLimit       int               `json:"rate_limit"`
+	Ordered         bool              `json:"ordered"`
+	// SigningSecret is the whsec_ secret; PreviousSecret stays valid (both
+	// signatures are sent) until PreviousSecretUntil.
+	SigningSecret       Secret    `json:"-"`
+	PreviousSecret      Secret    `json:"-"`
+	PreviousSecretUntil time.Time `json:"-"`
+	// DisabledReason says why Herald disabled the webhook itself (410 Gone,
+	// failing for too long); empty when an admin switched it off.
+	DisabledReason string `json:"disabled_reason,omitempty"`
+	// FailingSince is the first failed attempt since the last success; nil
+	// while healthy. Maintained by the store.
+	FailingSince *time.Time `json:"failing_since,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
+}
+
+// EffectiveTimeout is the request timeout. Defaults to 15s.
+func (w *Webhook) EffectiveTimeout() time.Duration {
+	if w.Timeout > 0 {
+		return w.Timeout.Std()
+	}
+	return DefaultTimeout
+}
+
+// Secrets returns the signing secrets in force at now: the current one, and the
+// previous one during a rotation's grace period.
+func (w *Webhook) Secrets(now time.Time) []string {
+	s := []string{w.SigningSecret.Reveal()}
+	if w.PreviousSecret.IsSet() && now.Before(w.PreviousSecretUntil) {
+		s = append(s, w.PreviousSecret.Reveal())
+	}
+	return s
+}
+
+// EventTypeStatus is the per-event-type status of a webhook (Harbor): when the
+// last delivery of that type was attempted and how it ended.
+type EventTypeStatus struct {
+	EventType     string    `json:"event_type"`
+	LastAttemptAt time.Time `json:"last_attempt_at"`
+	State         string    `json:"state"`
+	StatusCode    int       `json:"status_code,omitempty"`
+	Error         string    `json:"error,omitempty"`
+	DeliveryID    string    `json:"delivery_id"`
+}
