@@ -109,8 +109,8 @@ type Webhook struct {
 	// FailingSince is the first failed attempt since the last success; nil
 	// while healthy. Maintained by the store.
 	FailingSince *time.Time `json:"failing_since,omitempty"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	CreatedAt    time.Time  `json:"created_at"`
+	UpdatedAt    time.Time  `json:"updated_at"`
 }
 
 // EffectiveTimeout is the request timeout. Defaults to 15s.
