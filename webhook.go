@@ -44,8 +44,7 @@ const (
 
 // Defaults for webhook delivery settings.
 const (
-	DefaultTimeout     = 15 * time.Second
-	DefaultMaxAttempts = 8 // at once, then the seven waits of the default schedule
+	DefaultTimeout = 15 * time.Second
 )
 
 // Auth is how Herald authenticates to the endpoint. Only the fields its Type

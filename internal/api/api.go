@@ -1,0 +1,266 @@
+// Package api is Herald's JSON API under /api/v1: routing on net/http's
+// ServeMux, bearer-token authentication, role checks, and one mapping from
+// herald error codes to HTTP status used by every handler.
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/herald-hq/herald"
+	"github.com/herald-hq/herald/internal/dispatch"
+	"github.com/herald-hq/herald/internal/ingest"
+	"github.com/herald-hq/herald/internal/store"
+)
+
+// Engine is what the API needs of the delivery engine.
+type Engine interface {
+	SendTest(ctx context.Context, w *herald.Webhook, record bool) (*dispatch.TestResult, error)
+	Wake()
+	InvalidateWebhook(id string)
+}
+
+// Ingester stores events durably.
+type Ingester interface {
+	Ingest(ctx context.Context, events []*herald.Event) ([]store.IngestItemResult, error)
+}
+
+// Options configure the API.
+type Options struct {
+	Store    store.Store
+	Ingester Ingester
+	Engine   Engine
+	// OnWebhookChange is called after a webhook is created, changed or deleted
+	// (the router recompiles its matchers).
+	OnWebhookChange func(id string)
+	Logger          *slog.Logger
+	// MaxEventBytes limits a POST /events body. Defaults to 256 KiB.
+	MaxEventBytes int64
+	Now           func() time.Time
+}
+
+// API serves /api/v1.
+type API struct {
+	o      Options
+	tokens tokenCache
+}
+
+// New returns the API.
+func New(o Options) *API {
+	if o.MaxEventBytes <= 0 {
+		o.MaxEventBytes = 256 << 10
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.OnWebhookChange == nil {
+		o.OnWebhookChange = func(string) {}
+	}
+	return &API{o: o, tokens: tokenCache{m: map[string]cachedToken{}}}
+}
+
+// Register adds the API routes to mux.
+func (a *API) Register(mux *http.ServeMux) {
+	h := func(pattern string, fn func(w http.ResponseWriter, r *http.Request, p *principal) error) {
+		mux.Handle(pattern, a.authed(fn))
+	}
+	h("GET /api/v1/webhooks", a.listWebhooks)
+	h("POST /api/v1/webhooks", a.createWebhook)
+	h("POST /api/v1/webhooks/test", a.testUnsavedWebhook)
+	h("GET /api/v1/webhooks/{id}", a.getWebhook)
+	h("PATCH /api/v1/webhooks/{id}", a.patchWebhook)
+	h("DELETE /api/v1/webhooks/{id}", a.deleteWebhook)
+	h("POST /api/v1/webhooks/{id}/test", a.testWebhook)
+	h("GET /api/v1/webhooks/{id}/status", a.webhookStatus)
+	h("POST /api/v1/webhooks/{id}/recover", a.recoverWebhook)
+	h("POST /api/v1/events", a.postEvents)
+	h("GET /api/v1/events/{id}", a.getEvent)
+	h("GET /api/v1/deliveries", a.listDeliveries)
+	h("GET /api/v1/deliveries/{id}", a.getDelivery)
+	h("POST /api/v1/deliveries/{id}/retry", a.retryDelivery)
+	h("GET /api/v1/event-types", a.eventTypes)
+	h("GET /api/v1/settings", a.getSettings)
+	h("PATCH /api/v1/settings", a.patchSettings)
+	h("GET /api/v1/tokens", a.listTokens)
+	h("POST /api/v1/tokens", a.createToken)
+	h("DELETE /api/v1/tokens/{id}", a.deleteToken)
+	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, herald.Errorf(herald.ENotFound, "no such endpoint: %s %s", r.Method, r.URL.Path), a.o.Logger)
+	})
+}
+
+// HashToken is how tokens are stored: hex SHA-256 of the bearer value.
+func HashToken(tok string) string {
+	h := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(h[:])
+}
+
+// Status maps an error code to its HTTP status.
+func Status(code string) int {
+	switch code {
+	case herald.EInvalid:
+		return http.StatusBadRequest
+	case herald.EUnauthorized:
+		return http.StatusUnauthorized
+	case herald.EForbidden:
+		return http.StatusForbidden
+	case herald.ENotFound:
+		return http.StatusNotFound
+	case herald.EConflict:
+		return http.StatusConflict
+	case herald.ETooLarge:
+		return http.StatusRequestEntityTooLarge
+	case herald.EUnprocessable:
+		return http.StatusUnprocessableEntity
+	case herald.ERateLimited:
+		return http.StatusTooManyRequests
+	case herald.EUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+func writeError(w http.ResponseWriter, r *http.Request, err error, log *slog.Logger) {
+	if ingest.IsStoreUnavailable(err) {
+		log.Error("store unavailable", "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", "5")
+		writeJSON(w, http.StatusServiceUnavailable, errorBody{errorDetail{Code: herald.EUnavailable, Message: "the database is unavailable; nothing was stored, retry later"}})
+		return
+	}
+	code := herald.ErrorCode(err)
+	if code == herald.EInternal {
+		log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if code == herald.EUnavailable || code == herald.ERateLimited {
+		w.Header().Set("Retry-After", "5")
+	}
+	writeJSON(w, Status(code), errorBody{errorDetail{Code: code, Message: herald.ErrorMessage(err), Field: herald.ErrorField(err)}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+// list is the envelope of list answers.
+type list[T any] struct {
+	Data       []T    `json:"data"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// decode reads a JSON body strictly: unknown fields and trailing data are
+// errors naming the field.
+func decode(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if dec.More() {
+		return herald.Invalid("", "request body has data after the JSON value")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return herald.Invalid("", "request body has data after the JSON value")
+	}
+	return nil
+}
+
+// jsonError turns a decoding error into an EInvalid naming the field.
+func jsonError(err error) error {
+	var mbe *http.MaxBytesError
+	var ute *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &mbe):
+		return herald.Errorf(herald.ETooLarge, "request body is larger than %d bytes", mbe.Limit)
+	case errors.As(err, &ute):
+		field := ute.Field
+		return herald.Invalid(field, "%s must be a %s, not a JSON %s", fieldOrBody(field), ute.Type.String(), ute.Value)
+	case errors.As(err, &se):
+		return herald.Invalid("", "malformed JSON at byte %d: %v", se.Offset, se)
+	case errors.Is(err, io.EOF):
+		return herald.Invalid("", "request body is empty; send a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return herald.Invalid("", "malformed JSON: unexpected end of input")
+	}
+	msg := err.Error()
+	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+		f = strings.Trim(f, `"`)
+		return herald.Invalid(f, "unknown field %q", f)
+	}
+	// Errors from our own UnmarshalJSON methods (durations, ...).
+	return herald.Invalid("", "invalid JSON: %s", strings.TrimPrefix(msg, "json: "))
+}
+
+func fieldOrBody(f string) string {
+	if f == "" {
+		return "the body"
+	}
+	return f
+}
+
+// tokenCache avoids a database read per request. Entries live 10s; deleting
+// a token on this node evicts it at once.
+type tokenCache struct {
+	mu sync.Mutex
+	m  map[string]cachedToken
+}
+
+type cachedToken struct {
+	t   *herald.Token
+	exp time.Time
+}
+
+func (c *tokenCache) get(hash string, now time.Time) *herald.Token {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[hash]
+	if !ok || now.After(e.exp) {
+		return nil
+	}
+	return e.t
+}
+
+func (c *tokenCache) put(hash string, t *herald.Token, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) > 10000 {
+		clear(c.m)
+	}
+	c.m[hash] = cachedToken{t: t, exp: now.Add(10 * time.Second)}
+}
+
+func (c *tokenCache) evict(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for h, e := range c.m {
+		if e.t.ID == id {
+			delete(c.m, h)
+		}
+	}
+}

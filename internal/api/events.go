@@ -1,0 +1,164 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/herald-hq/herald"
+	"github.com/herald-hq/herald/internal/ingest"
+)
+
+// eventInput is an event as clients send it. Unknown fields are refused.
+type eventInput struct {
+	ID         string            `json:"id"`
+	Type       string            `json:"type"`
+	Project    string            `json:"project"`
+	Source     string            `json:"source"`
+	Subject    string            `json:"subject"`
+	Severity   string            `json:"severity"`
+	Labels     map[string]string `json:"labels"`
+	Data       json.RawMessage   `json:"data"`
+	Message    string            `json:"message"`
+	OccurredAt herald.Time       `json:"occurred_at"`
+}
+
+type eventResult struct {
+	ID         string `json:"id"`
+	Project    string `json:"project"`
+	Duplicate  bool   `json:"duplicate"`
+	Deliveries int    `json:"deliveries"`
+}
+
+// postEvents ingests one event or {"events": [...]} (at most 1000). It
+// answers 202 only once the events and their deliveries are durable.
+func (a *API) postEvents(w http.ResponseWriter, r *http.Request, p *principal) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.o.MaxEventBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return herald.Errorf(herald.ETooLarge, "request body is larger than %d bytes", mbe.Limit)
+		}
+		return herald.Invalid("", "could not read the request body")
+	}
+	inputs, batch, err := parseEvents(body)
+	if err != nil {
+		return err
+	}
+	if key := r.Header.Get("Idempotency-Key"); key != "" {
+		if batch {
+			return herald.Invalid("Idempotency-Key", "Idempotency-Key applies to a single event; give each event of a batch its own id")
+		}
+		if inputs[0].ID != "" && inputs[0].ID != key {
+			return herald.Invalid("id", "id and the Idempotency-Key header differ")
+		}
+		inputs[0].ID = key
+	}
+	events := make([]*herald.Event, len(inputs))
+	for i, in := range inputs {
+		if !p.canPublish(in.Project) {
+			f := "project"
+			if batch {
+				f = "events[" + strconv.Itoa(i) + "].project"
+			}
+			return &herald.Error{Code: herald.EForbidden, Field: f, Message: "your token may not publish events to project " + strconv.Quote(in.Project)}
+		}
+		events[i] = &herald.Event{
+			ID: in.ID, Type: in.Type, Project: in.Project, Source: in.Source, Subject: in.Subject,
+			Severity: in.Severity, Labels: in.Labels, Data: in.Data, Message: in.Message,
+			OccurredAt: in.OccurredAt.Time,
+		}
+	}
+	res, err := a.o.Ingester.Ingest(r.Context(), events)
+	if err != nil {
+		return err
+	}
+	a.o.Engine.Wake()
+	out := make([]eventResult, len(res))
+	for i, rr := range res {
+		out[i] = eventResult{ID: rr.EventID, Project: events[i].Project, Duplicate: rr.Duplicate, Deliveries: rr.Deliveries}
+	}
+	writeJSON(w, http.StatusAccepted, list[eventResult]{Data: out})
+	return nil
+}
+
+// parseEvents reads one event object or {"events": [...]}.
+func parseEvents(body []byte) ([]eventInput, bool, error) {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return nil, false, herald.Invalid("", "request body is empty; send an event object or {\"events\": [...]}")
+	}
+	if !json.Valid(body) {
+		var v any
+		return nil, false, jsonError(json.Unmarshal(body, &v))
+	}
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(body, &probe); err != nil {
+		return nil, false, herald.Invalid("", "request body must be a JSON object")
+	}
+	if raw, ok := probe["events"]; ok {
+		if len(probe) != 1 {
+			return nil, false, herald.Invalid("events", "a batch is {\"events\": [...]} with nothing beside it")
+		}
+		var items []json.RawMessage
+		if err := json.Unmarshal(raw, &items); err != nil {
+			return nil, false, herald.Invalid("events", "events must be an array of event objects")
+		}
+		if len(items) == 0 {
+			return nil, false, herald.Invalid("events", "events is empty")
+		}
+		if len(items) > ingest.MaxBatch {
+			return nil, false, herald.Invalid("events", "at most %d events per request, got %d", ingest.MaxBatch, len(items))
+		}
+		out := make([]eventInput, len(items))
+		for i, it := range items {
+			if err := decodeEvent(it, &out[i], "events["+strconv.Itoa(i)+"]."); err != nil {
+				return nil, false, err
+			}
+		}
+		return out, true, nil
+	}
+	var in eventInput
+	if err := decodeEvent(body, &in, ""); err != nil {
+		return nil, false, err
+	}
+	return []eventInput{in}, false, nil
+}
+
+func decodeEvent(b []byte, in *eventInput, prefix string) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(in); err != nil {
+		err = jsonError(err)
+		var he *herald.Error
+		if errors.As(err, &he) && prefix != "" {
+			he.Field = prefix + he.Field
+		}
+		return err
+	}
+	if in.Type == "" {
+		return herald.Invalid(prefix+"type", "type is required")
+	}
+	return nil
+}
+
+func (a *API) getEvent(w http.ResponseWriter, r *http.Request, p *principal) error {
+	evs, err := a.o.Store.FindEvents(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	for _, ev := range evs {
+		if q.Has("project") && q.Get("project") != ev.Project {
+			continue
+		}
+		if p.canRead(ev.Project) {
+			writeJSON(w, http.StatusOK, ev)
+			return nil
+		}
+	}
+	return herald.NotFound("event")
+}

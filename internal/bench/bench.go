@@ -1,0 +1,489 @@
+// Package bench measures Herald end to end on this machine: an in-process
+// Herald on a temporary database, a loopback receiver, and clients posting
+// events over the HTTP API, as `herald bench` runs it.
+//
+// Two scenarios:
+//   - throughput: N events from C concurrent clients, fanned out to M
+//     webhooks; reports ingest events/s, deliveries/s from the first POST to
+//     the last receipt, and peak RSS (sampled through the run, so a backlog
+//     that grew memory would show).
+//   - latency: a steady R events/s for D, fan-out F; reports p50/p95/p99 from
+//     the POST to the receipt.
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/herald-hq/herald/internal/app"
+	"github.com/herald-hq/herald/internal/config"
+)
+
+// Options select what to run. Zero values take the defaults in parentheses.
+type Options struct {
+	Scenario string // "all" (default), "throughput" or "latency"
+	Events   int    // throughput: events (100,000)
+	Webhooks int    // throughput: fan-out (10)
+	Clients  int    // throughput: concurrent clients (32)
+	Batch    int    // throughput: events per POST (1)
+	Rate     int    // latency: events per second (500)
+	Duration time.Duration
+	Fanout   int // latency: webhooks (2)
+	// Store is "sqlite" (default) or "postgres" (DatabaseURL required).
+	Store       string
+	DatabaseURL string
+	// Progress receives progress updates (done, total, label); may be nil.
+	Progress func(done, total int64, label string)
+	Logger   *slog.Logger
+}
+
+func (o *Options) defaults() {
+	if o.Scenario == "" {
+		o.Scenario = "all"
+	}
+	if o.Events <= 0 {
+		o.Events = 100_000
+	}
+	if o.Webhooks <= 0 {
+		o.Webhooks = 10
+	}
+	if o.Clients <= 0 {
+		o.Clients = 32
+	}
+	if o.Batch <= 0 {
+		o.Batch = 1
+	}
+	if o.Rate <= 0 {
+		o.Rate = 500
+	}
+	if o.Duration <= 0 {
+		o.Duration = 20 * time.Second
+	}
+	if o.Fanout <= 0 {
+		o.Fanout = 2
+	}
+	if o.Store == "" {
+		o.Store = "sqlite"
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+}
+
+// Report is the outcome, printed as text or JSON.
+type Report struct {
+	Machine    string      `json:"machine"`
+	Store      string      `json:"store"`
+	Throughput *Throughput `json:"throughput,omitempty"`
+	Latency    *Latency    `json:"latency,omitempty"`
+}
+
+// Throughput is the throughput scenario's result.
+type Throughput struct {
+	Events           int     `json:"events"`
+	Webhooks         int     `json:"webhooks"`
+	Clients          int     `json:"clients"`
+	Batch            int     `json:"batch"`
+	Deliveries       int     `json:"deliveries"`
+	Duplicates       int     `json:"duplicates"`
+	IngestSeconds    float64 `json:"ingest_seconds"`
+	IngestPerSec     float64 `json:"ingest_events_per_sec"`
+	EndToEndSeconds  float64 `json:"end_to_end_seconds"`
+	DeliveriesPerSec float64 `json:"deliveries_per_sec"`
+	PeakRSSMB        float64 `json:"peak_rss_mb"`
+	// RSSMB samples RSS at each quarter of the run, to show it does not grow
+	// with the backlog.
+	RSSMB []float64 `json:"rss_mb_by_quarter"`
+}
+
+// Latency is the latency scenario's result.
+type Latency struct {
+	Rate       int     `json:"rate_per_sec"`
+	Seconds    float64 `json:"seconds"`
+	Fanout     int     `json:"fanout"`
+	Deliveries int     `json:"deliveries"`
+	P50MS      float64 `json:"p50_ms"`
+	P95MS      float64 `json:"p95_ms"`
+	P99MS      float64 `json:"p99_ms"`
+	MaxMS      float64 `json:"max_ms"`
+	PeakRSSMB  float64 `json:"peak_rss_mb"`
+}
+
+// Run runs the scenarios.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	o.defaults()
+	rep := &Report{Machine: fmt.Sprintf("%s/%s, %d CPUs", runtime.GOOS, runtime.GOARCH, runtime.NumCPU()), Store: o.Store}
+	if o.Scenario == "all" || o.Scenario == "throughput" {
+		t, err := runThroughput(ctx, o)
+		if err != nil {
+			return rep, fmt.Errorf("throughput: %w", err)
+		}
+		rep.Throughput = t
+	}
+	if o.Scenario == "all" || o.Scenario == "latency" {
+		l, err := runLatency(ctx, o)
+		if err != nil {
+			return rep, fmt.Errorf("latency: %w", err)
+		}
+		rep.Latency = l
+	}
+	if rep.Throughput == nil && rep.Latency == nil {
+		return nil, fmt.Errorf("unknown scenario %q: use all, throughput or latency", o.Scenario)
+	}
+	return rep, nil
+}
+
+const benchToken = "bench-admin-token"
+
+// env is an in-process Herald with a receiver.
+type env struct {
+	app     *app.App
+	url     string
+	client  *http.Client
+	recv    *http.Server
+	recvURL string
+	dir     string
+	onRecv  func(body []byte, at time.Time)
+}
+
+func newEnv(ctx context.Context, o Options, onRecv func([]byte, time.Time)) (*env, error) {
+	dir, err := os.MkdirTemp("", "herald-bench-")
+	if err != nil {
+		return nil, err
+	}
+	e := &env{dir: dir, onRecv: onRecv}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	e.recv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		e.onRecv(b, time.Now())
+		w.WriteHeader(http.StatusNoContent)
+	}), ReadHeaderTimeout: 10 * time.Second}
+	go e.recv.Serve(ln)
+	e.recvURL = "http://" + ln.Addr().String() + "/hook"
+
+	cfg := config.Defaults()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.DataDir = dir
+	cfg.AdminToken = benchToken
+	cfg.Network.AllowCIDRs = []string{"127.0.0.0/8"}
+	if o.Store == "postgres" {
+		cfg.Storage = config.Storage{Driver: "postgres", DatabaseURL: o.DatabaseURL}
+	}
+	a, err := app.New(ctx, cfg, app.Options{Logger: o.Logger})
+	if err != nil {
+		e.close()
+		return nil, err
+	}
+	if err := a.Start(ctx); err != nil {
+		e.close()
+		return nil, err
+	}
+	e.app = a
+	e.url = a.URL()
+	e.client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 0}, Timeout: 60 * time.Second}
+	return e, nil
+}
+
+func (e *env) close() {
+	if e.app != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		e.app.Close(ctx)
+		cancel()
+	}
+	if e.recv != nil {
+		e.recv.Close()
+	}
+	os.RemoveAll(e.dir)
+}
+
+func (e *env) post(path string, body []byte) (int, []byte, error) {
+	req, _ := http.NewRequest("POST", e.url+path, bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+benchToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := e.client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, nil
+}
+
+func (e *env) createWebhooks(n int, eventType string) error {
+	for i := 0; i < n; i++ {
+		body, _ := json.Marshal(map[string]any{
+			"name": "bench-" + strconv.Itoa(i), "url": e.recvURL, "event_types": []string{eventType},
+		})
+		code, b, err := e.post("/api/v1/webhooks", body)
+		if err != nil {
+			return err
+		}
+		if code != http.StatusCreated {
+			return fmt.Errorf("create webhook: %d %s", code, b)
+		}
+	}
+	return nil
+}
+
+// envelope is the part of a delivered payload the receiver reads.
+type envelope struct {
+	ID   string `json:"id"`
+	Data struct {
+		SentNS int64 `json:"sent_ns"`
+	} `json:"data"`
+}
+
+func runThroughput(ctx context.Context, o Options) (*Throughput, error) {
+	total := int64(o.Events * o.Webhooks)
+	var received atomic.Int64
+	var last atomic.Int64
+	e, err := newEnv(ctx, o, func(b []byte, at time.Time) {
+		received.Add(1)
+		last.Store(at.UnixNano())
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer e.close()
+	if err := e.createWebhooks(o.Webhooks, "bench.*"); err != nil {
+		return nil, err
+	}
+	var peak atomic.Int64
+	stopRSS := sampleRSS(&peak)
+	defer stopRSS()
+
+	var quarters []float64
+	var qmu sync.Mutex
+	nextQuarter := int64(1)
+	progressDone := make(chan struct{})
+	go func() {
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-progressDone:
+				return
+			case <-t.C:
+				r := received.Load()
+				if o.Progress != nil {
+					o.Progress(r, total, "deliveries")
+				}
+				qmu.Lock()
+				for nextQuarter <= 4 && r >= total*nextQuarter/4 {
+					quarters = append(quarters, float64(rssBytes())/(1<<20))
+					nextQuarter++
+				}
+				qmu.Unlock()
+			}
+		}
+	}()
+	defer close(progressDone)
+
+	start := time.Now()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errCh := make(chan error, o.Clients)
+	for c := 0; c < o.Clients; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var buf bytes.Buffer
+			for {
+				first := next.Add(int64(o.Batch)) - int64(o.Batch)
+				if first >= int64(o.Events) || ctx.Err() != nil {
+					return
+				}
+				n := min(int64(o.Batch), int64(o.Events)-first)
+				buf.Reset()
+				if o.Batch > 1 {
+					buf.WriteString(`{"events":[`)
+				}
+				for i := int64(0); i < n; i++ {
+					if i > 0 {
+						buf.WriteByte(',')
+					}
+					fmt.Fprintf(&buf, `{"id":"b%d","type":"bench.event","project":"bench","data":{"seq":%d}}`, first+i, first+i)
+				}
+				if o.Batch > 1 {
+					buf.WriteString(`]}`)
+				}
+				code, b, err := e.post("/api/v1/events", buf.Bytes())
+				if err != nil || code != http.StatusAccepted {
+					errCh <- fmt.Errorf("ingest: status %d %s %v", code, b, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	ingestDur := time.Since(start)
+	select {
+	case err := <-errCh:
+		return nil, err
+	default:
+	}
+	for received.Load() < total {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	e2e := time.Duration(last.Load() - start.UnixNano())
+	time.Sleep(200 * time.Millisecond) // late duplicates would show here
+	if o.Progress != nil {
+		o.Progress(total, total, "deliveries")
+	}
+	qmu.Lock()
+	q := append([]float64(nil), quarters...)
+	qmu.Unlock()
+	got := received.Load()
+	return &Throughput{
+		Events: o.Events, Webhooks: o.Webhooks, Clients: o.Clients, Batch: o.Batch,
+		Deliveries: int(total), Duplicates: int(got - total),
+		IngestSeconds: ingestDur.Seconds(), IngestPerSec: float64(o.Events) / ingestDur.Seconds(),
+		EndToEndSeconds: e2e.Seconds(), DeliveriesPerSec: float64(total) / e2e.Seconds(),
+		PeakRSSMB: float64(peak.Load()) / (1 << 20), RSSMB: q,
+	}, nil
+}
+
+func runLatency(ctx context.Context, o Options) (*Latency, error) {
+	n := int(float64(o.Rate) * o.Duration.Seconds())
+	total := int64(n * o.Fanout)
+	var mu sync.Mutex
+	lat := make([]time.Duration, 0, total)
+	e, err := newEnv(ctx, o, func(b []byte, at time.Time) {
+		var env envelope
+		if json.Unmarshal(b, &env) == nil && env.Data.SentNS > 0 {
+			mu.Lock()
+			lat = append(lat, at.Sub(time.Unix(0, env.Data.SentNS)))
+			mu.Unlock()
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer e.close()
+	if err := e.createWebhooks(o.Fanout, "lat.*"); err != nil {
+		return nil, err
+	}
+	var peak atomic.Int64
+	stopRSS := sampleRSS(&peak)
+	defer stopRSS()
+
+	interval := time.Second / time.Duration(o.Rate)
+	start := time.Now()
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64)
+	var failed atomic.Value
+	for i := 0; i < n; i++ {
+		due := start.Add(time.Duration(i) * interval)
+		if d := time.Until(due); d > 0 {
+			time.Sleep(d)
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			body := fmt.Sprintf(`{"id":"l%d","type":"lat.event","project":"bench","data":{"sent_ns":%d}}`, i, time.Now().UnixNano())
+			code, b, err := e.post("/api/v1/events", []byte(body))
+			if err != nil || code != http.StatusAccepted {
+				failed.Store(fmt.Errorf("ingest: status %d %s %v", code, b, err))
+			}
+		}(i)
+		if o.Progress != nil && i%50 == 0 {
+			o.Progress(int64(i), int64(n), "events sent at "+strconv.Itoa(o.Rate)+"/s")
+		}
+	}
+	wg.Wait()
+	if err, ok := failed.Load().(error); ok {
+		return nil, err
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		mu.Lock()
+		got := int64(len(lat))
+		mu.Unlock()
+		if got >= total {
+			break
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("only %d of %d deliveries arrived within 60s of the last event", got, total)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if o.Progress != nil {
+		o.Progress(int64(n), int64(n), "events sent")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	pct := func(p float64) float64 {
+		i := int(p*float64(len(lat))) - 1
+		i = max(0, min(i, len(lat)-1))
+		return float64(lat[i]) / float64(time.Millisecond)
+	}
+	return &Latency{
+		Rate: o.Rate, Seconds: o.Duration.Seconds(), Fanout: o.Fanout, Deliveries: len(lat),
+		P50MS: pct(0.50), P95MS: pct(0.95), P99MS: pct(0.99), MaxMS: pct(1),
+		PeakRSSMB: float64(peak.Load()) / (1 << 20),
+	}, nil
+}
+
+// sampleRSS records the peak resident set size every 100ms until stopped.
+func sampleRSS(peak *atomic.Int64) func() {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if r := rssBytes(); r > peak.Load() {
+				peak.Store(r)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+// rssBytes reads VmRSS from /proc/self/status (0 where there is none).
+func rssBytes() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(v)
+			if len(f) > 0 {
+				kb, _ := strconv.ParseInt(f[0], 10, 64)
+				return kb << 10
+			}
+		}
+	}
+	return 0
+}

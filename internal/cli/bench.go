@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/herald-hq/herald/internal/bench"
+)
+
+func newBenchCmd() *cobra.Command {
+	var o bench.Options
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure Herald end to end on this machine (in-process server, loopback receiver)",
+		Long: `Measure Herald end to end: an in-process Herald on a temporary database, a
+loopback receiver, and clients posting events over the HTTP API.
+
+  throughput  --events events from --clients clients, fanned out to --webhooks
+              webhooks: ingest events/s, deliveries/s end to end, peak RSS.
+  latency     a steady --rate events/s for --duration, fan-out --fanout:
+              p50/p95/p99 from POST to receipt.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.Store == "postgres" && o.DatabaseURL == "" {
+				o.DatabaseURL = os.Getenv("HERALD_DATABASE_URL")
+				if o.DatabaseURL == "" {
+					return fmt.Errorf("--store postgres needs --database-url or HERALD_DATABASE_URL")
+				}
+			}
+			var bar *progressbar.ProgressBar
+			var barLabel string
+			o.Progress = func(done, total int64, label string) {
+				if bar == nil || label != barLabel {
+					if bar != nil {
+						bar.Finish()
+						fmt.Fprintln(cmd.ErrOrStderr())
+					}
+					barLabel = label
+					bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(cmd.ErrOrStderr()),
+						progressbar.OptionSetDescription(label), progressbar.OptionShowCount(),
+						progressbar.OptionShowIts(), progressbar.OptionThrottle(100*time.Millisecond),
+						progressbar.OptionSetWidth(30))
+				}
+				bar.Set64(done)
+			}
+			rep, err := bench.Run(cmd.Context(), o)
+			if bar != nil {
+				bar.Finish()
+				fmt.Fprintln(cmd.ErrOrStderr())
+			}
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(rep)
+			}
+			fmt.Fprintf(out, "machine: %s, store: %s\n", rep.Machine, rep.Store)
+			if t := rep.Throughput; t != nil {
+				fmt.Fprintf(out, "throughput: %d events × %d webhooks = %d deliveries, %d clients, %d events/request\n",
+					t.Events, t.Webhooks, t.Deliveries, t.Clients, t.Batch)
+				fmt.Fprintf(out, "  ingest:      %.0f events/s (%.1fs)\n", t.IngestPerSec, t.IngestSeconds)
+				fmt.Fprintf(out, "  end to end:  %.0f deliveries/s (%.1fs), %d duplicates\n", t.DeliveriesPerSec, t.EndToEndSeconds, t.Duplicates)
+				fmt.Fprintf(out, "  peak RSS:    %.0f MB (by quarter of the run: %.0f MB)\n", t.PeakRSSMB, t.RSSMB)
+			}
+			if l := rep.Latency; l != nil {
+				fmt.Fprintf(out, "latency: %d events/s for %.0fs, fan-out %d (%d deliveries)\n", l.Rate, l.Seconds, l.Fanout, l.Deliveries)
+				fmt.Fprintf(out, "  p50 %.1f ms   p95 %.1f ms   p99 %.1f ms   max %.1f ms   peak RSS %.0f MB\n", l.P50MS, l.P95MS, l.P99MS, l.MaxMS, l.PeakRSSMB)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Scenario, "scenario", "all", "all, throughput or latency")
+	f.IntVar(&o.Events, "events", 100_000, "throughput: events to ingest")
+	f.IntVar(&o.Webhooks, "webhooks", 10, "throughput: webhooks each event fans out to")
+	f.IntVar(&o.Clients, "clients", 32, "throughput: concurrent API clients")
+	f.IntVar(&o.Batch, "batch", 1, "throughput: events per POST /events request")
+	f.IntVar(&o.Rate, "rate", 500, "latency: events per second")
+	f.DurationVar(&o.Duration, "duration", 20*time.Second, "latency: how long to send")
+	f.IntVar(&o.Fanout, "fanout", 2, "latency: webhooks each event fans out to")
+	f.StringVar(&o.Store, "store", "sqlite", "sqlite or postgres")
+	f.StringVar(&o.DatabaseURL, "database-url", "", "PostgreSQL DSN for --store postgres (default $HERALD_DATABASE_URL)")
+	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	return cmd
+}

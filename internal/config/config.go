@@ -1,0 +1,239 @@
+// Package config loads Herald's settings from herald.yaml and HERALD_*
+// environment variables (environment wins), applies defaults and validates.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+)
+
+// Config is the server configuration. The zero value plus Defaults() runs on
+// SQLite in ./herald-data, listening on 127.0.0.1:8080.
+type Config struct {
+	// Listen is the API and console address. Defaults to 127.0.0.1:8080.
+	Listen string `yaml:"listen"`
+	// DataDir holds the SQLite database and the generated secret key.
+	// Defaults to ./herald-data.
+	DataDir string `yaml:"data_dir"`
+	// AdminToken is the bootstrap platform-admin token. When empty, one is
+	// generated at first start and printed once.
+	AdminToken string `yaml:"admin_token"`
+	// SecretKey encrypts secrets at rest (32 bytes, base64 or hex). When empty
+	// a key is generated into DataDir/secret.key.
+	SecretKey string `yaml:"secret_key"`
+
+	Storage  Storage  `yaml:"storage"`
+	Network  Network  `yaml:"network"`
+	Delivery Delivery `yaml:"delivery"`
+	Ingest   Ingest   `yaml:"ingest"`
+}
+
+// Storage selects the database.
+type Storage struct {
+	// Driver is "sqlite" (default) or "postgres".
+	Driver string `yaml:"driver"`
+	// DatabaseURL is the PostgreSQL DSN (HERALD_DATABASE_URL).
+	DatabaseURL string `yaml:"database_url"`
+}
+
+// Network holds outbound network policy.
+type Network struct {
+	// AllowCIDRs are let through the SSRF guard (e.g. 127.0.0.0/8). By default
+	// loopback, private, link-local and similar ranges are refused.
+	AllowCIDRs []string `yaml:"allow_cidrs"`
+}
+
+// Delivery tunes the delivery engine.
+type Delivery struct {
+	// RetrySchedule is the list of waits between attempts; the first attempt
+	// is always at once. Defaults to 5s,5m,30m,2h,5h,10h,10h.
+	RetrySchedule []string `yaml:"retry_schedule"`
+	// Workers bounds concurrent outbound requests. Defaults to 256.
+	Workers int `yaml:"workers"`
+	// PerWebhookConcurrency caps concurrent requests to one webhook. Defaults to 64.
+	PerWebhookConcurrency int `yaml:"per_webhook_concurrency"`
+	// Lease is how long a claimed delivery stays reserved for this node.
+	// Defaults to 2m.
+	Lease string `yaml:"lease"`
+	// DisableAfter disables a webhook that has failed without a success for
+	// this long. Defaults to 120h (5 days).
+	DisableAfter string `yaml:"disable_after"`
+}
+
+// Ingest tunes the event API.
+type Ingest struct {
+	// MaxBodyBytes limits a POST /events body. Defaults to 256 KiB.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+}
+
+// Defaults returns the configuration used when nothing is set.
+func Defaults() Config {
+	return Config{
+		Listen:  "127.0.0.1:8080",
+		DataDir: "./herald-data",
+		Storage: Storage{Driver: "sqlite"},
+		Delivery: Delivery{
+			Workers:               256,
+			PerWebhookConcurrency: 64,
+			Lease:                 "2m",
+			DisableAfter:          "120h",
+		},
+		Ingest: Ingest{MaxBodyBytes: 256 << 10},
+	}
+}
+
+// Load reads path (if not empty; a missing file is an error only when the
+// path was given explicitly), then the environment, over Defaults().
+func Load(path string, getenv func(string) string) (Config, error) {
+	c := Defaults()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("read config: %w", err)
+		}
+		if err := yaml.UnmarshalWithOptions(b, &c, yaml.Strict()); err != nil {
+			return c, fmt.Errorf("%s: %s", path, yaml.FormatError(err, false, true))
+		}
+	}
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	set := func(dst *string, name string) {
+		if v := getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	set(&c.Listen, "HERALD_LISTEN")
+	set(&c.DataDir, "HERALD_DATA_DIR")
+	set(&c.AdminToken, "HERALD_ADMIN_TOKEN")
+	set(&c.SecretKey, "HERALD_SECRET_KEY")
+	set(&c.Storage.Driver, "HERALD_STORAGE_DRIVER")
+	set(&c.Storage.DatabaseURL, "HERALD_DATABASE_URL")
+	if v := getenv("HERALD_ALLOW_CIDRS"); v != "" {
+		c.Network.AllowCIDRs = splitList(v)
+	}
+	if v := getenv("HERALD_RETRY_SCHEDULE"); v != "" {
+		c.Delivery.RetrySchedule = splitList(v)
+	}
+	set(&c.Delivery.Lease, "HERALD_LEASE")
+	if v := getenv("HERALD_WORKERS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return c, fmt.Errorf("HERALD_WORKERS: %q is not a number", v)
+		}
+		c.Delivery.Workers = n
+	}
+	if c.Storage.DatabaseURL != "" && getenv("HERALD_STORAGE_DRIVER") == "" && c.Storage.Driver == "sqlite" && path == "" {
+		c.Storage.Driver = "postgres"
+	}
+	return c, c.Validate()
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Validate checks every setting and names the one that is wrong.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Listen == "" {
+		errs = append(errs, errors.New("listen: must not be empty"))
+	}
+	if c.Storage.Driver != "sqlite" && c.Storage.Driver != "postgres" {
+		errs = append(errs, fmt.Errorf("storage.driver: %q is not sqlite or postgres", c.Storage.Driver))
+	}
+	if c.Storage.Driver == "postgres" && c.Storage.DatabaseURL == "" {
+		errs = append(errs, errors.New("storage.database_url (HERALD_DATABASE_URL) is required with the postgres driver"))
+	}
+	if c.Storage.Driver == "sqlite" && c.DataDir == "" {
+		errs = append(errs, errors.New("data_dir: must not be empty"))
+	}
+	if _, err := c.AllowPrefixes(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := c.RetryWaits(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Delivery.Workers < 1 {
+		errs = append(errs, errors.New("delivery.workers: must be at least 1"))
+	}
+	if c.Delivery.PerWebhookConcurrency < 1 {
+		errs = append(errs, errors.New("delivery.per_webhook_concurrency: must be at least 1"))
+	}
+	if _, err := parseDur("delivery.lease", c.Delivery.Lease); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := parseDur("delivery.disable_after", c.Delivery.DisableAfter); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Ingest.MaxBodyBytes < 1024 {
+		errs = append(errs, errors.New("ingest.max_body_bytes: must be at least 1024"))
+	}
+	return errors.Join(errs...)
+}
+
+// AllowPrefixes parses Network.AllowCIDRs.
+func (c Config) AllowPrefixes() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range c.Network.AllowCIDRs {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			if a, err2 := netip.ParseAddr(s); err2 == nil {
+				p = netip.PrefixFrom(a, a.BitLen())
+			} else {
+				return nil, fmt.Errorf("network.allow_cidrs (HERALD_ALLOW_CIDRS): %q is not a CIDR like 127.0.0.0/8", s)
+			}
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// RetryWaits parses Delivery.RetrySchedule; nil means the default schedule.
+func (c Config) RetryWaits() ([]time.Duration, error) {
+	if len(c.Delivery.RetrySchedule) == 0 {
+		return nil, nil
+	}
+	out := make([]time.Duration, 0, len(c.Delivery.RetrySchedule))
+	for _, s := range c.Delivery.RetrySchedule {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 {
+			return nil, fmt.Errorf("delivery.retry_schedule (HERALD_RETRY_SCHEDULE): %q is not a duration like 5s or 2h", s)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// LeaseDuration returns Delivery.Lease parsed.
+func (c Config) LeaseDuration() time.Duration {
+	d, _ := parseDur("", c.Delivery.Lease)
+	return d
+}
+
+// DisableAfterDuration returns Delivery.DisableAfter parsed.
+func (c Config) DisableAfterDuration() time.Duration {
+	d, _ := parseDur("", c.Delivery.DisableAfter)
+	return d
+}
+
+func parseDur(field, s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s: %q is not a positive duration like 2m", field, s)
+	}
+	return d, nil
+}

@@ -1,0 +1,60 @@
+package dispatch
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/herald-hq/herald"
+	"github.com/herald-hq/herald/internal/signing"
+	"github.com/herald-hq/herald/internal/store"
+)
+
+// webhookCache keeps webhooks (with their signer, built once) for ttl, so the
+// hot path does not read the webhook for every delivery. Changes on this node
+// invalidate at once; changes on other nodes arrive within ttl.
+type webhookCache struct {
+	store store.Store
+	ttl   time.Duration
+	mu    sync.Mutex
+	m     map[string]*cachedWebhook
+}
+
+type cachedWebhook struct {
+	*herald.Webhook
+	signer   *signing.Signer
+	loadedAt time.Time
+}
+
+func newWebhookCache(s store.Store, ttl time.Duration) *webhookCache {
+	return &webhookCache{store: s, ttl: ttl, m: map[string]*cachedWebhook{}}
+}
+
+func (c *webhookCache) get(ctx context.Context, id string) (*cachedWebhook, error) {
+	now := time.Now()
+	c.mu.Lock()
+	e := c.m[id]
+	c.mu.Unlock()
+	if e != nil && now.Sub(e.loadedAt) < c.ttl {
+		return e, nil
+	}
+	w, err := c.store.GetWebhook(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	sg, err := signing.NewSigner(w.Secrets(now)...)
+	if err != nil {
+		return nil, err
+	}
+	e = &cachedWebhook{Webhook: w, signer: sg, loadedAt: now}
+	c.mu.Lock()
+	c.m[id] = e
+	c.mu.Unlock()
+	return e, nil
+}
+
+func (c *webhookCache) invalidate(id string) {
+	c.mu.Lock()
+	delete(c.m, id)
+	c.mu.Unlock()
+}

@@ -1,0 +1,83 @@
+package dispatch
+
+import (
+	"context"
+	"time"
+
+	"github.com/herald-hq/herald"
+	"github.com/herald-hq/herald/internal/format"
+	"github.com/herald-hq/herald/internal/sender"
+	"github.com/herald-hq/herald/internal/signing"
+	"github.com/herald-hq/herald/internal/store"
+)
+
+// retryLater is the wait when a delivery could not even be prepared because
+// of a passing store error.
+const retryLater = 5 * time.Second
+
+// send makes one attempt of a claimed delivery and decides its next state.
+func (d *Dispatcher) send(it *item) completion {
+	c := it.c
+	dl := c.Delivery
+	now := d.o.Now().UTC()
+	out := completion{it: it, c: store.Completion{
+		DeliveryID: dl.ID, WebhookID: dl.WebhookID, LeaseToken: c.LeaseToken, Now: now,
+	}}
+	w, err := d.hooks.get(d.sendCtx, dl.WebhookID)
+	switch {
+	case herald.ErrorCode(err) == herald.ENotFound:
+		out.c.State, out.c.Error = herald.StateCancelled, "webhook deleted"
+		return out
+	case err != nil:
+		out.c.State, out.c.NextAttemptAt, out.c.Error = dl.State, now.Add(retryLater), "could not load webhook: "+err.Error()
+		return out
+	case !w.Enabled:
+		out.c.State, out.c.Error = herald.StateCancelled, "webhook disabled"
+		if w.DisabledReason != "" {
+			out.c.Error += ": " + w.DisabledReason
+		}
+		return out
+	}
+	res, attempt := d.attempt(d.sendCtx, w.Webhook, w.signer, dl.ID, c.Event, dl.Attempts+1)
+	out.c.Attempt = attempt
+	d.o.Metrics.observe(res)
+	switch res.Outcome {
+	case sender.Success:
+		out.c.State = herald.StateSucceeded
+	case sender.Gone:
+		out.c.State = herald.StateFailed
+		out.gone = true
+	default:
+		made := dl.Attempts + 1 - c.RoundStart
+		if next, ok := d.o.Policy.Next(made, w.MaxAttempts, now, res.RetryAfter); ok {
+			out.c.State, out.c.NextAttemptAt = herald.StateRetrying, next
+		} else {
+			out.c.State = herald.StateFailed
+		}
+	}
+	return out
+}
+
+// attempt renders, signs and sends ev to w as delivery msgID, returning the
+// sender's result and the attempt record. Test sends use it too, so a test
+// differs from a real delivery in nothing but the event.
+func (d *Dispatcher) attempt(ctx context.Context, w *herald.Webhook, sg *signing.Signer, msgID string, ev *herald.Event, number int) (sender.Result, *herald.Attempt) {
+	start := d.o.Now().UTC()
+	a := &herald.Attempt{DeliveryID: msgID, Number: number, StartedAt: start}
+	r, err := format.Render(w, ev)
+	if err != nil {
+		a.Error = "render payload: " + herald.ErrorMessage(err)
+		return sender.Result{Outcome: sender.Retry, Err: a.Error}, a
+	}
+	sig := sg.Sign(msgID, start, r.Body)
+	res := d.o.Sender.Send(ctx, w, sender.Request{
+		MsgID: msgID, Timestamp: start, Body: r.Body, ContentType: r.ContentType, Signature: sig,
+	})
+	a.Latency = herald.Duration(res.Latency)
+	a.RequestHeaders = res.RequestHeaders
+	a.StatusCode = res.StatusCode
+	a.ResponseHeaders = res.ResponseHeaders
+	a.ResponseBody = res.ResponseBody
+	a.Error = res.Err
+	return res, a
+}

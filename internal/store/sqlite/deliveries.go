@@ -1,0 +1,578 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/herald-hq/herald"
+	"github.com/herald-hq/herald/internal/store"
+)
+
+// ClaimDeliveries implements store.Store in one statement: the subquery
+// walks the deliveries_due index in due order (oldest due first) and stops
+// after Limit rows, and the UPDATE leases exactly those. INDEXED BY pins the
+// plan: without statistics the planner prefers deliveries_state, which then
+// sorts every due row to find the oldest. With one write
+// connection no other claim can interleave, so no row is leased twice.
+func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]*store.Claimed, error) {
+	if p.Limit <= 0 {
+		return nil, nil
+	}
+	q := claimSQL(len(p.ExcludeWebhooks) > 0)
+	args := []any{p.LeaseToken, toDB(p.Now.Add(p.LeaseFor)), toDB(p.Now), p.Limit}
+	if len(p.ExcludeWebhooks) > 0 {
+		args = append(args, jsonList(p.ExcludeWebhooks))
+	}
+	var out []*store.Claimed
+	var seqs []int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		out, seqs = out[:0], seqs[:0]
+		on, err := webhooksEnabled(ctx, tx)
+		if err != nil || !on {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var seq int64
+			d, roundStart, err := scanDelivery(rows, &seq)
+			if err != nil {
+				return err
+			}
+			out = append(out, &store.Claimed{Delivery: d, LeaseToken: p.LeaseToken, RoundStart: roundStart})
+			seqs = append(seqs, seq)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, wrap("claim deliveries", err)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	// Events never change once stored, so they are read after the commit,
+	// from the read pool, without holding the write lock.
+	events, err := s.eventsBySeq(ctx, seqs)
+	if err != nil {
+		return nil, wrap("claim deliveries: load events", err)
+	}
+	for i, c := range out {
+		ev := events[seqs[i]]
+		if ev == nil {
+			return nil, fmt.Errorf("sqlite: claim deliveries: event %d of delivery %s is missing", seqs[i], c.Delivery.ID)
+		}
+		c.Event = ev
+		c.Delivery.EventID = ev.ID
+	}
+	// RETURNING order is unspecified: restore due order, then creation order,
+	// which ordered webhooks rely on.
+	slices.SortFunc(out, func(a, b *store.Claimed) int {
+		if c := a.Delivery.NextAttemptAt.Compare(b.Delivery.NextAttemptAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Delivery.ID, b.Delivery.ID)
+	})
+	return out, nil
+}
+
+// claimSQL is ClaimDeliveries' statement: ?1 token, ?2 lease_until, ?3 now,
+// ?4 limit, ?5 the excluded webhooks (JSON array) when exclude.
+func claimSQL(exclude bool) string {
+	q := `UPDATE deliveries SET lease_token = ?1, lease_until = ?2
+		WHERE id IN (
+			SELECT id FROM deliveries INDEXED BY deliveries_due
+			WHERE state IN ('pending', 'retrying') AND due_at <= ?3`
+	if exclude {
+		q += ` AND webhook_id NOT IN (SELECT value FROM json_each(?5))`
+	}
+	return q + ` ORDER BY due_at, id LIMIT ?4)
+		RETURNING id, event_seq, webhook_id, project, event_type, state, attempts, round_start,
+			next_attempt_at, last_attempt_at, last_status, last_error, test, created_at, updated_at`
+}
+
+// eventsBySeq loads events by seq. Deliveries of one event share one
+// *herald.Event, which callers treat as read-only.
+func (s *Store) eventsBySeq(ctx context.Context, seqs []int64) (map[int64]*herald.Event, error) {
+	uniq := make([]int64, 0, len(seqs))
+	seen := make(map[int64]bool, len(seqs))
+	for _, q := range seqs {
+		if !seen[q] {
+			seen[q] = true
+			uniq = append(uniq, q)
+		}
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT seq, body FROM events WHERE seq IN (SELECT value FROM json_each(?))`, jsonList(uniq))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[int64]*herald.Event, len(uniq))
+	for rows.Next() {
+		var seq int64
+		var body []byte
+		if err := rows.Scan(&seq, &body); err != nil {
+			return nil, err
+		}
+		ev := new(herald.Event)
+		if err := json.Unmarshal(body, ev); err != nil {
+			return nil, err
+		}
+		out[seq] = ev
+	}
+	return out, rows.Err()
+}
+
+// scanDelivery reads the columns of RETURNING in ClaimDeliveries; EventID is
+// filled by the caller from seq.
+func scanDelivery(sc interface{ Scan(...any) error }, seq *int64) (*herald.Delivery, int, error) {
+	var d herald.Delivery
+	var state string
+	var roundStart int
+	var next, created, updated int64
+	var last sql.NullInt64
+	err := sc.Scan(&d.ID, seq, &d.WebhookID, &d.Project, &d.EventType, &state, &d.Attempts, &roundStart,
+		&next, &last, &d.LastStatus, &d.LastError, &d.Test, &created, &updated)
+	if err != nil {
+		return nil, 0, err
+	}
+	d.State = herald.State(state)
+	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromDB(next), fromDB(created), fromDB(updated)
+	d.LastAttemptAt = fromDBNull(last)
+	return &d, roundStart, nil
+}
+
+// sqlComplete applies one completion if the row is still leased with its
+// token. ?2 is NULL for final states (next_attempt_at is kept); ?3 is 1 when
+// an attempt was made, which alone moves attempts and last_attempt_at/status.
+const sqlComplete = `UPDATE deliveries SET
+	state = ?1,
+	next_attempt_at = coalesce(?2, next_attempt_at),
+	attempts = attempts + ?3,
+	last_attempt_at = CASE WHEN ?3 THEN ?4 ELSE last_attempt_at END,
+	last_status = CASE WHEN ?3 THEN ?5 ELSE last_status END,
+	last_error = ?6,
+	lease_token = NULL, lease_until = NULL,
+	updated_at = ?7
+	WHERE id = ?8 AND lease_token = ?9
+	RETURNING attempts, webhook_id`
+
+const sqlInsertAttempt = `INSERT INTO attempts (id, delivery_id, number, started_at, latency_ns, request_headers,
+	status_code, response_headers, response_body, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+func insertAttempt(ctx context.Context, st *sql.Stmt, a *herald.Attempt) error {
+	req, err := json.Marshal(a.RequestHeaders)
+	if err != nil {
+		return err
+	}
+	resp, err := json.Marshal(a.ResponseHeaders)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(ctx, a.ID, a.DeliveryID, a.Number, toDB(a.StartedAt), int64(a.Latency), string(req),
+		a.StatusCode, string(resp), a.ResponseBody, a.Error)
+	return err
+}
+
+// health is what one batch of completions did to a webhook's FailingSince.
+type health struct {
+	succeeded bool       // some attempt succeeded
+	failedAt  *time.Time // first failed attempt after the last success, if any
+}
+
+// CompleteDeliveries implements store.Store. Attempts of completions that do
+// not apply are dropped: the newer lease holder's result stands.
+func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) ([]bool, error) {
+	for _, c := range cs {
+		if !herald.ValidState(c.State) {
+			return nil, fmt.Errorf("sqlite: complete delivery %s: invalid state %q", c.DeliveryID, c.State)
+		}
+	}
+	applied := make([]bool, len(cs))
+	if len(cs) == 0 {
+		return applied, nil
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		clear(applied)
+		on, err := webhooksEnabled(ctx, tx)
+		if err != nil {
+			return err
+		}
+		upd := tx.StmtContext(ctx, s.stComplete)
+		ins := tx.StmtContext(ctx, s.stAttempt)
+		hooks := map[string]*health{}
+		var order []string
+		for i, c := range cs {
+			state := c.State
+			var next sql.NullInt64
+			if state == herald.StatePending || state == herald.StateRetrying {
+				if !on {
+					state = herald.StateHeld
+				}
+				at := c.NextAttemptAt
+				if at.IsZero() {
+					at = c.Now
+				}
+				next = sql.NullInt64{Int64: toDB(at), Valid: true}
+			}
+			a := c.Attempt
+			made := a != nil
+			lastErr := c.Error
+			var started time.Time
+			var status int
+			if made {
+				if a.StartedAt.IsZero() {
+					a.StartedAt = c.Now
+				}
+				started = a.StartedAt
+				status = a.StatusCode
+				if a.Error != "" {
+					lastErr = a.Error
+				}
+			}
+			var attempts int
+			var webhookID string
+			err := upd.QueryRowContext(ctx, string(state), next, made, toDB(started), status, lastErr, toDB(c.Now),
+				c.DeliveryID, c.LeaseToken).Scan(&attempts, &webhookID)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue // fenced: not leased with this token any more
+			}
+			if err != nil {
+				return err
+			}
+			applied[i] = true
+			if !made {
+				continue
+			}
+			if a.ID == "" {
+				a.ID = s.ids.next("att")
+			}
+			a.DeliveryID = c.DeliveryID
+			if a.Number == 0 {
+				a.Number = attempts
+			}
+			if err := insertAttempt(ctx, ins, a); err != nil {
+				return err
+			}
+			h := hooks[webhookID]
+			if h == nil {
+				h = &health{}
+				hooks[webhookID] = h
+				order = append(order, webhookID)
+			}
+			if c.State == herald.StateSucceeded {
+				h.succeeded, h.failedAt = true, nil
+			} else if h.failedAt == nil {
+				h.failedAt = &started
+			}
+		}
+		return updateHealth(ctx, tx, order, hooks)
+	})
+	if err != nil {
+		return nil, wrap("complete deliveries", err)
+	}
+	return applied, nil
+}
+
+// updateHealth writes FailingSince: cleared by a success, set by a failed
+// attempt when unset (or when this batch's success cleared it first). The
+// conditions in WHERE make the no-change case write nothing.
+func updateHealth(ctx context.Context, tx *sql.Tx, order []string, hooks map[string]*health) error {
+	for _, id := range order {
+		h := hooks[id]
+		var err error
+		switch {
+		case h.failedAt == nil:
+			_, err = tx.ExecContext(ctx, `UPDATE webhooks SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL`, id)
+		case h.succeeded:
+			_, err = tx.ExecContext(ctx, `UPDATE webhooks SET failing_since = ? WHERE id = ?`, toDB(*h.failedAt), id)
+		default:
+			_, err = tx.ExecContext(ctx, `UPDATE webhooks SET failing_since = ? WHERE id = ? AND failing_since IS NULL`, toDB(*h.failedAt), id)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ExtendLeases implements store.Store.
+func (s *Store) ExtendLeases(ctx context.Context, token string, ids []string, until time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE deliveries SET lease_until = ?
+			WHERE lease_token = ? AND id IN (SELECT value FROM json_each(?))`, toDB(until), token, jsonList(ids))
+		return err
+	})
+	return wrap("extend leases", err)
+}
+
+const sqlNextDue = `SELECT
+	(SELECT webhooks_enabled FROM settings WHERE id = 1),
+	(SELECT due_at FROM deliveries INDEXED BY deliveries_due
+		WHERE state IN ('pending', 'retrying') ORDER BY due_at LIMIT 1)`
+
+// NextDue implements store.Store: the head of the deliveries_due index. A
+// live lease counts as due when it expires; the dispatcher only uses the
+// answer to decide how long to sleep.
+func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
+	var on bool
+	var due sql.NullInt64
+	err := s.r.QueryRowContext(ctx, sqlNextDue).Scan(&on, &due)
+	if err != nil {
+		return time.Time{}, false, wrap("next due", err)
+	}
+	if !on || !due.Valid {
+		return time.Time{}, false, nil
+	}
+	return fromDB(due.Int64), true, nil
+}
+
+// deliveryColumns are read by scanLogDelivery; the join supplies EventID.
+const deliveryColumns = `d.id, e.id, d.webhook_id, d.project, d.event_type, d.state, d.attempts,
+	d.next_attempt_at, d.last_attempt_at, d.last_status, d.last_error, d.test, d.created_at, d.updated_at
+	FROM deliveries d LEFT JOIN events e ON e.seq = d.event_seq`
+
+func scanLogDelivery(sc interface{ Scan(...any) error }) (*herald.Delivery, error) {
+	var d herald.Delivery
+	var eventID sql.NullString
+	var state string
+	var next, created, updated int64
+	var last sql.NullInt64
+	if err := sc.Scan(&d.ID, &eventID, &d.WebhookID, &d.Project, &d.EventType, &state, &d.Attempts,
+		&next, &last, &d.LastStatus, &d.LastError, &d.Test, &created, &updated); err != nil {
+		return nil, err
+	}
+	d.EventID = eventID.String
+	d.State = herald.State(state)
+	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromDB(next), fromDB(created), fromDB(updated)
+	d.LastAttemptAt = fromDBNull(last)
+	return &d, nil
+}
+
+// ListDeliveries implements store.Store. One row more than the page is read
+// to know whether a next page exists, so the last page has no cursor.
+func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*herald.Delivery, string, error) {
+	if f.Projects != nil && len(f.Projects) == 0 {
+		return nil, "", nil
+	}
+	limit := store.PageLimit(f.Limit)
+	var where []string
+	var args []any
+	add := func(cond string, arg any) {
+		where = append(where, cond)
+		args = append(args, arg)
+	}
+	if f.WebhookID != "" {
+		add(`d.webhook_id = ?`, f.WebhookID)
+	}
+	if f.Projects != nil {
+		add(`d.project IN (SELECT value FROM json_each(?))`, jsonList(f.Projects))
+	}
+	if f.State != "" {
+		add(`d.state = ?`, string(f.State))
+	}
+	if f.EventType != "" {
+		add(`d.event_type = ?`, f.EventType)
+	}
+	if f.EventID != "" {
+		add(`d.event_seq IN (SELECT seq FROM events WHERE id = ?)`, f.EventID)
+	}
+	if !f.Since.IsZero() {
+		add(`d.created_at >= ?`, toDB(f.Since))
+	}
+	if !f.Until.IsZero() {
+		add(`d.created_at < ?`, toDB(f.Until))
+	}
+	if f.Cursor != "" {
+		add(`d.id < ?`, f.Cursor)
+	}
+	q := `SELECT ` + deliveryColumns
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	q += ` ORDER BY d.id DESC LIMIT ?`
+	args = append(args, limit+1)
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, "", wrap("list deliveries", err)
+	}
+	defer rows.Close()
+	var out []*herald.Delivery
+	for rows.Next() {
+		d, err := scanLogDelivery(rows)
+		if err != nil {
+			return nil, "", wrap("list deliveries", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", wrap("list deliveries", err)
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = out[limit-1].ID
+	}
+	return out, next, nil
+}
+
+// GetDelivery implements store.Store.
+func (s *Store) GetDelivery(ctx context.Context, id string) (*herald.Delivery, error) {
+	return s.getDelivery(ctx, s.r.QueryRowContext, id)
+}
+
+type queryRower func(ctx context.Context, query string, args ...any) *sql.Row
+
+func (s *Store) getDelivery(ctx context.Context, q queryRower, id string) (*herald.Delivery, error) {
+	d, err := scanLogDelivery(q(ctx, `SELECT `+deliveryColumns+` WHERE d.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, herald.NotFound("delivery")
+	}
+	return d, wrap("get delivery", err)
+}
+
+// ListAttempts implements store.Store: in the order they were made.
+func (s *Store) ListAttempts(ctx context.Context, deliveryID string) ([]*herald.Attempt, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, delivery_id, number, started_at, latency_ns, request_headers,
+		status_code, response_headers, response_body, error
+		FROM attempts WHERE delivery_id = ? ORDER BY started_at, rowid`, deliveryID)
+	if err != nil {
+		return nil, wrap("list attempts", err)
+	}
+	defer rows.Close()
+	var out []*herald.Attempt
+	for rows.Next() {
+		var a herald.Attempt
+		var started, latency int64
+		var req, resp string
+		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.Number, &started, &latency, &req,
+			&a.StatusCode, &resp, &a.ResponseBody, &a.Error); err != nil {
+			return nil, wrap("list attempts", err)
+		}
+		a.StartedAt = fromDB(started)
+		a.Latency = herald.Duration(latency)
+		if err := json.Unmarshal([]byte(req), &a.RequestHeaders); err != nil {
+			return nil, wrap("list attempts", err)
+		}
+		if err := json.Unmarshal([]byte(resp), &a.ResponseHeaders); err != nil {
+			return nil, wrap("list attempts", err)
+		}
+		out = append(out, &a)
+	}
+	return out, wrap("list attempts", rows.Err())
+}
+
+// sqlRetry starts a fresh retry schedule for the rows its WHERE (appended by
+// the caller) selects. ?1 is now, ?2 is 1 when the global switch is off: the
+// row is then held, and released as pending or retrying when it comes on.
+// The lease is cleared so a late result of an older claim is fenced off.
+const sqlRetry = `UPDATE deliveries SET
+	state = CASE WHEN ?2 THEN 'held' WHEN attempts = 0 THEN 'pending' ELSE 'retrying' END,
+	round_start = attempts, next_attempt_at = ?1, updated_at = ?1,
+	lease_token = NULL, lease_until = NULL `
+
+// RetryDelivery implements store.Store.
+func (s *Store) RetryDelivery(ctx context.Context, id string, now time.Time) (*herald.Delivery, error) {
+	var d *herald.Delivery
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var state string
+		err := tx.QueryRowContext(ctx, `SELECT state FROM deliveries WHERE id = ?`, id).Scan(&state)
+		if errors.Is(err, sql.ErrNoRows) {
+			return herald.NotFound("delivery")
+		}
+		if err != nil {
+			return err
+		}
+		if s := herald.State(state); s == herald.StatePending || s == herald.StateRetrying {
+			return herald.Errorf(herald.EConflict, "delivery is already %s", s)
+		}
+		on, err := webhooksEnabled(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, sqlRetry+`WHERE id = ?3`, toDB(now), !on, id); err != nil {
+			return err
+		}
+		d, err = s.getDelivery(ctx, tx.QueryRowContext, id)
+		return err
+	})
+	if err != nil {
+		return nil, wrap("retry delivery", err)
+	}
+	return d, nil
+}
+
+// RecoverFailed implements store.Store. A zero since recovers every failed
+// delivery of the webhook.
+func (s *Store) RecoverFailed(ctx context.Context, webhookID string, since, now time.Time) (int, error) {
+	var n int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		on, err := webhooksEnabled(ctx, tx)
+		if err != nil {
+			return err
+		}
+		q := sqlRetry + `WHERE webhook_id = ?3 AND state = 'failed'`
+		args := []any{toDB(now), !on, webhookID}
+		if !since.IsZero() {
+			q += ` AND last_attempt_at >= ?4`
+			args = append(args, toDB(since))
+		}
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, wrap("recover failed", err)
+	}
+	return int(n), nil
+}
+
+// WebhookStatus implements store.Store. The recursive CTE skips through the
+// deliveries_status index from one event type to the next, then takes the
+// newest attempted row of each: a few index seeks per event type, however
+// long the webhook's log.
+func (s *Store) WebhookStatus(ctx context.Context, webhookID string) ([]herald.EventTypeStatus, error) {
+	rows, err := s.r.QueryContext(ctx, `WITH RECURSIVE types(t) AS (
+			SELECT (SELECT min(event_type) FROM deliveries
+				WHERE webhook_id = ?1 AND last_attempt_at IS NOT NULL)
+			UNION ALL
+			SELECT (SELECT min(event_type) FROM deliveries
+				WHERE webhook_id = ?1 AND last_attempt_at IS NOT NULL AND event_type > types.t)
+			FROM types WHERE types.t IS NOT NULL
+		)
+		SELECT d.event_type, d.last_attempt_at, d.state, d.last_status, d.last_error, d.id
+		FROM types JOIN deliveries d ON d.id = (
+			SELECT id FROM deliveries
+			WHERE webhook_id = ?1 AND event_type = types.t AND last_attempt_at IS NOT NULL
+			ORDER BY last_attempt_at DESC, id DESC LIMIT 1)
+		ORDER BY d.event_type`, webhookID)
+	if err != nil {
+		return nil, wrap("webhook status", err)
+	}
+	defer rows.Close()
+	var out []herald.EventTypeStatus
+	for rows.Next() {
+		var st herald.EventTypeStatus
+		var at int64
+		if err := rows.Scan(&st.EventType, &at, &st.State, &st.StatusCode, &st.Error, &st.DeliveryID); err != nil {
+			return nil, wrap("webhook status", err)
+		}
+		st.LastAttemptAt = fromDB(at)
+		out = append(out, st)
+	}
+	return out, wrap("webhook status", rows.Err())
+}

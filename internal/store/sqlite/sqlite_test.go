@@ -1,0 +1,402 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/herald-hq/herald"
+	"github.com/herald-hq/herald/internal/seal"
+	"github.com/herald-hq/herald/internal/store"
+	"github.com/herald-hq/herald/internal/store/storetest"
+)
+
+// A few checks on the standard testing package (the module's go.sum lacks
+// testify's dependencies); the conformance suite has its own.
+func noErr(t testing.TB, err error, what ...any) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: unexpected error: %v", fmt.Sprint(what...), err)
+	}
+}
+
+func errContains(t testing.TB, err error, sub string) {
+	t.Helper()
+	if err == nil || !strings.Contains(err.Error(), sub) {
+		t.Fatalf("want an error containing %q, got %v", sub, err)
+	}
+}
+
+func check(t testing.TB, ok bool, format string, args ...any) {
+	t.Helper()
+	if !ok {
+		t.Fatalf(format, args...)
+	}
+}
+
+func testBox(t testing.TB) *seal.Box {
+	t.Helper()
+	key, err := seal.ParseKey(seal.GenerateKey())
+	noErr(t, err)
+	box, err := seal.New(key)
+	noErr(t, err)
+	return box
+}
+
+func openTest(t testing.TB, o Options) *Store {
+	t.Helper()
+	if o.Path == "" {
+		o.Path = filepath.Join(t.TempDir(), "herald.db")
+	}
+	if o.Box == nil {
+		o.Box = testBox(t)
+	}
+	s, err := Open(context.Background(), o)
+	noErr(t, err)
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestStore(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t, Options{}) })
+}
+
+func TestOpenRequiresBox(t *testing.T) {
+	t.Parallel()
+	_, err := Open(t.Context(), Options{Path: filepath.Join(t.TempDir(), "x.db")})
+	errContains(t, err, "Box")
+}
+
+// Reopening runs no migration twice and keeps the data; the WAL mode and
+// the pragmas are in force on both pools.
+func TestReopen(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "herald.db")
+	box := testBox(t)
+	s, err := Open(t.Context(), Options{Path: path, Box: box})
+	noErr(t, err)
+	w := &herald.Webhook{ID: herald.NewID("wh"), Name: "keep", URL: "https://example.com", SigningSecret: "whsec_x"}
+	noErr(t, s.CreateWebhook(t.Context(), w))
+	noErr(t, s.Close())
+
+	s, err = Open(t.Context(), Options{Path: path, Box: box})
+	noErr(t, err)
+	defer s.Close()
+	got, err := s.GetWebhook(t.Context(), w.ID)
+	noErr(t, err)
+	check(t, got.SigningSecret.Reveal() == "whsec_x", "signing secret lost")
+
+	var n int
+	noErr(t, s.r.QueryRow(`SELECT count(*) FROM schema_migrations`).Scan(&n))
+	check(t, n == 1, "%d migrations recorded, want 1", n)
+	for _, tc := range []struct {
+		db           *sql.DB
+		pragma, want string
+	}{
+		{s.w, "journal_mode", "wal"},
+		{s.w, "synchronous", "2"}, // FULL
+		{s.w, "foreign_keys", "1"},
+		{s.w, "busy_timeout", "5000"},
+		{s.r, "journal_mode", "wal"},
+		{s.r, "query_only", "1"},
+		{s.r, "busy_timeout", "5000"},
+	} {
+		var v string
+		noErr(t, tc.db.QueryRow("PRAGMA "+tc.pragma).Scan(&v), tc.pragma)
+		check(t, strings.ToLower(v) == tc.want, "PRAGMA %s = %s, want %s", tc.pragma, v, tc.want)
+	}
+	_, err = s.r.Exec(`DELETE FROM tokens`)
+	check(t, err != nil, "the read pool wrote")
+
+	// A key that does not match the database's secrets is reported, not
+	// silently turned into empty secrets.
+	noErr(t, s.Close())
+	s, err = Open(t.Context(), Options{Path: path, Box: testBox(t)})
+	noErr(t, err)
+	defer s.Close()
+	_, err = s.GetWebhook(t.Context(), w.ID)
+	errContains(t, err, "cannot decrypt")
+}
+
+// A database migrated by a newer Herald is refused.
+func TestNewerSchemaRefused(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "herald.db")
+	s := openTest(t, Options{Path: path})
+	_, err := s.w.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, '0999_future.sql', 0)`)
+	noErr(t, err)
+	noErr(t, s.Close())
+	_, err = Open(t.Context(), Options{Path: path, Box: testBox(t)})
+	errContains(t, err, "newer")
+}
+
+// The hot queries use the indexes meant for them (a regression here turns a
+// claim into a table scan, which only shows at scale).
+func TestQueryPlans(t *testing.T) {
+	t.Parallel()
+	s := openTest(t, Options{})
+	for _, tc := range []struct {
+		name, query, want string
+	}{
+		{"claim", claimSQL(true), "deliveries_due (due_at<?)"},
+		{"claim all", claimSQL(false), "deliveries_due (due_at<?)"},
+		{"next due", sqlNextDue, "deliveries_due"},
+		{"log by webhook", `SELECT d.id FROM deliveries d WHERE d.webhook_id = 'w' AND d.id < 'x' ORDER BY d.id DESC LIMIT 5`, "deliveries_webhook"},
+		{"log by state", `SELECT d.id FROM deliveries d WHERE d.state = 'failed' ORDER BY d.id DESC LIMIT 5`, "deliveries_state"},
+		{"status", `SELECT id FROM deliveries WHERE webhook_id = 'w' AND event_type = 't' AND last_attempt_at IS NOT NULL
+			ORDER BY last_attempt_at DESC, id DESC LIMIT 1`, "deliveries_status"},
+		{"event", `SELECT d.id FROM deliveries d WHERE d.event_seq IN (SELECT seq FROM events WHERE id = 'e')`, "deliveries_event"},
+	} {
+		rows, err := s.w.Query(`EXPLAIN QUERY PLAN `+tc.query, "t", 1, 2, 3, "[]")
+		noErr(t, err, tc.name)
+		var plan strings.Builder
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			noErr(t, rows.Scan(&id, &parent, &unused, &detail))
+			plan.WriteString(detail + "\n")
+		}
+		noErr(t, rows.Close())
+		check(t, strings.Contains(plan.String(), tc.want), "%s: plan does not use %s:\n%s", tc.name, tc.want, plan.String())
+		check(t, !strings.Contains(plan.String(), "TEMP B-TREE"), "%s: plan sorts:\n%s", tc.name, plan.String())
+	}
+}
+
+// Secrets never reach the database file or its WAL in clear, while the
+// non-secret fields of the same webhook do (so the scan reads real data).
+func TestSecretsNotInClear(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "herald.db")
+	s := openTest(t, Options{Path: path})
+	ctx := t.Context()
+
+	planted := map[string]string{
+		"password":         "planted-password-7f3a",
+		"token":            "planted-token-91bc",
+		"header value":     "planted-header-value-c2d4",
+		"key PEM":          "-----BEGIN PRIVATE KEY-----\nplanted-key-pem-5e6f\n-----END PRIVATE KEY-----",
+		"challenge secret": "planted-challenge-a8b0",
+		"signing secret":   "whsec_planted-signing-3c1d",
+		"previous secret":  "whsec_planted-previous-77e2",
+	}
+	w := &herald.Webhook{
+		ID: herald.NewID("wh"), Name: "visible-name-0b9e", Project: "p", URL: "https://visible-url.example.com",
+		Enabled: true, Auth: herald.Auth{
+			Type: herald.AuthMTLS, Username: "visible-user", Password: herald.Secret(planted["password"]),
+			Token: herald.Secret(planted["token"]), HeaderName: "X-Key", HeaderValue: herald.Secret(planted["header value"]),
+			CertPEM: "visible-cert", KeyPEM: herald.Secret(planted["key PEM"]),
+		},
+		ChallengeSecret: herald.Secret(planted["challenge secret"]),
+		SigningSecret:   herald.Secret(planted["signing secret"]),
+		CreatedAt:       time.Now(), UpdatedAt: time.Now(),
+	}
+	noErr(t, s.CreateWebhook(ctx, w))
+	// Rotation: the update writes the secrets a second time.
+	w.PreviousSecret, w.PreviousSecretUntil = w.SigningSecret, time.Now().Add(time.Hour)
+	w.SigningSecret = "whsec_planted-rotated-19aa"
+	planted["rotated secret"] = w.SigningSecret.Reveal()
+	noErr(t, s.UpdateWebhook(ctx, w))
+	got, err := s.GetWebhook(ctx, w.ID)
+	noErr(t, err)
+	check(t, got.Auth.Password.Reveal() == planted["password"], "password lost")
+
+	check := func(stage string) {
+		t.Helper()
+		var all []byte
+		for _, suffix := range []string{"", "-wal"} {
+			b, err := os.ReadFile(path + suffix)
+			if os.IsNotExist(err) {
+				continue
+			}
+			noErr(t, err)
+			all = append(all, b...)
+		}
+		check(t, bytes.Contains(all, []byte("visible-name-0b9e")), "%s: the scan does not see the webhook row", stage)
+		check(t, bytes.Contains(all, []byte("visible-user")), "%s: the scan does not see the auth column", stage)
+		for name, secret := range planted {
+			for _, needle := range []string{secret, strings.TrimPrefix(secret, "whsec_")} {
+				check(t, !bytes.Contains(all, []byte(needle)), "%s: %s found in clear", stage, name)
+			}
+		}
+		check(t, !bytes.Contains(all, []byte("********")), "%s: the mask is stored", stage)
+	}
+	check("in the WAL")
+	noErr(t, s.Close())
+	check("after checkpoint")
+}
+
+// The monotonic id generator keeps ids increasing within a millisecond.
+func TestIDsIncrease(t *testing.T) {
+	t.Parallel()
+	var g idGen
+	prev := ""
+	for range 10000 {
+		id := g.next("dlv")
+		check(t, id > prev, "%s after %s", id, prev)
+		check(t, len(id) == len("dlv_")+26, "bad id %s", id)
+		prev = id
+	}
+	got := increment("dlv_0000000000000000000000000z")
+	check(t, got == "dlv_00000000000000000000000010", "increment: %s", got)
+}
+
+// ---- benchmarks ----
+//
+// Run on a real disk (t.TempDir is under $TMPDIR): with synchronous=FULL the
+// fsync per commit is part of what is measured.
+//
+//	go test ./internal/store/sqlite -run '^$' -bench . -benchtime 3s
+
+const benchFanout = 10
+
+func benchStore(b *testing.B, sync string) (*Store, []string) {
+	s := openTest(b, Options{synchronous: sync})
+	var hooks []string
+	for i := range benchFanout {
+		w := &herald.Webhook{ID: herald.NewID("wh"), Name: fmt.Sprintf("bench-%d", i), URL: "https://example.com",
+			Enabled: true, SigningSecret: "whsec_bench"}
+		noErr(b, s.CreateWebhook(context.Background(), w))
+		hooks = append(hooks, w.ID)
+	}
+	return s, hooks
+}
+
+func benchEvents(n int, hooks []string) []store.IngestItem {
+	items := make([]store.IngestItem, n)
+	for i := range items {
+		items[i] = store.IngestItem{
+			Event: &herald.Event{
+				ID: herald.NewID("evt"), Type: "image.push", Project: "library", Source: "registry",
+				Subject: "library/nginx:1.27", Severity: herald.SeverityInfo, Labels: map[string]string{"env": "prod"},
+				Data:       []byte(`{"repository":"library/nginx","tag":"1.27","digest":"sha256:0123456789abcdef","size":71234567}`),
+				OccurredAt: time.Now().UTC(), ReceivedAt: time.Now().UTC(),
+			},
+			WebhookIDs: hooks,
+		}
+	}
+	return items
+}
+
+func ingestBatch(b *testing.B, s *Store, hooks []string, n int, now time.Time) {
+	_, err := s.Ingest(context.Background(), store.IngestParams{Items: benchEvents(n, hooks), Now: now})
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkIngest: one op is one group commit of 100 events with fan-out 10
+// (1,000 deliveries).
+func BenchmarkIngest(b *testing.B) {
+	for _, sync := range []string{"FULL", "NORMAL"} {
+		b.Run("sync="+sync, func(b *testing.B) {
+			s, hooks := benchStore(b, sync)
+			now := time.Now().UTC()
+			ops := 0
+			for b.Loop() {
+				ingestBatch(b, s, hooks, 100, now)
+				ops++
+			}
+			b.ReportMetric(float64(ops*100*benchFanout)/b.Elapsed().Seconds(), "deliveries/s")
+		})
+	}
+}
+
+// BenchmarkClaimComplete: one op claims 256 due deliveries and completes
+// them (succeeded, one attempt row each), in two transactions.
+func BenchmarkClaimComplete(b *testing.B) {
+	for _, sync := range []string{"FULL", "NORMAL"} {
+		b.Run("sync="+sync, func(b *testing.B) {
+			s, hooks := benchStore(b, sync)
+			now := time.Now().UTC()
+			// A backlog of 100k deliveries, refilled when half is used.
+			fill := func() {
+				for range 100 {
+					ingestBatch(b, s, hooks, 100, now)
+				}
+			}
+			fill()
+			left := 100 * 100 * benchFanout
+			ops := 0
+			for b.Loop() {
+				if left < 50_000 {
+					b.StopTimer()
+					fill()
+					left += 100 * 100 * benchFanout
+					b.StartTimer()
+				}
+				claimComplete(b, s, now, 256, fmt.Sprint("bench-", ops))
+				left -= 256
+				ops++
+			}
+			b.ReportMetric(float64(ops*256)/b.Elapsed().Seconds(), "deliveries/s")
+		})
+	}
+}
+
+func claimComplete(b *testing.B, s *Store, now time.Time, n int, token string) int {
+	ctx := context.Background()
+	cs, err := s.ClaimDeliveries(ctx, store.ClaimParams{Now: now, Limit: n, LeaseToken: token, LeaseFor: time.Minute})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(cs) == 0 {
+		return 0
+	}
+	comps := make([]store.Completion, len(cs))
+	for i, c := range cs {
+		comps[i] = store.Completion{
+			DeliveryID: c.Delivery.ID, WebhookID: c.Delivery.WebhookID, LeaseToken: c.LeaseToken,
+			State: herald.StateSucceeded, Now: now,
+			Attempt: &herald.Attempt{
+				Number: 1, StartedAt: now, Latency: herald.Duration(12 * time.Millisecond),
+				RequestHeaders: map[string][]string{
+					"Content-Type": {"application/json"}, "User-Agent": {"Herald/0.1.0"},
+					"Webhook-Id": {c.Delivery.ID}, "Webhook-Timestamp": {"1767225600"},
+					"Webhook-Signature": {"v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4="},
+				},
+				StatusCode: 200, ResponseHeaders: map[string][]string{"Content-Type": {"text/plain"}},
+				ResponseBody: "ok",
+			},
+		}
+	}
+	applied, err := s.CompleteDeliveries(ctx, comps)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, ok := range applied {
+		if !ok {
+			b.Fatal("completion fenced")
+		}
+	}
+	return len(cs)
+}
+
+// BenchmarkEndToEnd: one op is the store's share of 1,000 deliveries through
+// the pipeline: ingest 100 events × 10 webhooks, then claim and complete all
+// of them in batches of 256.
+func BenchmarkEndToEnd(b *testing.B) {
+	for _, sync := range []string{"FULL", "NORMAL"} {
+		b.Run("sync="+sync, func(b *testing.B) {
+			s, hooks := benchStore(b, sync)
+			now := time.Now().UTC()
+			ops := 0
+			for b.Loop() {
+				ingestBatch(b, s, hooks, 100, now)
+				for k := 0; ; k++ {
+					if claimComplete(b, s, now, 256, fmt.Sprint("e2e-", ops, "-", k)) == 0 {
+						break
+					}
+				}
+				ops++
+			}
+			b.ReportMetric(float64(ops*100*benchFanout)/b.Elapsed().Seconds(), "deliveries/s")
+		})
+	}
+}
