@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/herald-hq/herald"
+	"github.com/herald-hq/herald/internal/format"
 	"github.com/herald-hq/herald/internal/match"
 	"github.com/herald-hq/herald/internal/signing"
 	"github.com/herald-hq/herald/internal/store"
@@ -148,21 +149,14 @@ func normalizeWebhook(w *herald.Webhook, s herald.Settings) error {
 	default:
 		return herald.Invalid("severity", "severity %q is not all, alerts or critical", w.Severity)
 	}
-	switch w.Language {
-	case "":
-		w.Language = "en"
-	case "en", "zh-CN":
-	default:
-		return herald.Invalid("language", "language %q is not en or zh-CN", w.Language)
+	if w.Language == "" {
+		w.Language = format.DefaultLanguage
 	}
-	switch w.Format {
-	case "":
+	if w.Format == "" {
 		w.Format = herald.FormatStandard
-	case herald.FormatStandard:
-	case herald.FormatCloudEvents, herald.FormatHarbor, herald.FormatNetdata, herald.FormatAlertmanager, herald.FormatTemplate:
-		return herald.Invalid("format", "format %q is not available in this version yet; use standard", w.Format)
-	default:
-		return herald.Invalid("format", "format %q is not standard, cloudevents, harbor, netdata, alertmanager or template", w.Format)
+	}
+	if err := format.Validate(w); err != nil {
+		return err
 	}
 	if w.Headers == nil {
 		w.Headers = map[string]string{}

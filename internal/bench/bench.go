@@ -273,7 +273,10 @@ func runThroughput(ctx context.Context, o Options) (*Throughput, error) {
 	var qmu sync.Mutex
 	nextQuarter := int64(1)
 	progressDone := make(chan struct{})
+	progressStopped := make(chan struct{})
+	stopProgress := sync.OnceFunc(func() { close(progressDone); <-progressStopped })
 	go func() {
+		defer close(progressStopped)
 		t := time.NewTicker(200 * time.Millisecond)
 		defer t.Stop()
 		for {
@@ -294,7 +297,7 @@ func runThroughput(ctx context.Context, o Options) (*Throughput, error) {
 			}
 		}
 	}()
-	defer close(progressDone)
+	defer stopProgress()
 
 	start := time.Now()
 	var next atomic.Int64
@@ -347,6 +350,7 @@ func runThroughput(ctx context.Context, o Options) (*Throughput, error) {
 	}
 	e2e := time.Duration(last.Load() - start.UnixNano())
 	time.Sleep(200 * time.Millisecond) // late duplicates would show here
+	stopProgress() // Progress is called from one goroutine at a time
 	if o.Progress != nil {
 		o.Progress(total, total, "deliveries")
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -15,6 +16,7 @@ import (
 func newBenchCmd() *cobra.Command {
 	var o bench.Options
 	var asJSON bool
+	var cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure Herald end to end on this machine (in-process server, loopback receiver)",
@@ -48,6 +50,17 @@ loopback receiver, and clients posting events over the HTTP API.
 						progressbar.OptionSetWidth(30))
 				}
 				bar.Set64(done)
+			}
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
 			}
 			rep, err := bench.Run(cmd.Context(), o)
 			if bar != nil {
@@ -90,5 +103,6 @@ loopback receiver, and clients posting events over the HTTP API.
 	f.StringVar(&o.Store, "store", "sqlite", "sqlite or postgres")
 	f.StringVar(&o.DatabaseURL, "database-url", "", "PostgreSQL DSN for --store postgres (default $HERALD_DATABASE_URL)")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	return cmd
 }

@@ -105,7 +105,7 @@ func (d *Dispatcher) disable(ctx context.Context, id, reason string) {
 		ev := &herald.Event{
 			Type: herald.EventTypeWebhookDisabled, Project: w.Project, Source: "herald",
 			Subject: w.ID, Severity: herald.SeverityWarning, Data: []byte(data),
-			Message: fmt.Sprintf("Webhook %q (%s) was disabled: %s", w.Name, w.URL, reason),
+			// No Message: each receiving webhook gets the catalog text in its language.
 		}
 		if err := d.o.Emit(ctx, ev); err != nil {
 			d.o.Logger.Error("emit webhook disabled event", "webhook", id, "err", err)

@@ -172,7 +172,13 @@ func validateContentType(ct string) error {
 	if len(ct) > 255 || strings.ContainsAny(ct, "\r\n") {
 		return herald.Invalid("content_type", "content_type must be one line of at most 255 characters")
 	}
-	if _, _, err := mime.ParseMediaType(ct); err != nil {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil {
+		if typ, sub, ok := strings.Cut(mt, "/"); !ok || typ == "" || sub == "" {
+			err = errors.New(`want type/subtype, like "text/plain"`)
+		}
+	}
+	if err != nil {
 		return herald.Invalid("content_type", "content_type %q is not a media type: %v", ct, err)
 	}
 	return nil
@@ -390,9 +396,6 @@ func (c *compiledTemplate) execute(data *TemplateData, wantJSON bool) ([]byte, e
 			return nil, herald.Invalid("template", "%v", errTemplateTooLarge)
 		}
 		return nil, templateError(err)
-	}
-	if time.Now().After(deadline) {
-		return nil, herald.Invalid("template", "%v", errTemplateTimeout)
 	}
 	body := out.Bytes()
 	if wantJSON && !json.Valid(body) {

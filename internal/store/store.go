@@ -37,6 +37,7 @@ type Store interface {
 	// TokenByHash returns the token whose hash is hash, ENotFound otherwise.
 	TokenByHash(ctx context.Context, hash string) (*herald.Token, error)
 	ListTokens(ctx context.Context) ([]*herald.Token, error)
+	// DeleteToken removes a token, ENotFound when absent.
 	DeleteToken(ctx context.Context, id string) error
 
 	// CreateWebhook stores w (ID, timestamps and SigningSecret already set by the
@@ -55,14 +56,20 @@ type Store interface {
 
 	// Ingest stores events and their deliveries in one transaction: either all
 	// of it is durable when Ingest returns nil, or nothing is. See IngestParams.
+	// Webhooks that are gone or disabled when the transaction runs get no
+	// delivery (the caller matched against a cached list). A delivery's
+	// Project is its webhook's project ("" for a platform webhook).
 	Ingest(ctx context.Context, p IngestParams) (*IngestResult, error)
 	// FindEvents returns every stored event with this id (one per project at most).
 	FindEvents(ctx context.Context, id string) ([]*herald.Event, error)
 
 	// ClaimDeliveries leases up to p.Limit due deliveries: state pending or
 	// retrying, next_attempt_at <= p.Now, lease absent or expired, the global
-	// switch on, webhook not in p.ExcludeWebhooks; oldest due first. Each
-	// claimed row gets lease_token = p.LeaseToken, lease_until = p.Now+p.LeaseFor.
+	// switch on, webhook not in p.ExcludeWebhooks; oldest due first, and in
+	// creation order among rows due at the same time (ordered webhooks rely
+	// on it), in that order in the result. Each claimed row gets
+	// lease_token = p.LeaseToken, lease_until = p.Now+p.LeaseFor. Claimed
+	// rows of one event may share one *herald.Event: treat it as read-only.
 	ClaimDeliveries(ctx context.Context, p ClaimParams) ([]*Claimed, error)
 	// CompleteDeliveries records results in one transaction. Each completion
 	// applies only if the row is still leased with its LeaseToken; it then
@@ -74,9 +81,10 @@ type Store interface {
 	CompleteDeliveries(ctx context.Context, cs []Completion) ([]bool, error)
 	// ExtendLeases pushes lease_until to until for rows still leased with token.
 	ExtendLeases(ctx context.Context, token string, ids []string, until time.Time) error
-	// NextDue returns the earliest next_attempt_at of a claimable delivery
-	// (pending/retrying and unleased, or with an expired lease: then its
-	// lease_until), false when there is none.
+	// NextDue returns the earliest time a pending or retrying delivery becomes
+	// claimable: its next_attempt_at, or its lease_until when a lease runs
+	// past that (a live lease counts as due when it expires). false when there
+	// is none, or when the global switch is off.
 	NextDue(ctx context.Context) (time.Time, bool, error)
 
 	// ListDeliveries returns one page, newest first.
@@ -87,9 +95,12 @@ type Store interface {
 	// RetryDelivery puts a delivery in any state except pending/retrying back
 	// to pending (retrying if it had attempts), due at now, with a fresh retry
 	// schedule (RoundStart = Attempts). EConflict when it is pending/retrying.
+	// While the global switch is off it becomes held instead (and is released
+	// as pending or retrying when the switch comes on).
 	RetryDelivery(ctx context.Context, id string, now time.Time) (*herald.Delivery, error)
 	// RecoverFailed does RetryDelivery for every failed delivery of a webhook
-	// whose last attempt is at or after since. Returns how many.
+	// whose last attempt is at or after since (every one if since is zero).
+	// Returns how many.
 	RecoverFailed(ctx context.Context, webhookID string, since, now time.Time) (int, error)
 	// RecordTest stores a test send: its event, a delivery (Test=true, final
 	// state) and its one attempt, in one transaction.
@@ -189,7 +200,8 @@ type DeliveryFilter struct {
 	State     herald.State
 	EventType string
 	EventID   string
-	// Since/Until bound created_at; zero = unbounded.
+	// Since/Until bound created_at (Since inclusive, Until exclusive); zero =
+	// unbounded.
 	Since time.Time
 	Until time.Time
 	// Cursor is the last ID of the previous page ("" for the first).

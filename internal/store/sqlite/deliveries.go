@@ -16,10 +16,13 @@ import (
 
 // ClaimDeliveries implements store.Store in one statement: the subquery
 // walks the deliveries_due index in due order (oldest due first) and stops
-// after Limit rows, and the UPDATE leases exactly those. INDEXED BY pins the
-// plan: without statistics the planner prefers deliveries_state, which then
-// sorts every due row to find the oldest. With one write
+// after Limit rows, and the UPDATE leases exactly those. With one write
 // connection no other claim can interleave, so no row is leased twice.
+// INDEXED BY pins the plan: without statistics the planner prefers
+// deliveries_state, which then sorts every due row to find the oldest.
+//
+// The events are loaded after the commit; if that fails, the rows stay
+// leased until their lease expires and are claimed again then.
 func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]*store.Claimed, error) {
 	if p.Limit <= 0 {
 		return nil, nil
@@ -148,160 +151,6 @@ func scanDelivery(sc interface{ Scan(...any) error }, seq *int64) (*herald.Deliv
 	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromDB(next), fromDB(created), fromDB(updated)
 	d.LastAttemptAt = fromDBNull(last)
 	return &d, roundStart, nil
-}
-
-// sqlComplete applies one completion if the row is still leased with its
-// token. ?2 is NULL for final states (next_attempt_at is kept); ?3 is 1 when
-// an attempt was made, which alone moves attempts and last_attempt_at/status.
-const sqlComplete = `UPDATE deliveries SET
-	state = ?1,
-	next_attempt_at = coalesce(?2, next_attempt_at),
-	attempts = attempts + ?3,
-	last_attempt_at = CASE WHEN ?3 THEN ?4 ELSE last_attempt_at END,
-	last_status = CASE WHEN ?3 THEN ?5 ELSE last_status END,
-	last_error = ?6,
-	lease_token = NULL, lease_until = NULL,
-	updated_at = ?7
-	WHERE id = ?8 AND lease_token = ?9
-	RETURNING attempts, webhook_id`
-
-const sqlInsertAttempt = `INSERT INTO attempts (id, delivery_id, number, started_at, latency_ns, request_headers,
-	status_code, response_headers, response_body, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-
-func insertAttempt(ctx context.Context, st *sql.Stmt, a *herald.Attempt) error {
-	req, err := json.Marshal(a.RequestHeaders)
-	if err != nil {
-		return err
-	}
-	resp, err := json.Marshal(a.ResponseHeaders)
-	if err != nil {
-		return err
-	}
-	_, err = st.ExecContext(ctx, a.ID, a.DeliveryID, a.Number, toDB(a.StartedAt), int64(a.Latency), string(req),
-		a.StatusCode, string(resp), a.ResponseBody, a.Error)
-	return err
-}
-
-// health is what one batch of completions did to a webhook's FailingSince.
-type health struct {
-	succeeded bool       // some attempt succeeded
-	failedAt  *time.Time // first failed attempt after the last success, if any
-}
-
-// CompleteDeliveries implements store.Store. Attempts of completions that do
-// not apply are dropped: the newer lease holder's result stands.
-func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) ([]bool, error) {
-	for _, c := range cs {
-		if !herald.ValidState(c.State) {
-			return nil, fmt.Errorf("sqlite: complete delivery %s: invalid state %q", c.DeliveryID, c.State)
-		}
-	}
-	applied := make([]bool, len(cs))
-	if len(cs) == 0 {
-		return applied, nil
-	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		clear(applied)
-		on, err := webhooksEnabled(ctx, tx)
-		if err != nil {
-			return err
-		}
-		upd := tx.StmtContext(ctx, s.stComplete)
-		ins := tx.StmtContext(ctx, s.stAttempt)
-		hooks := map[string]*health{}
-		var order []string
-		for i, c := range cs {
-			state := c.State
-			var next sql.NullInt64
-			if state == herald.StatePending || state == herald.StateRetrying {
-				if !on {
-					state = herald.StateHeld
-				}
-				at := c.NextAttemptAt
-				if at.IsZero() {
-					at = c.Now
-				}
-				next = sql.NullInt64{Int64: toDB(at), Valid: true}
-			}
-			a := c.Attempt
-			made := a != nil
-			lastErr := c.Error
-			var started time.Time
-			var status int
-			if made {
-				if a.StartedAt.IsZero() {
-					a.StartedAt = c.Now
-				}
-				started = a.StartedAt
-				status = a.StatusCode
-				if a.Error != "" {
-					lastErr = a.Error
-				}
-			}
-			var attempts int
-			var webhookID string
-			err := upd.QueryRowContext(ctx, string(state), next, made, toDB(started), status, lastErr, toDB(c.Now),
-				c.DeliveryID, c.LeaseToken).Scan(&attempts, &webhookID)
-			if errors.Is(err, sql.ErrNoRows) {
-				continue // fenced: not leased with this token any more
-			}
-			if err != nil {
-				return err
-			}
-			applied[i] = true
-			if !made {
-				continue
-			}
-			if a.ID == "" {
-				a.ID = s.ids.next("att")
-			}
-			a.DeliveryID = c.DeliveryID
-			if a.Number == 0 {
-				a.Number = attempts
-			}
-			if err := insertAttempt(ctx, ins, a); err != nil {
-				return err
-			}
-			h := hooks[webhookID]
-			if h == nil {
-				h = &health{}
-				hooks[webhookID] = h
-				order = append(order, webhookID)
-			}
-			if c.State == herald.StateSucceeded {
-				h.succeeded, h.failedAt = true, nil
-			} else if h.failedAt == nil {
-				h.failedAt = &started
-			}
-		}
-		return updateHealth(ctx, tx, order, hooks)
-	})
-	if err != nil {
-		return nil, wrap("complete deliveries", err)
-	}
-	return applied, nil
-}
-
-// updateHealth writes FailingSince: cleared by a success, set by a failed
-// attempt when unset (or when this batch's success cleared it first). The
-// conditions in WHERE make the no-change case write nothing.
-func updateHealth(ctx context.Context, tx *sql.Tx, order []string, hooks map[string]*health) error {
-	for _, id := range order {
-		h := hooks[id]
-		var err error
-		switch {
-		case h.failedAt == nil:
-			_, err = tx.ExecContext(ctx, `UPDATE webhooks SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL`, id)
-		case h.succeeded:
-			_, err = tx.ExecContext(ctx, `UPDATE webhooks SET failing_since = ? WHERE id = ?`, toDB(*h.failedAt), id)
-		default:
-			_, err = tx.ExecContext(ctx, `UPDATE webhooks SET failing_since = ? WHERE id = ? AND failing_since IS NULL`, toDB(*h.failedAt), id)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // ExtendLeases implements store.Store.

@@ -77,17 +77,18 @@ func (s *Store) Ingest(ctx context.Context, p store.IngestParams) (*store.Ingest
 			state = herald.StateHeld
 		}
 		leaseLeft := 0
-		if enabled && p.LeaseToken != "" {
+		if enabled {
 			leaseLeft = p.LeaseLimit
 		}
 		ins := deliveryInserter{tx: tx, state: state, now: now, token: p.LeaseToken, until: leaseUntil}
+		seen := map[string]bool{} // webhooks of the current item, against repeats
 		for i, it := range p.Items {
 			if seqs[i] == 0 {
 				res.Items[i].Duplicate = true
 				continue
 			}
 			ev := it.Event
-			seen := map[string]bool{}
+			clear(seen)
 			for _, hid := range it.WebhookIDs {
 				project, ok := projectOf[hid]
 				if !ok || seen[hid] {
@@ -125,7 +126,7 @@ func liveWebhooks(ctx context.Context, tx *sql.Tx, ids []string) (map[string]str
 		return out, nil
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT id, project FROM webhooks
-		WHERE enabled AND id IN (SELECT value FROM json_each(?))`, jsonList(ids))
+		WHERE id IN (SELECT value FROM json_each(?))`, jsonList(ids))
 	if err != nil {
 		return nil, err
 	}
@@ -309,7 +310,11 @@ func (s *Store) RecordTest(ctx context.Context, ev *herald.Event, d *herald.Deli
 		if a.Number == 0 {
 			a.Number = 1
 		}
-		return insertAttempt(ctx, tx.StmtContext(ctx, s.stAttempt), a)
+		r, err := newAttemptRow(a)
+		if err != nil {
+			return err
+		}
+		return insertAttempts(ctx, tx, []attemptRow{r})
 	})
 	return wrap("record test", err)
 }

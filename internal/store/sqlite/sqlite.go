@@ -45,7 +45,8 @@ var migrations embed.FS
 // Options configure Open.
 type Options struct {
 	// Path is the database file; it is created when missing. Its directory
-	// must exist. The -wal and -shm files live beside it.
+	// must exist. The -wal and -shm files live beside it. It must be a real
+	// file (not ":memory:"): the write connection and the read pool share it.
 	Path string
 	// Box seals webhook secrets at rest. Required: the store refuses to keep
 	// secrets in clear.
@@ -62,11 +63,6 @@ type Store struct {
 	r   *sql.DB // query-only pool: every read outside a write transaction
 	box *seal.Box
 	ids idGen
-
-	// Statements prepared once on the write connection and re-bound in each
-	// transaction (tx.Stmt reuses a statement prepared on the same conn).
-	stComplete *sql.Stmt
-	stAttempt  *sql.Stmt
 }
 
 // busyTimeout bounds how long a connection waits for a lock held by another
@@ -82,9 +78,9 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if o.Box == nil {
 		return nil, errors.New("sqlite: Options.Box is required to seal webhook secrets")
 	}
-	sync := o.synchronous
-	if sync == "" {
-		sync = "FULL"
+	syncMode := o.synchronous
+	if syncMode == "" {
+		syncMode = "FULL"
 	}
 	path, err := filepath.Abs(o.Path)
 	if err != nil {
@@ -96,7 +92,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		"_pragma": {
 			"busy_timeout(" + bt + ")",
 			"journal_mode(WAL)",
-			"synchronous(" + sync + ")",
+			"synchronous(" + syncMode + ")",
 			"foreign_keys(1)",
 			// Statement journals (one per multi-row statement in a
 			// transaction) stay in memory instead of a temp file: a pwrite
@@ -124,7 +120,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	// Readers open after the migration so the schema they see is final, and
 	// after journal_mode=WAL is persisted in the file.
 	r, err := sql.Open("sqlite", dsn(path, url.Values{
-		"_pragma": {"busy_timeout(" + bt + ")", "query_only(1)"},
+		"_pragma": {"busy_timeout(" + bt + ")", "query_only(1)", "temp_store(MEMORY)"},
 	}))
 	if err != nil {
 		w.Close()
@@ -134,10 +130,6 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	s.r = r
-	if err := s.prepare(ctx); err != nil {
-		s.Close()
-		return nil, err
-	}
 	return s, nil
 }
 
@@ -148,27 +140,11 @@ func dsn(path string, q url.Values) string {
 // Close closes both pools. The last connection to close checkpoints the WAL.
 func (s *Store) Close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{s.stComplete, s.stAttempt} {
-		if st != nil {
-			errs = append(errs, st.Close())
-		}
-	}
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
 	}
 	errs = append(errs, s.w.Close())
 	return errors.Join(errs...)
-}
-
-func (s *Store) prepare(ctx context.Context) error {
-	var err error
-	if s.stComplete, err = s.w.PrepareContext(ctx, sqlComplete); err != nil {
-		return fmt.Errorf("sqlite: prepare: %w", err)
-	}
-	if s.stAttempt, err = s.w.PrepareContext(ctx, sqlInsertAttempt); err != nil {
-		return fmt.Errorf("sqlite: prepare: %w", err)
-	}
-	return nil
 }
 
 // migrate applies the embedded migrations not yet recorded in

@@ -125,6 +125,21 @@ func TestReopen(t *testing.T) {
 	errContains(t, err, "cannot decrypt")
 }
 
+// Paths are passed to SQLite as URIs: characters that mean something in a
+// URI must not change which file is opened.
+func TestOddPath(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "data dir #1?x=%20")
+	noErr(t, os.Mkdir(dir, 0o700))
+	path := filepath.Join(dir, "herald.db")
+	s := openTest(t, Options{Path: path})
+	noErr(t, s.CreateToken(t.Context(), &herald.Token{ID: "tok_1", Name: "n", Role: herald.RoleViewer, Hash: "h"}))
+	_, err := s.TokenByHash(t.Context(), "h")
+	noErr(t, err)
+	_, err = os.Stat(path)
+	noErr(t, err, "the database is at the path given")
+}
+
 // A database migrated by a newer Herald is refused.
 func TestNewerSchemaRefused(t *testing.T) {
 	t.Parallel()
@@ -148,13 +163,18 @@ func TestQueryPlans(t *testing.T) {
 		{"claim", claimSQL(true), "deliveries_due (due_at<?)"},
 		{"claim all", claimSQL(false), "deliveries_due (due_at<?)"},
 		{"next due", sqlNextDue, "deliveries_due"},
+		{"complete", completeSQL(2), "SEARCH deliveries USING PRIMARY KEY (id=?)"},
 		{"log by webhook", `SELECT d.id FROM deliveries d WHERE d.webhook_id = 'w' AND d.id < 'x' ORDER BY d.id DESC LIMIT 5`, "deliveries_webhook"},
 		{"log by state", `SELECT d.id FROM deliveries d WHERE d.state = 'failed' ORDER BY d.id DESC LIMIT 5`, "deliveries_state"},
 		{"status", `SELECT id FROM deliveries WHERE webhook_id = 'w' AND event_type = 't' AND last_attempt_at IS NOT NULL
 			ORDER BY last_attempt_at DESC, id DESC LIMIT 1`, "deliveries_status"},
 		{"event", `SELECT d.id FROM deliveries d WHERE d.event_seq IN (SELECT seq FROM events WHERE id = 'e')`, "deliveries_event"},
 	} {
-		rows, err := s.w.Query(`EXPLAIN QUERY PLAN `+tc.query, "t", 1, 2, 3, "[]")
+		args := make([]any, strings.Count(tc.query, "?"))
+		for i := range args {
+			args[i] = 1
+		}
+		rows, err := s.w.Query(`EXPLAIN QUERY PLAN `+tc.query, args...)
 		noErr(t, err, tc.name)
 		var plan strings.Builder
 		for rows.Next() {

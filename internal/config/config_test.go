@@ -1,0 +1,91 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := Load("", env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:8080" || c.DataDir != "./herald-data" || c.Storage.Driver != "sqlite" {
+		t.Fatalf("defaults: %+v", c)
+	}
+	if w, _ := c.RetryWaits(); w != nil {
+		t.Fatalf("default retry waits should be nil (the policy's default schedule), got %v", w)
+	}
+	if c.LeaseDuration() != 2*time.Minute || c.DisableAfterDuration() != 120*time.Hour {
+		t.Fatalf("lease %v disable_after %v", c.LeaseDuration(), c.DisableAfterDuration())
+	}
+}
+
+func TestFileThenEnv(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "herald.yaml")
+	os.WriteFile(path, []byte(`
+listen: 0.0.0.0:9000
+data_dir: /var/lib/herald
+network:
+  allow_cidrs: [10.0.0.0/8]
+delivery:
+  retry_schedule: [10s, 1m]
+  workers: 8
+`), 0o600)
+	c, err := Load(path, env(map[string]string{
+		"HERALD_LISTEN":         "127.0.0.1:7000",
+		"HERALD_ALLOW_CIDRS":    "127.0.0.0/8, ::1/128",
+		"HERALD_RETRY_SCHEDULE": "1s,1s,1s",
+		"HERALD_ADMIN_TOKEN":    "tok",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:7000" {
+		t.Errorf("env did not override listen: %s", c.Listen)
+	}
+	if c.DataDir != "/var/lib/herald" || c.Delivery.Workers != 8 || c.AdminToken != "tok" {
+		t.Errorf("file values lost: %+v", c)
+	}
+	p, err := c.AllowPrefixes()
+	if err != nil || len(p) != 2 || p[0].String() != "127.0.0.0/8" {
+		t.Errorf("allow prefixes %v %v", p, err)
+	}
+	w, _ := c.RetryWaits()
+	if len(w) != 3 || w[0] != time.Second {
+		t.Errorf("retry waits %v", w)
+	}
+}
+
+func TestInvalid(t *testing.T) {
+	t.Parallel()
+	cases := map[string]map[string]string{
+		"HERALD_ALLOW_CIDRS":    {"HERALD_ALLOW_CIDRS": "not-a-cidr"},
+		"HERALD_RETRY_SCHEDULE": {"HERALD_RETRY_SCHEDULE": "1s,soon"},
+		"HERALD_DATABASE_URL":   {"HERALD_STORAGE_DRIVER": "postgres"},
+		"storage.driver":        {"HERALD_STORAGE_DRIVER": "mysql"},
+		"delivery.lease":        {"HERALD_LEASE": "-1s"},
+		"HERALD_WORKERS":        {"HERALD_WORKERS": "many"},
+	}
+	for want, e := range cases {
+		_, err := Load("", env(e))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%v: error %v does not name %s", e, err, want)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "herald.yaml")
+	os.WriteFile(path, []byte("lisen: x\n"), 0o600)
+	if _, err := Load(path, env(nil)); err == nil || !strings.Contains(err.Error(), "lisen") {
+		t.Errorf("unknown key in file: %v", err)
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.yaml"), env(nil)); err == nil {
+		t.Error("missing explicit config file accepted")
+	}
+}
