@@ -17,3 +17,17 @@ if command -v pg_isready >/dev/null 2>&1; then
 else
   echo "test-deps: PostgreSQL client tools not installed; PostgreSQL tests will be skipped with a message"
 fi
+
+# Debian packages the integration tests drive for real: Prometheus Alertmanager
+# (posts to Herald's /api/v1/alertmanager). Installed only when missing; where
+# apt cannot install them the tests skip with a message.
+need=()
+command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "test-deps: installing ${need[*]}"
+  if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}" >/tmp/herald-test-deps.log 2>&1; then
+    as_root apt-get update >/dev/null 2>&1 || true
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}" >>/tmp/herald-test-deps.log 2>&1 ||
+      echo "test-deps: could not install ${need[*]} (see /tmp/herald-test-deps.log); those tests will be skipped"
+  fi
+fi

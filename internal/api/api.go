@@ -87,6 +87,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	h("POST /api/v1/webhooks/{id}/recover", a.recoverWebhook)
 	h("POST /api/v1/events", a.postEvents)
 	h("GET /api/v1/events/{id}", a.getEvent)
+	h("POST /api/v1/alertmanager", a.postAlertmanager)
 	h("GET /api/v1/deliveries", a.listDeliveries)
 	h("GET /api/v1/deliveries/{id}", a.getDelivery)
 	h("POST /api/v1/deliveries/{id}/retry", a.retryDelivery)

@@ -126,7 +126,7 @@ func liveWebhooks(ctx context.Context, tx *sql.Tx, ids []string) (map[string]str
 		return out, nil
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT id, project FROM webhooks
-		WHERE id IN (SELECT value FROM json_each(?))`, jsonList(ids))
+		WHERE enabled AND id IN (SELECT value FROM json_each(?))`, jsonList(ids))
 	if err != nil {
 		return nil, err
 	}
