@@ -17,16 +17,6 @@ import (
 	"github.com/herald-hq/herald/internal/client"
 )
 
-// addClientCommands adds the commands that talk to a running Herald over its
-// API (webhook, event, event-types, delivery, token, settings) and the
-// persistent flags they share: --server, --token and --json.
-//
-// The server's address flag is --server, not --url: `webhook create --url`
-// is the webhook's target, and a local flag would shadow a persistent one.
-func addClientCommands(root *cobra.Command) {
-	clientCommands{getenv: os.Getenv, isTerminal: isTerminal, now: time.Now}.add(root)
-}
-
 // clientCommands builds the client commands; its fields are what tests
 // replace.
 type clientCommands struct {

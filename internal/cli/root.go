@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -42,7 +44,11 @@ type exitError struct {
 
 func (e *exitError) Error() string { return e.msg }
 
-func newRoot() *cobra.Command {
+func newRoot() *cobra.Command { return newRootWithEnv(os.Getenv) }
+
+// newRootWithEnv builds the command tree; client commands read HERALD_URL and
+// HERALD_TOKEN through getenv (tests pass their own).
+func newRootWithEnv(getenv func(string) string) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "herald",
 		Short:         "Herald: a self-hosted webhook notification server",
@@ -52,6 +58,6 @@ func newRoot() *cobra.Command {
 		Version:       herald.Version,
 	}
 	root.AddCommand(newServeCmd(), newBenchCmd())
-	addClientCommands(root)
+	clientCommands{getenv: getenv, isTerminal: isTerminal, now: time.Now}.add(root)
 	return root
 }
