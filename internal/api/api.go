@@ -4,54 +4,30 @@
 package api
 
 import (
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/herald-hq/herald"
-	"github.com/herald-hq/herald/internal/dispatch"
 	"github.com/herald-hq/herald/internal/ingest"
-	"github.com/herald-hq/herald/internal/store"
+	"github.com/herald-hq/herald/internal/service"
 )
-
-// Engine is what the API needs of the delivery engine.
-type Engine interface {
-	SendTest(ctx context.Context, w *herald.Webhook, record bool) (*dispatch.TestResult, error)
-	Wake()
-	InvalidateWebhook(id string)
-}
-
-// Ingester stores events durably.
-type Ingester interface {
-	Ingest(ctx context.Context, events []*herald.Event) ([]store.IngestItemResult, error)
-}
 
 // Options configure the API.
 type Options struct {
-	Store    store.Store
-	Ingester Ingester
-	Engine   Engine
-	// OnWebhookChange is called after a webhook is created, changed or deleted
-	// (the router recompiles its matchers).
-	OnWebhookChange func(id string)
-	Logger          *slog.Logger
+	Service *service.Service
+	Logger  *slog.Logger
 	// MaxEventBytes limits a POST /events body. Defaults to 256 KiB.
 	MaxEventBytes int64
-	Now           func() time.Time
 }
 
 // API serves /api/v1.
 type API struct {
-	o      Options
-	tokens tokenCache
+	o   Options
+	svc *service.Service
 }
 
 // New returns the API.
@@ -59,21 +35,15 @@ func New(o Options) *API {
 	if o.MaxEventBytes <= 0 {
 		o.MaxEventBytes = 256 << 10
 	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	if o.OnWebhookChange == nil {
-		o.OnWebhookChange = func(string) {}
-	}
-	return &API{o: o, tokens: tokenCache{m: map[string]cachedToken{}}}
+	return &API{o: o, svc: o.Service}
 }
 
 // Register adds the API routes to mux.
 func (a *API) Register(mux *http.ServeMux) {
-	h := func(pattern string, fn func(w http.ResponseWriter, r *http.Request, p *principal) error) {
+	h := func(pattern string, fn func(w http.ResponseWriter, r *http.Request, p *service.Principal) error) {
 		mux.Handle(pattern, a.authed(fn))
 	}
 	h("GET /api/v1/webhooks", a.listWebhooks)
@@ -100,12 +70,6 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, herald.Errorf(herald.ENotFound, "no such endpoint: %s %s", r.Method, r.URL.Path), a.o.Logger)
 	})
-}
-
-// HashToken is how tokens are stored: hex SHA-256 of the bearer value.
-func HashToken(tok string) string {
-	h := sha256.Sum256([]byte(tok))
-	return hex.EncodeToString(h[:])
 }
 
 // Status maps an error code to its HTTP status.
@@ -225,43 +189,34 @@ func fieldOrBody(f string) string {
 	return f
 }
 
-// tokenCache avoids a database read per request. Entries live 10s; deleting
-// a token on this node evicts it at once.
-type tokenCache struct {
-	mu sync.Mutex
-	m  map[string]cachedToken
-}
-
-type cachedToken struct {
-	t   *herald.Token
-	exp time.Time
-}
-
-func (c *tokenCache) get(hash string, now time.Time) *herald.Token {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.m[hash]
-	if !ok || now.After(e.exp) {
-		return nil
-	}
-	return e.t
-}
-
-func (c *tokenCache) put(hash string, t *herald.Token, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.m) > 10000 {
-		clear(c.m)
-	}
-	c.m[hash] = cachedToken{t: t, exp: now.Add(10 * time.Second)}
-}
-
-func (c *tokenCache) evict(id string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for h, e := range c.m {
-		if e.t.ID == id {
-			delete(c.m, h)
+func (a *API) authed(fn func(w http.ResponseWriter, r *http.Request, p *service.Principal) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := bearer(r)
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="herald"`)
+			writeError(w, r, herald.Errorf(herald.EUnauthorized, "missing bearer token: send Authorization: Bearer <token>"), a.o.Logger)
+			return
 		}
+		p, err := a.svc.Authenticate(r.Context(), tok)
+		if err != nil {
+			if herald.ErrorCode(err) == herald.EUnauthorized {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="herald", error="invalid_token"`)
+			}
+			writeError(w, r, err, a.o.Logger)
+			return
+		}
+		if err := fn(w, r, p); err != nil {
+			writeError(w, r, err, a.o.Logger)
+		}
+	})
+}
+
+func bearer(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
 	}
+	tok = strings.TrimSpace(tok)
+	return tok, tok != ""
 }

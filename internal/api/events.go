@@ -10,6 +10,7 @@ import (
 
 	"github.com/herald-hq/herald"
 	"github.com/herald-hq/herald/internal/ingest"
+	"github.com/herald-hq/herald/internal/service"
 )
 
 // eventInput is an event as clients send it. Unknown fields are refused.
@@ -35,14 +36,10 @@ type eventResult struct {
 
 // postEvents ingests one event or {"events": [...]} (at most 1000). It
 // answers 202 only once the events and their deliveries are durable.
-func (a *API) postEvents(w http.ResponseWriter, r *http.Request, p *principal) error {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.o.MaxEventBytes))
+func (a *API) postEvents(w http.ResponseWriter, r *http.Request, p *service.Principal) error {
+	body, err := readBody(w, r, a.o.MaxEventBytes)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return herald.Errorf(herald.ETooLarge, "request body is larger than %d bytes", mbe.Limit)
-		}
-		return herald.Invalid("", "could not read the request body")
+		return err
 	}
 	inputs, batch, err := parseEvents(body)
 	if err != nil {
@@ -59,24 +56,16 @@ func (a *API) postEvents(w http.ResponseWriter, r *http.Request, p *principal) e
 	}
 	events := make([]*herald.Event, len(inputs))
 	for i, in := range inputs {
-		if !p.canPublish(in.Project) {
-			f := "project"
-			if batch {
-				f = "events[" + strconv.Itoa(i) + "].project"
-			}
-			return &herald.Error{Code: herald.EForbidden, Field: f, Message: "your token may not publish events to project " + strconv.Quote(in.Project)}
-		}
 		events[i] = &herald.Event{
 			ID: in.ID, Type: in.Type, Project: in.Project, Source: in.Source, Subject: in.Subject,
 			Severity: in.Severity, Labels: in.Labels, Data: in.Data, Message: in.Message,
 			OccurredAt: in.OccurredAt.Time,
 		}
 	}
-	res, err := a.o.Ingester.Ingest(r.Context(), events)
+	res, err := a.svc.Publish(r.Context(), p, events, batch)
 	if err != nil {
 		return err
 	}
-	a.o.Engine.Wake()
 	out := make([]eventResult, len(res))
 	for i, rr := range res {
 		out[i] = eventResult{ID: rr.EventID, Project: events[i].Project, Duplicate: rr.Duplicate, Deliveries: rr.Deliveries}
@@ -145,20 +134,29 @@ func decodeEvent(b []byte, in *eventInput, prefix string) error {
 	return nil
 }
 
-func (a *API) getEvent(w http.ResponseWriter, r *http.Request, p *principal) error {
-	evs, err := a.o.Store.FindEvents(r.Context(), r.PathValue("id"))
+func (a *API) getEvent(w http.ResponseWriter, r *http.Request, p *service.Principal) error {
+	var project *string
+	if q := r.URL.Query(); q.Has("project") {
+		v := q.Get("project")
+		project = &v
+	}
+	ev, err := a.svc.GetEvent(r.Context(), p, r.PathValue("id"), project)
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
-	for _, ev := range evs {
-		if q.Has("project") && q.Get("project") != ev.Project {
-			continue
+	writeJSON(w, http.StatusOK, ev)
+	return nil
+}
+
+// readBody reads a request body of at most limit bytes (413 above).
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, herald.Errorf(herald.ETooLarge, "request body is larger than %d bytes", mbe.Limit)
 		}
-		if p.canRead(ev.Project) {
-			writeJSON(w, http.StatusOK, ev)
-			return nil
-		}
+		return nil, herald.Invalid("", "could not read the request body")
 	}
-	return herald.NotFound("event")
+	return body, nil
 }

@@ -27,20 +27,22 @@ import (
 	"github.com/herald-hq/herald/internal/retry"
 	"github.com/herald-hq/herald/internal/seal"
 	"github.com/herald-hq/herald/internal/sender"
+	"github.com/herald-hq/herald/internal/service"
 	"github.com/herald-hq/herald/internal/store"
 	"github.com/herald-hq/herald/internal/store/sqlite"
 )
 
 // App is one running Herald node.
 type App struct {
-	cfg    config.Config
-	log    *slog.Logger
-	Store  store.Store
-	router *ingest.Router
-	ing    *ingest.Ingester
-	disp   *dispatch.Dispatcher
-	send   *sender.Sender
-	reg    *prometheus.Registry
+	cfg     config.Config
+	log     *slog.Logger
+	Store   store.Store
+	Service *service.Service
+	router  *ingest.Router
+	ing     *ingest.Ingester
+	disp    *dispatch.Dispatcher
+	send    *sender.Sender
+	reg     *prometheus.Registry
 
 	srv      *http.Server
 	ln       net.Listener
@@ -103,12 +105,12 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	})
 	a.ing = ingest.New(ingest.Options{Store: st, Router: a.router, Handoff: a.disp})
 
-	mux := http.NewServeMux()
-	api.New(api.Options{
-		Store: st, Ingester: a.ing, Engine: a.disp, Logger: log,
+	a.Service = service.New(service.Options{
+		Store: st, Ingester: a.ing, Engine: a.disp,
 		OnWebhookChange: func(string) { a.router.Invalidate() },
-		MaxEventBytes:   cfg.Ingest.MaxBodyBytes,
-	}).Register(mux)
+	})
+	mux := http.NewServeMux()
+	api.New(api.Options{Service: a.Service, Logger: log, MaxEventBytes: cfg.Ingest.MaxBodyBytes}).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
 	})
@@ -158,7 +160,7 @@ func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 // a generated one on first start.
 func (a *App) bootstrap(ctx context.Context) error {
 	if tok := a.cfg.AdminToken; tok != "" {
-		hash := api.HashToken(tok)
+		hash := service.HashToken(tok)
 		if _, err := a.Store.TokenByHash(ctx, hash); err == nil {
 			return nil
 		} else if herald.ErrorCode(err) != herald.ENotFound {
@@ -176,10 +178,10 @@ func (a *App) bootstrap(ctx context.Context) error {
 	if len(ts) > 0 {
 		return nil
 	}
-	tok := api.NewTokenValue()
+	tok := service.NewTokenValue()
 	if err := a.Store.CreateToken(ctx, &herald.Token{
 		ID: herald.NewID("tok"), Name: "bootstrap admin", Role: herald.RolePlatformAdmin,
-		Projects: []string{}, Hash: api.HashToken(tok), CreatedAt: time.Now().UTC(),
+		Projects: []string{}, Hash: service.HashToken(tok), CreatedAt: time.Now().UTC(),
 	}); err != nil {
 		return err
 	}

@@ -99,7 +99,8 @@ type Store interface {
 	// as pending or retrying when the switch comes on).
 	RetryDelivery(ctx context.Context, id string, now time.Time) (*herald.Delivery, error)
 	// RecoverFailed does RetryDelivery for every failed delivery of a webhook
-	// whose last attempt is at or after since (every one if since is zero).
+	// whose last attempt is at or after since (every one if since is zero);
+	// test sends are not deliveries of events and are left alone.
 	// Returns how many.
 	RecoverFailed(ctx context.Context, webhookID string, since, now time.Time) (int, error)
 	// RecordTest stores a test send: its event, a delivery (Test=true, final

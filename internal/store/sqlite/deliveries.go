@@ -371,7 +371,7 @@ func (s *Store) RecoverFailed(ctx context.Context, webhookID string, since, now 
 		if err != nil {
 			return err
 		}
-		q := sqlRetry + `WHERE webhook_id = ?3 AND state = 'failed'`
+		q := sqlRetry + `WHERE webhook_id = ?3 AND state = 'failed' AND test = 0`
 		args := []any{toDB(now), !on, webhookID}
 		if !since.IsZero() {
 			q += ` AND last_attempt_at >= ?4`

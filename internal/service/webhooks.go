@@ -1,26 +1,28 @@
-package api
+package service
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
-	"net/http"
 	"net/textproto"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/herald-hq/herald"
+	"github.com/herald-hq/herald/internal/dispatch"
 	"github.com/herald-hq/herald/internal/format"
 	"github.com/herald-hq/herald/internal/match"
 	"github.com/herald-hq/herald/internal/signing"
 	"github.com/herald-hq/herald/internal/store"
 )
 
-// webhookInput is the writable part of a webhook. Create decodes it over
+// WebhookInput is the writable part of a webhook (JSON field names as in
+// the API). A nil field is "not given". Create decodes it over
 // defaults; PATCH decodes it over the stored webhook, so only fields present
 // change. Unknown fields are refused.
-type webhookInput struct {
+type WebhookInput struct {
 	Name            *string             `json:"name"`
 	Project         *string             `json:"project"`
 	URL             *string             `json:"url"`
@@ -34,7 +36,7 @@ type webhookInput struct {
 	Template        *string             `json:"template"`
 	ContentType     *string             `json:"content_type"`
 	Headers         *map[string]string  `json:"headers"`
-	Auth            *authInput          `json:"auth"`
+	Auth            *AuthInput          `json:"auth"`
 	TLS             *herald.TLS         `json:"tls"`
 	ChallengeSecret *herald.Secret      `json:"challenge_secret"`
 	MaxAttempts     *int                `json:"max_attempts"`
@@ -43,7 +45,7 @@ type webhookInput struct {
 	Ordered         *bool               `json:"ordered"`
 }
 
-type authInput struct {
+type AuthInput struct {
 	Type        *string        `json:"type"`
 	Username    *string        `json:"username"`
 	Password    *herald.Secret `json:"password"`
@@ -67,7 +69,8 @@ func setIf[T any](dst *T, v *T) {
 	}
 }
 
-func (in *webhookInput) apply(w *herald.Webhook) {
+// Apply sets the fields given in in on w.
+func (in *WebhookInput) Apply(w *herald.Webhook) {
 	setIf(&w.Name, in.Name)
 	setIf(&w.Project, in.Project)
 	setIf(&w.URL, in.URL)
@@ -110,9 +113,8 @@ var reservedHeaders = map[string]bool{
 	"Transfer-Encoding": true, "Connection": true,
 }
 
-// normalizeWebhook fills defaults and validates w, naming the first bad field.
-// It returns warnings to show with the webhook.
-func normalizeWebhook(w *herald.Webhook, s herald.Settings) error {
+// NormalizeWebhook fills defaults and validates w, naming the first bad field.
+func NormalizeWebhook(w *herald.Webhook, s herald.Settings) error {
 	w.Name = strings.TrimSpace(w.Name)
 	if w.Name == "" {
 		return herald.Invalid("name", "name is required")
@@ -294,260 +296,214 @@ func normalizeAuth(a *herald.Auth) error {
 	return nil
 }
 
-// webhookView is a webhook as the API shows it: secrets masked, warnings added.
-type webhookView struct {
-	*herald.Webhook
-	SigningSecret string   `json:"signing_secret,omitempty"`
-	Warnings      []string `json:"warnings,omitempty"`
-}
-
-func viewOf(w *herald.Webhook) webhookView {
-	v := webhookView{Webhook: w}
+// Warnings are what to tell an admin about w (shown by the API and the
+// console): TLS verification off, plain http.
+func Warnings(w *herald.Webhook) []string {
+	var v []string
 	if w.TLS.SkipVerify {
-		v.Warnings = append(v.Warnings, "TLS certificate verification is off (tls.skip_verify): anyone on the network path can read and change deliveries")
+		v = append(v, "TLS certificate verification is off (tls.skip_verify): anyone on the network path can read and change deliveries")
 	}
 	if strings.HasPrefix(w.URL, "http://") {
-		v.Warnings = append(v.Warnings, "the URL is plain http: deliveries and credentials travel unencrypted")
+		v = append(v, "the URL is plain http: deliveries and credentials travel unencrypted")
 	}
 	return v
 }
 
-func (a *API) readWebhookInput(r *http.Request) (*webhookInput, error) {
-	r.Body = http.MaxBytesReader(nil, r.Body, 1<<20)
-	var in webhookInput
-	if err := decode(r, &in); err != nil {
-		return nil, err
-	}
-	return &in, nil
-}
-
-func (a *API) createWebhook(w http.ResponseWriter, r *http.Request, p *principal) error {
-	in, err := a.readWebhookInput(r)
-	if err != nil {
-		return err
-	}
-	now := a.o.Now().UTC()
-	wh := &herald.Webhook{Enabled: true}
-	in.apply(wh)
-	if err := p.requireWrite(wh.Project, "project"); err != nil {
-		if wh.Project == "" {
-			return herald.Errorf(herald.EForbidden, "only a platform-admin may create a platform webhook (project \"\"); set project")
+// ListWebhooks returns the webhooks p may read; project != nil limits to one
+// project ("" = platform webhooks).
+func (s *Service) ListWebhooks(ctx context.Context, p *Principal, project *string) ([]*herald.Webhook, error) {
+	f := store.WebhookFilter{Projects: p.Readable()}
+	if project != nil {
+		if !p.CanRead(*project) {
+			return []*herald.Webhook{}, nil
 		}
-		return herald.Errorf(herald.EForbidden, "your token may not create webhooks in project %q", wh.Project)
+		f.Projects = []string{*project}
 	}
-	settings, err := a.o.Store.GetSettings(r.Context())
-	if err != nil {
-		return err
+	if f.Projects != nil && len(f.Projects) == 0 {
+		return []*herald.Webhook{}, nil
 	}
-	if err := normalizeWebhook(wh, settings); err != nil {
-		return err
-	}
-	wh.ID = herald.NewID("wh")
-	wh.SigningSecret = herald.Secret(signing.NewSecret())
-	wh.CreatedAt, wh.UpdatedAt = now, now
-	if err := a.o.Store.CreateWebhook(r.Context(), wh); err != nil {
-		return err
-	}
-	a.changed(wh.ID)
-	v := viewOf(wh)
-	v.SigningSecret = wh.SigningSecret.Reveal()
-	writeJSON(w, http.StatusCreated, v)
-	return nil
-}
-
-func (a *API) changed(id string) {
-	a.o.Engine.InvalidateWebhook(id)
-	a.o.OnWebhookChange(id)
-}
-
-// loadWebhook returns the webhook {id} if p may read it.
-func (a *API) loadWebhook(r *http.Request, p *principal) (*herald.Webhook, error) {
-	wh, err := a.o.Store.GetWebhook(r.Context(), r.PathValue("id"))
+	ws, err := s.o.Store.ListWebhooks(ctx, f)
 	if err != nil {
 		return nil, err
 	}
-	if err := p.requireRead(wh.Project, "webhook"); err != nil {
+	if ws == nil {
+		ws = []*herald.Webhook{}
+	}
+	return ws, nil
+}
+
+// GetWebhook returns webhook id if p may read it (ENotFound otherwise).
+func (s *Service) GetWebhook(ctx context.Context, p *Principal, id string) (*herald.Webhook, error) {
+	wh, err := s.o.Store.GetWebhook(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.RequireRead(wh.Project, "webhook"); err != nil {
 		return nil, err
 	}
 	return wh, nil
 }
 
-func (a *API) listWebhooks(w http.ResponseWriter, r *http.Request, p *principal) error {
-	f := store.WebhookFilter{Projects: p.readable()}
-	if q := r.URL.Query(); q.Has("project") {
-		proj := q.Get("project")
-		if !p.canRead(proj) {
-			f.Projects = []string{}
-		} else {
-			f.Projects = []string{proj}
-		}
+// webhookForWrite returns webhook id if p may change it.
+func (s *Service) webhookForWrite(ctx context.Context, p *Principal, id string) (*herald.Webhook, error) {
+	wh, err := s.GetWebhook(ctx, p, id)
+	if err != nil {
+		return nil, err
 	}
-	var out []webhookView
-	if f.Projects == nil || len(f.Projects) > 0 {
-		ws, err := a.o.Store.ListWebhooks(r.Context(), f)
-		if err != nil {
-			return err
-		}
-		for _, wh := range ws {
-			out = append(out, viewOf(wh))
-		}
+	if err := p.RequireWrite(wh.Project, "webhook"); err != nil {
+		return nil, err
 	}
-	if out == nil {
-		out = []webhookView{}
-	}
-	writeJSON(w, http.StatusOK, list[webhookView]{Data: out})
-	return nil
+	return wh, nil
 }
 
-func (a *API) getWebhook(w http.ResponseWriter, r *http.Request, p *principal) error {
-	wh, err := a.loadWebhook(r, p)
-	if err != nil {
-		return err
+// CreateWebhook validates and stores a new webhook. The result carries its
+// signing secret (SigningSecret.Reveal()), to show once.
+func (s *Service) CreateWebhook(ctx context.Context, p *Principal, in *WebhookInput) (*herald.Webhook, error) {
+	now := s.now()
+	wh := &herald.Webhook{Enabled: true}
+	in.Apply(wh)
+	if !p.CanWrite(wh.Project) {
+		if wh.Project == "" {
+			return nil, &herald.Error{Code: herald.EForbidden, Field: "project", Message: "only a platform-admin may create a platform webhook (project \"\"); set project"}
+		}
+		return nil, &herald.Error{Code: herald.EForbidden, Field: "project", Message: "your token may not create webhooks in project " + wh.Project}
 	}
-	writeJSON(w, http.StatusOK, viewOf(wh))
-	return nil
+	settings, err := s.o.Store.GetSettings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := NormalizeWebhook(wh, settings); err != nil {
+		return nil, err
+	}
+	wh.ID = herald.NewID("wh")
+	wh.SigningSecret = herald.Secret(signing.NewSecret())
+	wh.CreatedAt, wh.UpdatedAt = now, now
+	if err := s.o.Store.CreateWebhook(ctx, wh); err != nil {
+		return nil, err
+	}
+	s.changed(wh.ID)
+	return wh, nil
 }
 
-func (a *API) patchWebhook(w http.ResponseWriter, r *http.Request, p *principal) error {
-	wh, err := a.loadWebhook(r, p)
+func (s *Service) changed(id string) {
+	s.o.Engine.InvalidateWebhook(id)
+	s.o.OnWebhookChange(id)
+}
+
+// UpdateWebhook applies the fields given in in to webhook id.
+func (s *Service) UpdateWebhook(ctx context.Context, p *Principal, id string, in *WebhookInput) (*herald.Webhook, error) {
+	wh, err := s.webhookForWrite(ctx, p, id)
 	if err != nil {
-		return err
-	}
-	if err := p.requireWrite(wh.Project, "webhook"); err != nil {
-		return err
-	}
-	in, err := a.readWebhookInput(r)
-	if err != nil {
-		return err
+		return nil, err
 	}
 	wasEnabled := wh.Enabled
-	in.apply(wh)
-	if !p.canWrite(wh.Project) {
-		return herald.Errorf(herald.EForbidden, "your token may not move a webhook to project %q", wh.Project)
+	in.Apply(wh)
+	if !p.CanWrite(wh.Project) {
+		return nil, &herald.Error{Code: herald.EForbidden, Field: "project", Message: "your token may not move a webhook to project " + wh.Project}
 	}
-	settings, err := a.o.Store.GetSettings(r.Context())
+	settings, err := s.o.Store.GetSettings(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := normalizeWebhook(wh, settings); err != nil {
-		return err
+	if err := NormalizeWebhook(wh, settings); err != nil {
+		return nil, err
 	}
 	if wh.Enabled && !wasEnabled {
 		// Switched on again by an admin: forget why it was off and its failing streak.
 		wh.DisabledReason = ""
 		wh.FailingSince = nil
 	}
-	wh.UpdatedAt = a.o.Now().UTC()
-	if err := a.o.Store.UpdateWebhook(r.Context(), wh); err != nil {
+	wh.UpdatedAt = s.now()
+	if err := s.o.Store.UpdateWebhook(ctx, wh); err != nil {
+		return nil, err
+	}
+	s.changed(wh.ID)
+	return wh, nil
+}
+
+// DeleteWebhook removes webhook id; its pending deliveries are cancelled.
+func (s *Service) DeleteWebhook(ctx context.Context, p *Principal, id string) error {
+	wh, err := s.webhookForWrite(ctx, p, id)
+	if err != nil {
 		return err
 	}
-	a.changed(wh.ID)
-	writeJSON(w, http.StatusOK, viewOf(wh))
+	if err := s.o.Store.DeleteWebhook(ctx, wh.ID, s.now()); err != nil {
+		return err
+	}
+	s.changed(wh.ID)
 	return nil
 }
 
-func (a *API) deleteWebhook(w http.ResponseWriter, r *http.Request, p *principal) error {
-	wh, err := a.loadWebhook(r, p)
+// TestWebhook sends a test event to webhook id now, through the real sender,
+// and records it in the delivery log as a test.
+func (s *Service) TestWebhook(ctx context.Context, p *Principal, id string) (*dispatch.TestResult, error) {
+	wh, err := s.webhookForWrite(ctx, p, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := p.requireWrite(wh.Project, "webhook"); err != nil {
-		return err
-	}
-	if err := a.o.Store.DeleteWebhook(r.Context(), wh.ID, a.o.Now().UTC()); err != nil {
-		return err
-	}
-	a.changed(wh.ID)
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.o.Engine.SendTest(ctx, wh, true)
 }
 
-func (a *API) testWebhook(w http.ResponseWriter, r *http.Request, p *principal) error {
-	wh, err := a.loadWebhook(r, p)
-	if err != nil {
-		return err
-	}
-	if err := p.requireWrite(wh.Project, "webhook"); err != nil {
-		return err
-	}
-	res, err := a.o.Engine.SendTest(r.Context(), wh, true)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, res)
-	return nil
-}
-
-// testUnsavedWebhook sends a test to a configuration that is not saved yet
-// (the console's "Send test" before "Submit"). Nothing is recorded.
-func (a *API) testUnsavedWebhook(w http.ResponseWriter, r *http.Request, p *principal) error {
-	in, err := a.readWebhookInput(r)
-	if err != nil {
-		return err
-	}
+// TestUnsaved sends a test to a configuration that is not saved yet (the
+// console's "Send test" before "Submit"). Nothing is recorded. With id set,
+// the input is applied over that stored webhook (so its secrets are used).
+func (s *Service) TestUnsaved(ctx context.Context, p *Principal, id string, in *WebhookInput) (*dispatch.TestResult, error) {
 	wh := &herald.Webhook{Enabled: true}
-	in.apply(wh)
-	if !p.canWrite(wh.Project) {
-		return herald.Errorf(herald.EForbidden, "your token may not configure webhooks in project %q", wh.Project)
+	if id != "" {
+		stored, err := s.webhookForWrite(ctx, p, id)
+		if err != nil {
+			return nil, err
+		}
+		wh = stored
 	}
-	settings, err := a.o.Store.GetSettings(r.Context())
+	in.Apply(wh)
+	if !p.CanWrite(wh.Project) {
+		return nil, &herald.Error{Code: herald.EForbidden, Field: "project", Message: "your token may not configure webhooks in project " + wh.Project}
+	}
+	settings, err := s.o.Store.GetSettings(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := normalizeWebhook(wh, settings); err != nil {
-		return err
+	if err := NormalizeWebhook(wh, settings); err != nil {
+		return nil, err
 	}
-	wh.ID = "unsaved"
-	wh.SigningSecret = herald.Secret(signing.NewSecret())
-	res, err := a.o.Engine.SendTest(r.Context(), wh, false)
-	if err != nil {
-		return err
+	if id == "" {
+		wh.ID = "unsaved"
+		wh.SigningSecret = herald.Secret(signing.NewSecret())
 	}
-	writeJSON(w, http.StatusOK, res)
-	return nil
+	return s.o.Engine.SendTest(ctx, wh, false)
 }
 
-func (a *API) webhookStatus(w http.ResponseWriter, r *http.Request, p *principal) error {
-	wh, err := a.loadWebhook(r, p)
+// WebhookStatus returns, per event type, the last delivery of webhook id.
+func (s *Service) WebhookStatus(ctx context.Context, p *Principal, id string) ([]herald.EventTypeStatus, error) {
+	wh, err := s.GetWebhook(ctx, p, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	st, err := a.o.Store.WebhookStatus(r.Context(), wh.ID)
+	st, err := s.o.Store.WebhookStatus(ctx, wh.ID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if st == nil {
 		st = []herald.EventTypeStatus{}
 	}
-	writeJSON(w, http.StatusOK, list[herald.EventTypeStatus]{Data: st})
-	return nil
+	return st, nil
 }
 
-func (a *API) recoverWebhook(w http.ResponseWriter, r *http.Request, p *principal) error {
-	wh, err := a.loadWebhook(r, p)
+// Recover retries every failed delivery of webhook id whose last attempt is
+// at or after since.
+func (s *Service) Recover(ctx context.Context, p *Principal, id string, since time.Time) (int, error) {
+	wh, err := s.webhookForWrite(ctx, p, id)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if err := p.requireWrite(wh.Project, "webhook"); err != nil {
-		return err
+	if since.IsZero() {
+		return 0, herald.Invalid("since", "since is required (RFC 3339 time)")
 	}
-	var in struct {
-		Since time.Time `json:"since"`
-	}
-	if err := decode(r, &in); err != nil {
-		if t, ok := err.(*herald.Error); ok && t.Field == "" && strings.Contains(t.Message, "time") {
-			return herald.Invalid("since", "since must be an RFC 3339 time like 2026-01-02T15:04:05Z")
-		}
-		return err
-	}
-	if in.Since.IsZero() {
-		return herald.Invalid("since", "since is required (RFC 3339 time)")
-	}
-	n, err := a.o.Store.RecoverFailed(r.Context(), wh.ID, in.Since, a.o.Now().UTC())
+	n, err := s.o.Store.RecoverFailed(ctx, wh.ID, since, s.now())
 	if err != nil {
-		return err
+		return 0, err
 	}
-	a.o.Engine.Wake()
-	writeJSON(w, http.StatusOK, map[string]int{"recovered": n})
-	return nil
+	s.o.Engine.Wake()
+	return n, nil
 }

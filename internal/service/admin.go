@@ -1,0 +1,135 @@
+package service
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/herald-hq/herald"
+	"github.com/herald-hq/herald/internal/catalog"
+)
+
+// EventTypes is the catalog.
+func (s *Service) EventTypes() []herald.EventType { return catalog.EventTypes() }
+
+// SettingsView is the global settings with the number of held deliveries.
+type SettingsView struct {
+	herald.Settings
+	Held int `json:"held"`
+}
+
+// SettingsPatch changes the fields given.
+type SettingsPatch struct {
+	WebhooksEnabled *bool `json:"webhooks_enabled"`
+	HTTPSOnly       *bool `json:"https_only"`
+}
+
+// Settings returns the global settings; every role but publisher may read them.
+func (s *Service) Settings(ctx context.Context, p *Principal) (*SettingsView, error) {
+	if p.Token.Role == herald.RolePublisher {
+		return nil, herald.Errorf(herald.EForbidden, "a publisher token may only post events")
+	}
+	return s.settingsView(ctx)
+}
+
+func (s *Service) settingsView(ctx context.Context) (*SettingsView, error) {
+	st, err := s.o.Store.GetSettings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	held, err := s.o.Store.CountDeliveries(ctx, herald.StateHeld)
+	if err != nil {
+		return nil, err
+	}
+	return &SettingsView{Settings: st, Held: held}, nil
+}
+
+// UpdateSettings changes the global settings (platform-admin).
+func (s *Service) UpdateSettings(ctx context.Context, p *Principal, in SettingsPatch) (*SettingsView, error) {
+	if err := p.RequireAdmin(); err != nil {
+		return nil, err
+	}
+	st, err := s.o.Store.GetSettings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if in.WebhooksEnabled != nil {
+		st.WebhooksEnabled = *in.WebhooksEnabled
+	}
+	if in.HTTPSOnly != nil {
+		st.HTTPSOnly = *in.HTTPSOnly
+	}
+	if err := s.o.Store.UpdateSettings(ctx, st, s.now()); err != nil {
+		return nil, err
+	}
+	s.o.Engine.Wake()
+	return s.settingsView(ctx)
+}
+
+// TokenInput is a token to create.
+type TokenInput struct {
+	Name     string   `json:"name"`
+	Role     string   `json:"role"`
+	Projects []string `json:"projects"`
+}
+
+// CreateToken creates a token (platform-admin) and returns it with its value,
+// to show once.
+func (s *Service) CreateToken(ctx context.Context, p *Principal, in TokenInput) (*herald.Token, string, error) {
+	if err := p.RequireAdmin(); err != nil {
+		return nil, "", err
+	}
+	in.Name = strings.TrimSpace(in.Name)
+	if in.Name == "" {
+		return nil, "", herald.Invalid("name", "name is required")
+	}
+	if !herald.ValidRole(in.Role) {
+		return nil, "", herald.Invalid("role", "role %q is not platform-admin, project-admin, viewer or publisher", in.Role)
+	}
+	for i, pr := range in.Projects {
+		if strings.TrimSpace(pr) == "" {
+			return nil, "", herald.Invalid("projects", "projects[%d] is empty", i)
+		}
+	}
+	if in.Role == herald.RoleProjectAdmin && len(in.Projects) == 0 {
+		return nil, "", herald.Invalid("projects", "a project-admin token needs at least one project")
+	}
+	if in.Projects == nil {
+		in.Projects = []string{}
+	}
+	slices.Sort(in.Projects)
+	in.Projects = slices.Compact(in.Projects)
+	val := NewTokenValue()
+	t := &herald.Token{ID: herald.NewID("tok"), Name: in.Name, Role: in.Role, Projects: in.Projects, Hash: HashToken(val), CreatedAt: s.now()}
+	if err := s.o.Store.CreateToken(ctx, t); err != nil {
+		return nil, "", err
+	}
+	return t, val, nil
+}
+
+// ListTokens lists tokens (platform-admin).
+func (s *Service) ListTokens(ctx context.Context, p *Principal) ([]*herald.Token, error) {
+	if err := p.RequireAdmin(); err != nil {
+		return nil, err
+	}
+	ts, err := s.o.Store.ListTokens(ctx)
+	if ts == nil && err == nil {
+		ts = []*herald.Token{}
+	}
+	return ts, err
+}
+
+// DeleteToken revokes a token (platform-admin), not the caller's own.
+func (s *Service) DeleteToken(ctx context.Context, p *Principal, id string) error {
+	if err := p.RequireAdmin(); err != nil {
+		return err
+	}
+	if id == p.Token.ID {
+		return herald.Errorf(herald.EConflict, "you cannot delete the token you are using")
+	}
+	if err := s.o.Store.DeleteToken(ctx, id); err != nil {
+		return err
+	}
+	s.tokens.evict(id)
+	return nil
+}
