@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/herald-hq/herald"
+	"github.com/herald-hq/herald/internal/seal"
 )
 
 // Store is the storage seam. Every method is safe for concurrent use. Errors
@@ -106,6 +107,35 @@ type Store interface {
 	// RecordTest stores a test send: its event, a delivery (Test=true, final
 	// state) and its one attempt, in one transaction.
 	RecordTest(ctx context.Context, ev *herald.Event, d *herald.Delivery, a *herald.Attempt) error
+	// CreateUser stores a console user. EConflict when the username is taken.
+	CreateUser(ctx context.Context, u *herald.User) error
+	// UserByName returns the user, ENotFound otherwise.
+	UserByName(ctx context.Context, username string) (*herald.User, error)
+	ListUsers(ctx context.Context) ([]*herald.User, error)
+	// DeleteUser removes the user and its sessions. ENotFound when absent.
+	DeleteUser(ctx context.Context, id string) error
+
+	CreateSession(ctx context.Context, s *herald.Session) error
+	// SessionByHash returns an unexpired session (at now), ENotFound otherwise.
+	SessionByHash(ctx context.Context, hash string, now time.Time) (*herald.Session, error)
+	// DeleteSession removes a session (logout); no error when absent.
+	DeleteSession(ctx context.Context, id string) error
+
+	// AppendAudit records a configuration change.
+	AppendAudit(ctx context.Context, e *herald.AuditEntry) error
+	// ListAudit returns entries newest first, one page (cursor = last ID).
+	ListAudit(ctx context.Context, f AuditFilter) ([]*herald.AuditEntry, string, error)
+
+	// Reseal re-encrypts every stored secret with to, in one transaction, and
+	// makes the store use to from then on. Returns how many webhooks.
+	Reseal(ctx context.Context, to *seal.Box) (int, error)
+
+	// Prune deletes up to limit finished deliveries (succeeded, failed,
+	// cancelled) last updated before before, with their attempts, and events
+	// no delivery refers to any more (received before before). Bounded so it
+	// never blocks delivery for long; call again while it returns limit.
+	Prune(ctx context.Context, before time.Time, limit int) (int, error)
+
 	// WebhookStatus returns, per event type, the latest attempted delivery of
 	// the webhook (Harbor's per-event-type status), sorted by event type.
 	WebhookStatus(ctx context.Context, webhookID string) ([]herald.EventTypeStatus, error)
@@ -209,6 +239,13 @@ type DeliveryFilter struct {
 	Cursor string
 	// Limit defaults to 50, at most 500.
 	Limit int
+}
+
+// AuditFilter selects audit entries. Zero value: all, 50 per page.
+type AuditFilter struct {
+	Project string // "" = every project
+	Cursor  string
+	Limit   int
 }
 
 // PageLimit normalizes a page size: default 50, at most 500.

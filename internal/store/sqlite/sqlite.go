@@ -27,6 +27,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -61,7 +62,7 @@ type Options struct {
 type Store struct {
 	w   *sql.DB // one connection: every write
 	r   *sql.DB // query-only pool: every read outside a write transaction
-	box *seal.Box
+	box atomic.Pointer[seal.Box] // swapped by Reseal
 	ids idGen
 }
 
@@ -112,7 +113,8 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	s := &Store{w: w, box: o.Box}
+	s := &Store{w: w}
+	s.box.Store(o.Box)
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err

@@ -42,7 +42,7 @@ func (s *Store) encodeWebhook(w *herald.Webhook) (webhookRow, error) {
 	if err != nil {
 		return r, err
 	}
-	r.secrets, err = store.SealWebhookSecrets(s.box, w)
+	r.secrets, err = store.SealWebhookSecrets(s.box.Load(), w)
 	return r, err
 }
 
@@ -107,7 +107,7 @@ func (s *Store) scanWebhook(sc interface{ Scan(...any) error }) (*herald.Webhook
 			return nil, err
 		}
 	}
-	if err := store.OpenWebhookSecrets(s.box, r.secrets, &w); err != nil {
+	if err := store.OpenWebhookSecrets(s.box.Load(), r.secrets, &w); err != nil {
 		return nil, err
 	}
 	w.Timeout = herald.Duration(timeout)

@@ -41,6 +41,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Complete", completeTests},
 		{"Log", logTests},
 		{"Concurrency", concurrencyTests},
+		{"Accounts", accountTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
