@@ -67,6 +67,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	h("GET /api/v1/tokens", a.listTokens)
 	h("POST /api/v1/tokens", a.createToken)
 	h("DELETE /api/v1/tokens/{id}", a.deleteToken)
+	h("GET /api/v1/audit", a.listAudit)
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, herald.Errorf(herald.ENotFound, "no such endpoint: %s %s", r.Method, r.URL.Path), a.o.Logger)
 	})

@@ -314,3 +314,21 @@ func (a *API) postAlertmanager(w http.ResponseWriter, r *http.Request, p *servic
 	writeJSON(w, http.StatusAccepted, map[string]int{"events": n})
 	return nil
 }
+
+func (a *API) listAudit(w http.ResponseWriter, r *http.Request, p *service.Principal) error {
+	q := r.URL.Query()
+	f := store.AuditFilter{Project: q.Get("project"), Cursor: q.Get("cursor")}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 500 {
+			return herald.Invalid("limit", "limit must be a number from 1 to 500")
+		}
+		f.Limit = n
+	}
+	es, next, err := a.svc.Audit(r.Context(), p, f)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, list[*herald.AuditEntry]{Data: es, NextCursor: next})
+	return nil
+}

@@ -231,3 +231,44 @@ func TestSecretsWriteOnly(t *testing.T) {
 	}
 	_ = reflect.DeepEqual
 }
+
+// Configuration changes are in the audit log (who, what, when), secrets masked;
+// only a platform-admin reads it.
+func TestAuditLog(t *testing.T) {
+	t.Parallel()
+	h := start(t, nil)
+	rc := newReceiver(t, nil)
+	wh := h.createWebhook(map[string]any{"name": "audited", "url": rc.URL, "project": "p",
+		"auth": map[string]any{"type": "bearer", "token": "planted-secret-1"}})
+	h.mustDo(http.StatusOK, "PATCH", "/api/v1/webhooks/"+wh.ID, map[string]any{"auth": map[string]any{"type": "basic", "username": "u", "password": "planted-secret-2"}}, nil)
+	h.mustDo(http.StatusOK, "PATCH", "/api/v1/settings", map[string]any{"https_only": false}, nil)
+	h.mustDo(http.StatusNoContent, "DELETE", "/api/v1/webhooks/"+wh.ID, nil, nil)
+	var out struct {
+		Data []struct {
+			Actor, Action, Object, Project, Details string
+			At                                      string
+		}
+	}
+	raw := h.mustDo(http.StatusOK, "GET", "/api/v1/audit", nil, &out)
+	if strings.Contains(string(raw), "planted-secret") || strings.Contains(string(raw), wh.SigningSecret) {
+		t.Fatalf("secret in the audit log: %s", raw)
+	}
+	var actions []string
+	for _, e := range out.Data {
+		actions = append(actions, e.Action)
+		if e.Actor == "" || e.At == "" {
+			t.Fatalf("entry without actor or time: %+v", e)
+		}
+	}
+	want := []string{"webhook.delete", "settings.update", "webhook.update", "webhook.create"}
+	if !reflect.DeepEqual(actions, want) {
+		t.Fatalf("audit actions %v, want %v", actions, want)
+	}
+	if out.Data[0].Object != wh.ID || out.Data[0].Project != "p" || !strings.Contains(out.Data[0].Actor, "bootstrap admin") {
+		t.Fatalf("delete entry %+v", out.Data[0])
+	}
+	viewer := h.token("viewer")
+	if code, _ := h.do(viewer, "GET", "/api/v1/audit", nil, nil); code != http.StatusForbidden {
+		t.Fatalf("viewer read the audit log: %d", code)
+	}
+}

@@ -62,6 +62,7 @@ func (s *Service) UpdateSettings(ctx context.Context, p *Principal, in SettingsP
 	if err := s.o.Store.UpdateSettings(ctx, st, s.now()); err != nil {
 		return nil, err
 	}
+	s.audit(ctx, p, "settings.update", "settings", "", in)
 	s.o.Engine.Wake()
 	return s.settingsView(ctx)
 }
@@ -104,6 +105,7 @@ func (s *Service) CreateToken(ctx context.Context, p *Principal, in TokenInput) 
 	if err := s.o.Store.CreateToken(ctx, t); err != nil {
 		return nil, "", err
 	}
+	s.audit(ctx, p, "token.create", t.ID, "", map[string]any{"name": t.Name, "role": t.Role, "projects": t.Projects})
 	return t, val, nil
 }
 
@@ -131,5 +133,6 @@ func (s *Service) DeleteToken(ctx context.Context, p *Principal, id string) erro
 		return err
 	}
 	s.tokens.evict(id)
+	s.audit(ctx, p, "token.delete", id, "", nil)
 	return nil
 }

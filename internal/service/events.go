@@ -99,6 +99,7 @@ func (s *Service) RetryDelivery(ctx context.Context, p *Principal, id string) (*
 	if err != nil {
 		return nil, err
 	}
+	s.audit(ctx, p, "delivery.retry", d.ID, d.Project, nil)
 	s.o.Engine.Wake()
 	return d, nil
 }

@@ -382,6 +382,7 @@ func (s *Service) CreateWebhook(ctx context.Context, p *Principal, in *WebhookIn
 		return nil, err
 	}
 	s.changed(wh.ID)
+	s.audit(ctx, p, "webhook.create", wh.ID, wh.Project, wh)
 	return wh, nil
 }
 
@@ -418,6 +419,7 @@ func (s *Service) UpdateWebhook(ctx context.Context, p *Principal, id string, in
 		return nil, err
 	}
 	s.changed(wh.ID)
+	s.audit(ctx, p, "webhook.update", wh.ID, wh.Project, in)
 	return wh, nil
 }
 
@@ -431,6 +433,7 @@ func (s *Service) DeleteWebhook(ctx context.Context, p *Principal, id string) er
 		return err
 	}
 	s.changed(wh.ID)
+	s.audit(ctx, p, "webhook.delete", wh.ID, wh.Project, map[string]string{"name": wh.Name, "url": wh.URL})
 	return nil
 }
 
@@ -504,6 +507,7 @@ func (s *Service) Recover(ctx context.Context, p *Principal, id string, since ti
 	if err != nil {
 		return 0, err
 	}
+	s.audit(ctx, p, "webhook.recover", wh.ID, wh.Project, map[string]any{"since": since, "recovered": n})
 	s.o.Engine.Wake()
 	return n, nil
 }
