@@ -350,7 +350,7 @@ func runThroughput(ctx context.Context, o Options) (*Throughput, error) {
 	}
 	e2e := time.Duration(last.Load() - start.UnixNano())
 	time.Sleep(200 * time.Millisecond) // late duplicates would show here
-	stopProgress() // Progress is called from one goroutine at a time
+	stopProgress()                     // Progress is called from one goroutine at a time
 	if o.Progress != nil {
 		o.Progress(total, total, "deliveries")
 	}

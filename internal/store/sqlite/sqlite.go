@@ -60,8 +60,8 @@ type Options struct {
 
 // Store is the SQLite implementation of store.Store.
 type Store struct {
-	w   *sql.DB // one connection: every write
-	r   *sql.DB // query-only pool: every read outside a write transaction
+	w   *sql.DB                  // one connection: every write
+	r   *sql.DB                  // query-only pool: every read outside a write transaction
 	box atomic.Pointer[seal.Box] // swapped by Reseal
 	ids idGen
 }
