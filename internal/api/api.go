@@ -22,12 +22,20 @@ type Options struct {
 	Logger  *slog.Logger
 	// MaxEventBytes limits a POST /events body. Defaults to 256 KiB.
 	MaxEventBytes int64
+	// IngestRateLimit is the events per second each token may post to
+	// /events and /alertmanager (429 with Retry-After above). 0 = no limit.
+	IngestRateLimit float64
+	// IngestBurst is how many events a token may post at once after a
+	// quiet spell. Defaults to twice IngestRateLimit.
+	IngestBurst int
 }
 
 // API serves /api/v1.
 type API struct {
 	o   Options
 	svc *service.Service
+	// ingestLimit is nil without a rate limit.
+	ingestLimit *tokenLimiter
 }
 
 // New returns the API.
@@ -38,7 +46,7 @@ func New(o Options) *API {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &API{o: o, svc: o.Service}
+	return &API{o: o, svc: o.Service, ingestLimit: newTokenLimiter(o.IngestRateLimit, o.IngestBurst)}
 }
 
 // Register adds the API routes to mux.
@@ -55,6 +63,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	h("POST /api/v1/webhooks/{id}/test", a.testWebhook)
 	h("GET /api/v1/webhooks/{id}/status", a.webhookStatus)
 	h("POST /api/v1/webhooks/{id}/recover", a.recoverWebhook)
+	h("POST /api/v1/webhooks/{id}/verify", a.verifyWebhook)
+	h("POST /api/v1/webhooks/{id}/rotate-secret", a.rotateSecret)
 	h("POST /api/v1/events", a.postEvents)
 	h("GET /api/v1/events/{id}", a.getEvent)
 	h("POST /api/v1/alertmanager", a.postAlertmanager)
@@ -68,6 +78,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	h("POST /api/v1/tokens", a.createToken)
 	h("DELETE /api/v1/tokens/{id}", a.deleteToken)
 	h("GET /api/v1/audit", a.listAudit)
+	a.registerUsers(h)
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, herald.Errorf(herald.ENotFound, "no such endpoint: %s %s", r.Method, r.URL.Path), a.o.Logger)
 	})
@@ -119,7 +130,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error, log *slog.Log
 	if code == herald.EInternal {
 		log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	if code == herald.EUnavailable || code == herald.ERateLimited {
+	if (code == herald.EUnavailable || code == herald.ERateLimited) && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", "5")
 	}
 	writeJSON(w, Status(code), errorBody{errorDetail{Code: code, Message: herald.ErrorMessage(err), Field: herald.ErrorField(err)}})

@@ -45,6 +45,9 @@ func (a *API) postEvents(w http.ResponseWriter, r *http.Request, p *service.Prin
 	if err != nil {
 		return err
 	}
+	if err := a.limitIngest(w, p, len(inputs)); err != nil {
+		return err
+	}
 	if key := r.Header.Get("Idempotency-Key"); key != "" {
 		if batch {
 			return herald.Invalid("Idempotency-Key", "Idempotency-Key applies to a single event; give each event of a batch its own id")

@@ -307,6 +307,9 @@ func (a *API) postAlertmanager(w http.ResponseWriter, r *http.Request, p *servic
 	if err := json.Unmarshal(body, &pl); err != nil {
 		return jsonError(err)
 	}
+	if err := a.limitIngest(w, p, len(pl.Alerts)); err != nil {
+		return err
+	}
 	n, err := a.svc.PublishAlerts(r.Context(), p, project, &pl)
 	if err != nil {
 		return err

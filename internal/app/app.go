@@ -24,11 +24,13 @@ import (
 	"github.com/herald-hq/herald/internal/config"
 	"github.com/herald-hq/herald/internal/dispatch"
 	"github.com/herald-hq/herald/internal/ingest"
+	"github.com/herald-hq/herald/internal/retention"
 	"github.com/herald-hq/herald/internal/retry"
 	"github.com/herald-hq/herald/internal/seal"
 	"github.com/herald-hq/herald/internal/sender"
 	"github.com/herald-hq/herald/internal/service"
 	"github.com/herald-hq/herald/internal/store"
+	"github.com/herald-hq/herald/internal/store/postgres"
 	"github.com/herald-hq/herald/internal/store/sqlite"
 )
 
@@ -41,6 +43,7 @@ type App struct {
 	router  *ingest.Router
 	ing     *ingest.Ingester
 	disp    *dispatch.Dispatcher
+	prune   *retention.Worker
 	send    *sender.Sender
 	reg     *prometheus.Registry
 
@@ -103,6 +106,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 		OnWebhookChange: func(string) { a.router.Invalidate() },
 		Metrics:         metrics,
 	})
+	a.prune = retention.New(retention.Options{Store: st, Retention: cfg.RetentionDuration(), Logger: log})
 	a.ing = ingest.New(ingest.Options{Store: st, Router: a.router, Handoff: a.disp})
 
 	a.Service = service.New(service.Options{
@@ -152,6 +156,18 @@ func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 			return nil, err
 		}
 		return sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(cfg.DataDir, "herald.db"), Box: box})
+	case "postgres":
+		// Every node must seal and open secrets with the same key, so it
+		// comes from the configuration, never from a node's data directory.
+		key, err := seal.ParseKey(cfg.SecretKey)
+		if err != nil {
+			return nil, err
+		}
+		box, err := seal.New(key)
+		if err != nil {
+			return nil, err
+		}
+		return postgres.Open(ctx, postgres.Options{DSN: cfg.Storage.DatabaseURL, Box: box})
 	}
 	return nil, fmt.Errorf("storage.driver %q is not available in this build", cfg.Storage.Driver)
 }
@@ -200,6 +216,7 @@ func (a *App) Start(ctx context.Context) error {
 	ctx, a.cancel = context.WithCancel(ctx)
 	a.ing.Start(ctx)
 	a.disp.Start(ctx)
+	a.prune.Start(ctx)
 	a.serveErr = make(chan error, 1)
 	go func() {
 		err := a.srv.Serve(ln)
@@ -234,6 +251,7 @@ func (a *App) Close(ctx context.Context) error {
 		a.cancel()
 		a.ing.Wait()
 		a.disp.Stop()
+		a.prune.Stop()
 	}
 	a.send.CloseIdle()
 	if err := a.Store.Close(); err != nil {

@@ -60,6 +60,11 @@ type proc struct {
 }
 
 func startProc(t *testing.T, bin, addr, dataDir string) *proc {
+	return startProcEnv(t, bin, addr, dataDir)
+}
+
+// startProcEnv starts `herald serve` with extra environment settings.
+func startProcEnv(t *testing.T, bin, addr, dataDir string, env ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(),
@@ -67,6 +72,7 @@ func startProc(t *testing.T, bin, addr, dataDir string) *proc {
 		"HERALD_ALLOW_CIDRS=127.0.0.0/8", "HERALD_RETRY_SCHEDULE=200ms,200ms,200ms,200ms,200ms",
 		"HERALD_LEASE=2s",
 	)
+	cmd.Env = append(cmd.Env, env...)
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
 	if !testing.Verbose() {

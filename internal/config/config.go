@@ -5,6 +5,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"os"
 	"strconv"
@@ -28,6 +29,10 @@ type Config struct {
 	// SecretKey encrypts secrets at rest (32 bytes, base64 or hex). When empty
 	// a key is generated into DataDir/secret.key.
 	SecretKey string `yaml:"secret_key"`
+
+	// Retention is how long finished deliveries and their attempts are kept.
+	// Defaults to 720h (30 days).
+	Retention string `yaml:"retention"`
 
 	Storage  Storage  `yaml:"storage"`
 	Network  Network  `yaml:"network"`
@@ -71,21 +76,31 @@ type Delivery struct {
 type Ingest struct {
 	// MaxBodyBytes limits a POST /events body. Defaults to 256 KiB.
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// RateLimit is how many events per second one API token may post to
+	// /events and /alertmanager; above it the API answers 429 with
+	// Retry-After. 0 turns the limit off. Defaults to 1000
+	// (HERALD_INGEST_RATE_LIMIT).
+	RateLimit float64 `yaml:"rate_limit"`
+	// RateBurst is how many events a token may post at once after a quiet
+	// spell; a batch costs one per event, at most the burst. Defaults to 2000
+	// (HERALD_INGEST_RATE_BURST).
+	RateBurst int `yaml:"rate_burst"`
 }
 
 // Defaults returns the configuration used when nothing is set.
 func Defaults() Config {
 	return Config{
-		Listen:  "127.0.0.1:8080",
-		DataDir: "./herald-data",
-		Storage: Storage{Driver: "sqlite"},
+		Listen:    "127.0.0.1:8080",
+		DataDir:   "./herald-data",
+		Retention: "720h",
+		Storage:   Storage{Driver: "sqlite"},
 		Delivery: Delivery{
 			Workers:               256,
 			PerWebhookConcurrency: 64,
 			Lease:                 "2m",
 			DisableAfter:          "120h",
 		},
-		Ingest: Ingest{MaxBodyBytes: 256 << 10},
+		Ingest: Ingest{MaxBodyBytes: 256 << 10, RateLimit: 1000, RateBurst: 2000},
 	}
 }
 
@@ -123,12 +138,27 @@ func Load(path string, getenv func(string) string) (Config, error) {
 		c.Delivery.RetrySchedule = splitList(v)
 	}
 	set(&c.Delivery.Lease, "HERALD_LEASE")
+	set(&c.Retention, "HERALD_RETENTION")
 	if v := getenv("HERALD_WORKERS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
 			return c, fmt.Errorf("HERALD_WORKERS: %q is not a number", v)
 		}
 		c.Delivery.Workers = n
+	}
+	if v := getenv("HERALD_INGEST_RATE_LIMIT"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return c, fmt.Errorf("HERALD_INGEST_RATE_LIMIT: %q is not a number of events per second (0 = no limit)", v)
+		}
+		c.Ingest.RateLimit = f
+	}
+	if v := getenv("HERALD_INGEST_RATE_BURST"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return c, fmt.Errorf("HERALD_INGEST_RATE_BURST: %q is not a number of events", v)
+		}
+		c.Ingest.RateBurst = n
 	}
 	if c.Storage.DatabaseURL != "" && getenv("HERALD_STORAGE_DRIVER") == "" && c.Storage.Driver == "sqlite" && path == "" {
 		c.Storage.Driver = "postgres"
@@ -158,6 +188,9 @@ func (c Config) Validate() error {
 	if c.Storage.Driver == "postgres" && c.Storage.DatabaseURL == "" {
 		errs = append(errs, errors.New("storage.database_url (HERALD_DATABASE_URL) is required with the postgres driver"))
 	}
+	if c.Storage.Driver == "postgres" && c.SecretKey == "" {
+		errs = append(errs, errors.New("secret_key (HERALD_SECRET_KEY) is required with the postgres driver: every node must use the same key (generate one with: openssl rand -base64 32)"))
+	}
 	if c.Storage.Driver == "sqlite" && c.DataDir == "" {
 		errs = append(errs, errors.New("data_dir: must not be empty"))
 	}
@@ -176,11 +209,20 @@ func (c Config) Validate() error {
 	if _, err := parseDur("delivery.lease", c.Delivery.Lease); err != nil {
 		errs = append(errs, err)
 	}
+	if _, err := parseDur("retention", c.Retention); err != nil {
+		errs = append(errs, err)
+	}
 	if _, err := parseDur("delivery.disable_after", c.Delivery.DisableAfter); err != nil {
 		errs = append(errs, err)
 	}
 	if c.Ingest.MaxBodyBytes < 1024 {
 		errs = append(errs, errors.New("ingest.max_body_bytes: must be at least 1024"))
+	}
+	if c.Ingest.RateLimit < 0 || math.IsNaN(c.Ingest.RateLimit) || math.IsInf(c.Ingest.RateLimit, 0) {
+		errs = append(errs, errors.New("ingest.rate_limit (HERALD_INGEST_RATE_LIMIT): must be a number of events per second, 0 or more (0 = no limit)"))
+	}
+	if c.Ingest.RateBurst < 0 {
+		errs = append(errs, errors.New("ingest.rate_burst (HERALD_INGEST_RATE_BURST): must not be negative (0 = twice the rate)"))
 	}
 	return errors.Join(errs...)
 }
@@ -221,6 +263,12 @@ func (c Config) RetryWaits() ([]time.Duration, error) {
 // LeaseDuration returns Delivery.Lease parsed.
 func (c Config) LeaseDuration() time.Duration {
 	d, _ := parseDur("", c.Delivery.Lease)
+	return d
+}
+
+// RetentionDuration returns Retention parsed.
+func (c Config) RetentionDuration() time.Duration {
+	d, _ := parseDur("", c.Retention)
 	return d
 }
 

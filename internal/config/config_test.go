@@ -70,6 +70,7 @@ func TestInvalid(t *testing.T) {
 		"HERALD_ALLOW_CIDRS":    {"HERALD_ALLOW_CIDRS": "not-a-cidr"},
 		"HERALD_RETRY_SCHEDULE": {"HERALD_RETRY_SCHEDULE": "1s,soon"},
 		"HERALD_DATABASE_URL":   {"HERALD_STORAGE_DRIVER": "postgres"},
+		"HERALD_SECRET_KEY":     {"HERALD_DATABASE_URL": "postgres://x@127.0.0.1/db"},
 		"storage.driver":        {"HERALD_STORAGE_DRIVER": "mysql"},
 		"delivery.lease":        {"HERALD_LEASE": "-1s"},
 		"HERALD_WORKERS":        {"HERALD_WORKERS": "many"},

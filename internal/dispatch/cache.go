@@ -23,6 +23,7 @@ type webhookCache struct {
 type cachedWebhook struct {
 	*herald.Webhook
 	signer   *signing.Signer
+	limiter  *bucket // nil without rate_limit
 	loadedAt time.Time
 }
 
@@ -34,8 +35,9 @@ func (c *webhookCache) get(ctx context.Context, id string) (*cachedWebhook, erro
 	now := time.Now()
 	c.mu.Lock()
 	e := c.m[id]
+	fresh := e != nil && now.Sub(e.loadedAt) < c.ttl
 	c.mu.Unlock()
-	if e != nil && now.Sub(e.loadedAt) < c.ttl {
+	if fresh {
 		return e, nil
 	}
 	w, err := c.store.GetWebhook(ctx, id)
@@ -48,6 +50,15 @@ func (c *webhookCache) get(ctx context.Context, id string) (*cachedWebhook, erro
 	}
 	e = &cachedWebhook{Webhook: w, signer: sg, loadedAt: now}
 	c.mu.Lock()
+	if w.RateLimit > 0 {
+		// The bucket survives reloads of an unchanged limit, so a refresh
+		// does not hand out a fresh burst.
+		if old := c.m[id]; old != nil && old.limiter != nil && old.RateLimit == w.RateLimit {
+			e.limiter = old.limiter
+		} else {
+			e.limiter = newBucket(w.RateLimit)
+		}
+	}
 	c.m[id] = e
 	c.mu.Unlock()
 	return e, nil
@@ -55,6 +66,9 @@ func (c *webhookCache) get(ctx context.Context, id string) (*cachedWebhook, erro
 
 func (c *webhookCache) invalidate(id string) {
 	c.mu.Lock()
-	delete(c.m, id)
+	if e := c.m[id]; e != nil {
+		// Keep the rate bucket across the reload; only the config is stale.
+		e.loadedAt = time.Time{}
+	}
 	c.mu.Unlock()
 }

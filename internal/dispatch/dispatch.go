@@ -92,6 +92,9 @@ type lane struct {
 	id       string
 	queue    []*item
 	inflight int // items in the ready channel or being sent
+	// cap is the webhook's concurrency cap: Options.PerWebhook, lowered for a
+	// rate-limited webhook so waiting for its rate does not hold many workers.
+	cap int
 }
 
 type completion struct {
@@ -320,7 +323,7 @@ func (d *Dispatcher) enqueue(claimed []*store.Claimed) {
 	for _, c := range claimed {
 		l := d.lanes[c.Delivery.WebhookID]
 		if l == nil {
-			l = &lane{id: c.Delivery.WebhookID}
+			l = &lane{id: c.Delivery.WebhookID, cap: d.o.PerWebhook}
 			d.lanes[l.id] = l
 		}
 		it := &item{c: c, lane: l}
@@ -338,7 +341,7 @@ func (d *Dispatcher) pumpLocked(l *lane) {
 	if d.readyClosed {
 		return
 	}
-	for len(l.queue) > 0 && l.inflight < d.o.PerWebhook {
+	for len(l.queue) > 0 && l.inflight < l.cap {
 		select {
 		case d.ready <- l.queue[0]:
 		default:
@@ -349,6 +352,12 @@ func (d *Dispatcher) pumpLocked(l *lane) {
 		l.queue = l.queue[1:]
 		l.inflight++
 	}
+}
+
+func (d *Dispatcher) setLaneCap(l *lane, n int) {
+	d.mu.Lock()
+	l.cap = n
+	d.mu.Unlock()
 }
 
 func (d *Dispatcher) worker() {

@@ -38,6 +38,14 @@ func (d *Dispatcher) send(it *item) completion {
 		}
 		return out
 	}
+	if w.limiter != nil {
+		d.setLaneCap(it.lane, min(d.o.PerWebhook, max(1, w.RateLimit)))
+		if wait := w.limiter.reserve(time.Now()); wait > 0 {
+			time.Sleep(wait) // rate_limit: requests per second to this webhook, per node
+		}
+		now = d.o.Now().UTC()
+		out.c.Now = now
+	}
 	res, attempt := d.attempt(d.sendCtx, w.Webhook, w.signer, dl.ID, c.Event, dl.Attempts+1)
 	out.c.Attempt = attempt
 	d.o.Metrics.observe(res)

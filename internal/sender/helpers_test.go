@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -33,6 +34,9 @@ type recorded struct {
 	body   []byte
 	proto  int
 	peerCN string
+	method string
+	path   string // path and query as sent
+	query  url.Values
 }
 
 // receiver is an httptest server that records requests and counts the
@@ -68,7 +72,8 @@ func newReceiver(t *testing.T, h http.HandlerFunc, tlsCfg *tls.Config, http2 boo
 	r := &receiver{}
 	r.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
-		rec := recorded{header: req.Header.Clone(), body: body, proto: req.ProtoMajor}
+		rec := recorded{header: req.Header.Clone(), body: body, proto: req.ProtoMajor,
+			method: req.Method, path: req.RequestURI, query: req.URL.Query()}
 		if req.TLS != nil && len(req.TLS.PeerCertificates) > 0 {
 			rec.peerCN = req.TLS.PeerCertificates[0].Subject.CommonName
 		}

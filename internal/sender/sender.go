@@ -80,6 +80,10 @@ type Options struct {
 	// Resolver resolves endpoint host names for the guard. Defaults to
 	// net.DefaultResolver.
 	Resolver Resolver
+	// ChallengeTimeout bounds an ownership challenge (Challenge), from the
+	// request to the end of the answer. Defaults to 5s, the limit the
+	// Netdata recipe promises receivers.
+	ChallengeTimeout time.Duration
 }
 
 // Outcome is the sender's classification of an attempt. The zero value is
@@ -174,6 +178,8 @@ type Sender struct {
 	userAgent string
 	maxBody   int
 	resolver  Resolver
+	// challengeTimeout bounds Challenge.
+	challengeTimeout time.Duration
 	// dial connects to a checked IP literal; tests replace it to observe
 	// what the guard lets through.
 	dial func(ctx context.Context, network, address string) (net.Conn, error)
@@ -186,11 +192,12 @@ type Sender struct {
 // New returns a Sender with opts, defaults applied.
 func New(opts Options) *Sender {
 	s := &Sender{
-		userAgent: opts.UserAgent,
-		maxBody:   opts.MaxResponseBytes,
-		resolver:  opts.Resolver,
-		clients:   make(map[string]*client),
-		lastSweep: time.Now(),
+		userAgent:        opts.UserAgent,
+		maxBody:          opts.MaxResponseBytes,
+		resolver:         opts.Resolver,
+		challengeTimeout: opts.ChallengeTimeout,
+		clients:          make(map[string]*client),
+		lastSweep:        time.Now(),
 	}
 	for _, p := range opts.AllowCIDRs {
 		if p.IsValid() {
@@ -205,6 +212,9 @@ func New(opts Options) *Sender {
 	}
 	if s.resolver == nil {
 		s.resolver = net.DefaultResolver
+	}
+	if s.challengeTimeout <= 0 {
+		s.challengeTimeout = DefaultChallengeTimeout
 	}
 	d := &net.Dialer{KeepAlive: 30 * time.Second, Control: s.control}
 	s.dial = d.DialContext

@@ -126,7 +126,7 @@ func (s *Service) DeleteToken(ctx context.Context, p *Principal, id string) erro
 	if err := p.RequireAdmin(); err != nil {
 		return err
 	}
-	if id == p.Token.ID {
+	if id == p.Token.ID || p.Token.ID == "token:"+id { // the second: a console session opened with it
 		return herald.Errorf(herald.EConflict, "you cannot delete the token you are using")
 	}
 	if err := s.o.Store.DeleteToken(ctx, id); err != nil {

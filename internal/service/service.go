@@ -35,6 +35,9 @@ type Options struct {
 	Store    store.Store
 	Ingester Ingester
 	Engine   Engine
+	// Challenger runs the ownership challenge of webhooks with a
+	// challenge_secret on create, update and verify.
+	Challenger Challenger
 	// OnWebhookChange is called after a webhook is created, changed or
 	// deleted (the router recompiles its matchers).
 	OnWebhookChange func(id string)

@@ -288,6 +288,9 @@ func normalizeAuth(a *herald.Auth) error {
 			if keep.HeaderName == "" {
 				keep.HeaderName = "Authorization"
 			}
+			if !validHeaderName(keep.HeaderName) || reservedHeaders[textproto.CanonicalMIMEHeaderKey(keep.HeaderName)] {
+				return herald.Invalid("auth.header_name", "%q cannot be used as the auth header", keep.HeaderName)
+			}
 		}
 	default:
 		return herald.Invalid("auth.type", "auth type %q is not none, basic, bearer, header or mtls", a.Type)
@@ -375,6 +378,9 @@ func (s *Service) CreateWebhook(ctx context.Context, p *Principal, in *WebhookIn
 	if err := NormalizeWebhook(wh, settings); err != nil {
 		return nil, err
 	}
+	if err := s.challenge(ctx, wh); err != nil {
+		return nil, err
+	}
 	wh.ID = herald.NewID("wh")
 	wh.SigningSecret = herald.Secret(signing.NewSecret())
 	wh.CreatedAt, wh.UpdatedAt = now, now
@@ -407,6 +413,10 @@ func (s *Service) UpdateWebhook(ctx context.Context, p *Principal, id string, in
 		return nil, err
 	}
 	if err := NormalizeWebhook(wh, settings); err != nil {
+		return nil, err
+	}
+	// Every update, whatever it changes, runs the challenge again (seed 003).
+	if err := s.challenge(ctx, wh); err != nil {
 		return nil, err
 	}
 	if wh.Enabled && !wasEnabled {

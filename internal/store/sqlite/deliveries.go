@@ -97,6 +97,11 @@ func claimSQL(exclude bool) string {
 	if exclude {
 		q += ` AND webhook_id NOT IN (SELECT value FROM json_each(?5))`
 	}
+	// An ordered webhook's delivery is claimable only when it is the oldest
+	// open one of its webhook: one in flight at a time, in event order.
+	q += ` AND (ordered = 0 OR id = (SELECT o.id FROM deliveries o INDEXED BY deliveries_open
+			WHERE o.webhook_id = deliveries.webhook_id AND o.state IN ('pending', 'retrying', 'held')
+			ORDER BY o.id LIMIT 1))`
 	return q + ` ORDER BY due_at, id LIMIT ?4)
 		RETURNING id, event_seq, webhook_id, project, event_type, state, attempts, round_start,
 			next_attempt_at, last_attempt_at, last_status, last_error, test, created_at, updated_at`

@@ -90,21 +90,22 @@ func (s *Store) Ingest(ctx context.Context, p store.IngestParams) (*store.Ingest
 			ev := it.Event
 			clear(seen)
 			for _, hid := range it.WebhookIDs {
-				project, ok := projectOf[hid]
+				live, ok := projectOf[hid]
 				if !ok || seen[hid] {
 					continue
 				}
 				seen[hid] = true
 				d := &herald.Delivery{
-					ID: s.ids.next("dlv"), EventID: ev.ID, WebhookID: hid, Project: project,
+					ID: s.ids.next("dlv"), EventID: ev.ID, WebhookID: hid, Project: live.project,
 					EventType: ev.Type, State: state, NextAttemptAt: p.Now, CreatedAt: p.Now, UpdatedAt: p.Now,
 				}
-				leased := leaseLeft > 0
+				// Ordered deliveries wait for their turn in ClaimDeliveries.
+				leased := leaseLeft > 0 && !live.ordered
 				if leased {
 					leaseLeft--
 					res.Claimed = append(res.Claimed, &store.Claimed{Delivery: d, Event: ev, LeaseToken: p.LeaseToken})
 				}
-				if err := ins.add(ctx, seqs[i], d, leased); err != nil {
+				if err := ins.add(ctx, seqs[i], d, leased, live.ordered); err != nil {
 					return err
 				}
 				res.Items[i].Deliveries++
@@ -118,25 +119,31 @@ func (s *Store) Ingest(ctx context.Context, p store.IngestParams) (*store.Ingest
 	return res, nil
 }
 
-// liveWebhooks returns the project of each webhook in ids that exists and is
-// enabled.
-func liveWebhooks(ctx context.Context, tx *sql.Tx, ids []string) (map[string]string, error) {
-	out := make(map[string]string, len(ids))
+// liveWebhook is what ingest needs of a webhook that gets deliveries.
+type liveWebhook struct {
+	project string
+	ordered bool
+}
+
+// liveWebhooks returns each webhook in ids that exists and is enabled.
+func liveWebhooks(ctx context.Context, tx *sql.Tx, ids []string) (map[string]liveWebhook, error) {
+	out := make(map[string]liveWebhook, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, project FROM webhooks
+	rows, err := tx.QueryContext(ctx, `SELECT id, project, ordered FROM webhooks
 		WHERE enabled AND id IN (SELECT value FROM json_each(?))`, jsonList(ids))
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var id, project string
-		if err := rows.Scan(&id, &project); err != nil {
+		var id string
+		var w liveWebhook
+		if err := rows.Scan(&id, &w.project, &w.ordered); err != nil {
 			return nil, err
 		}
-		out[id] = project
+		out[id] = w
 	}
 	return out, rows.Err()
 }
@@ -213,21 +220,21 @@ type deliveryInserter struct {
 	rows  int
 }
 
-func (di *deliveryInserter) add(ctx context.Context, seq int64, d *herald.Delivery, leased bool) error {
+func (di *deliveryInserter) add(ctx context.Context, seq int64, d *herald.Delivery, leased, ordered bool) error {
 	if di.rows == 0 {
 		di.q.Reset()
 		di.q.WriteString(`INSERT INTO deliveries (id, event_seq, webhook_id, project, event_type, state,
-			next_attempt_at, created_at, updated_at, lease_token, lease_until) VALUES `)
+			next_attempt_at, created_at, updated_at, ordered, lease_token, lease_until) VALUES `)
 		di.args = di.args[:0]
 	} else {
 		di.q.WriteByte(',')
 	}
-	di.args = append(di.args, d.ID, seq, d.WebhookID, d.Project, d.EventType, string(di.state), di.now, di.now, di.now)
+	di.args = append(di.args, d.ID, seq, d.WebhookID, d.Project, d.EventType, string(di.state), di.now, di.now, di.now, ordered)
 	if leased {
-		di.q.WriteString("(?,?,?,?,?,?,?,?,?,?,?)")
+		di.q.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?)")
 		di.args = append(di.args, di.token, di.until)
 	} else {
-		di.q.WriteString("(?,?,?,?,?,?,?,?,?,NULL,NULL)")
+		di.q.WriteString("(?,?,?,?,?,?,?,?,?,?,NULL,NULL)")
 	}
 	di.rows++
 	if di.rows == deliveryChunk {

@@ -268,7 +268,7 @@ var claimTests = map[string]func(t *testing.T, b *bundle){
 	// Deliveries due at the same time come in creation order, so an ordered
 	// webhook sees its events in the order they were ingested.
 	"CreationOrderWithinDueTime": func(t *testing.T, b *bundle) {
-		w := b.webhook("p", func(w *herald.Webhook) { w.Ordered = true })
+		w := b.webhook("p")
 		var evs []*herald.Event
 		for range 20 {
 			evs = append(evs, b.event("x", "p"))

@@ -42,6 +42,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Log", logTests},
 		{"Concurrency", concurrencyTests},
 		{"Accounts", accountTests},
+		{"Ordered", orderedTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

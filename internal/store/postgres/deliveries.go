@@ -1,0 +1,426 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/herald-hq/herald"
+	"github.com/herald-hq/herald/internal/store"
+)
+
+// sqlClaim is ClaimDeliveries' statement. The subquery walks deliveries_due
+// in due order and locks up to $4 rows, skipping rows another transaction
+// holds (a claim or a completion in flight) instead of waiting for them; a
+// row another node leased since this statement's snapshot is re-checked
+// against the lease and dropped. The global switch is an uncorrelated
+// subquery, evaluated once: off, the scan does not even start.
+//
+// A delivery of an ordered webhook qualifies only while it is the oldest
+// open (pending, retrying or held) delivery of its webhook, found in
+// deliveries_open: while that one is in flight or waiting for its retry, the
+// others wait, whichever node claims. Nodes that evaluate this at once agree
+// on the head; the head itself is locked by one of them.
+const sqlClaim = `UPDATE deliveries d SET lease_token = $1, lease_until = $2
+	FROM (
+		SELECT q.id FROM deliveries q
+		WHERE q.state IN ('pending', 'retrying') AND q.due_at <= $3
+			AND q.webhook_id <> ALL($5::text[])
+			AND (SELECT webhooks_enabled FROM settings WHERE id = 1)
+			AND (NOT q.ordered OR q.id = (
+				SELECT o.id FROM deliveries o
+				WHERE o.webhook_id = q.webhook_id AND o.state IN ('pending', 'retrying', 'held')
+				ORDER BY o.id LIMIT 1))
+		ORDER BY q.due_at, q.id
+		LIMIT $4
+		FOR UPDATE SKIP LOCKED
+	) c
+	WHERE d.id = c.id
+	RETURNING d.id, d.event_seq, d.webhook_id, d.project, d.event_type, d.state, d.attempts, d.round_start,
+		d.next_attempt_at, d.last_attempt_at, d.last_status, d.last_error, d.test, d.created_at, d.updated_at`
+
+// ClaimDeliveries implements store.Store: one statement leases the rows, a
+// second reads their events (events never change once stored). Nodes
+// claiming at once each get different rows; a row whose lease expired (its
+// holder died or stalled) is due again and claimed like any other.
+func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]*store.Claimed, error) {
+	if p.Limit <= 0 {
+		return nil, nil
+	}
+	rows, err := s.db.Query(ctx, sqlClaim, p.LeaseToken, p.Now.Add(p.LeaseFor), p.Now, p.Limit,
+		nonNil(p.ExcludeWebhooks))
+	if err != nil {
+		return nil, wrap("claim deliveries", err)
+	}
+	var out []*store.Claimed
+	var seqs []int64
+	for rows.Next() {
+		var seq int64
+		d, roundStart, err := scanDelivery(rows, &seq)
+		if err != nil {
+			rows.Close()
+			return nil, wrap("claim deliveries", err)
+		}
+		out = append(out, &store.Claimed{Delivery: d, LeaseToken: p.LeaseToken, RoundStart: roundStart})
+		seqs = append(seqs, seq)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("claim deliveries", err)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	// If this read fails, the rows stay leased until their lease expires and
+	// are then claimed again: nothing is lost.
+	events, err := s.eventsBySeq(ctx, seqs)
+	if err != nil {
+		return nil, wrap("claim deliveries: load events", err)
+	}
+	for i, c := range out {
+		ev := events[seqs[i]]
+		if ev == nil {
+			return nil, fmt.Errorf("postgres: claim deliveries: event %d of delivery %s is missing", seqs[i], c.Delivery.ID)
+		}
+		c.Event = ev
+		c.Delivery.EventID = ev.ID
+	}
+	// RETURNING order is unspecified: restore due order, then creation order,
+	// which ordered webhooks rely on. (A row claimed after its lease expired
+	// was due at lease_until; sorting by next_attempt_at puts it first, where
+	// it belongs: it was due before the lease was taken.)
+	slices.SortFunc(out, func(a, b *store.Claimed) int {
+		if c := a.Delivery.NextAttemptAt.Compare(b.Delivery.NextAttemptAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Delivery.ID, b.Delivery.ID)
+	})
+	return out, nil
+}
+
+// eventsBySeq loads events by seq. Deliveries of one event share one
+// *herald.Event, which callers treat as read-only.
+func (s *Store) eventsBySeq(ctx context.Context, seqs []int64) (map[int64]*herald.Event, error) {
+	uniq := slices.Clone(seqs)
+	slices.Sort(uniq)
+	uniq = slices.Compact(uniq)
+	rows, err := s.db.Query(ctx, `SELECT seq, body FROM events WHERE seq = ANY($1)`, uniq)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]*herald.Event, len(uniq))
+	var seq int64
+	var body []byte
+	_, err = pgx.ForEachRow(rows, []any{&seq, &body}, func() error {
+		ev := new(herald.Event)
+		if err := json.Unmarshal(body, ev); err != nil {
+			return err
+		}
+		out[seq] = ev
+		return nil
+	})
+	return out, err
+}
+
+// scanDelivery reads the columns of sqlClaim's RETURNING; EventID is filled
+// by the caller from seq.
+func scanDelivery(row pgx.Row, seq *int64) (*herald.Delivery, int, error) {
+	var d herald.Delivery
+	var state string
+	var roundStart int
+	err := row.Scan(&d.ID, seq, &d.WebhookID, &d.Project, &d.EventType, &state, &d.Attempts, &roundStart,
+		&d.NextAttemptAt, &d.LastAttemptAt, &d.LastStatus, &d.LastError, &d.Test, &d.CreatedAt, &d.UpdatedAt)
+	if err != nil {
+		return nil, 0, err
+	}
+	d.State = herald.State(state)
+	utcDelivery(&d)
+	return &d, roundStart, nil
+}
+
+func utcDelivery(d *herald.Delivery) {
+	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = d.NextAttemptAt.UTC(), d.CreatedAt.UTC(), d.UpdatedAt.UTC()
+	d.LastAttemptAt = utcPtr(d.LastAttemptAt)
+}
+
+// ExtendLeases implements store.Store. Rows are locked in id order, like
+// CompleteDeliveries does, which runs beside it on the same node's rows.
+func (s *Store) ExtendLeases(ctx context.Context, token string, ids []string, until time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE deliveries SET lease_until = $1
+			WHERE id IN (
+				SELECT id FROM deliveries WHERE id = ANY($3) AND lease_token = $2
+				ORDER BY id FOR UPDATE)
+			AND lease_token = $2`, until, token, ids)
+		return err
+	})
+	return wrap("extend leases", err)
+}
+
+// sqlNextDue reads the head of deliveries_due. A live lease counts as due
+// when it expires; the dispatcher only uses the answer to decide how long to
+// sleep.
+const sqlNextDue = `SELECT
+	(SELECT webhooks_enabled FROM settings WHERE id = 1),
+	(SELECT due_at FROM deliveries WHERE state IN ('pending', 'retrying') ORDER BY due_at LIMIT 1)`
+
+// NextDue implements store.Store.
+func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
+	var on bool
+	var due *time.Time
+	if err := s.db.QueryRow(ctx, sqlNextDue).Scan(&on, &due); err != nil {
+		return time.Time{}, false, wrap("next due", err)
+	}
+	if !on || due == nil {
+		return time.Time{}, false, nil
+	}
+	return due.UTC(), true, nil
+}
+
+// deliveryColumns are read by scanLogDelivery; the join supplies EventID.
+const deliveryColumns = `d.id, e.id, d.webhook_id, d.project, d.event_type, d.state, d.attempts,
+	d.next_attempt_at, d.last_attempt_at, d.last_status, d.last_error, d.test, d.created_at, d.updated_at
+	FROM deliveries d LEFT JOIN events e ON e.seq = d.event_seq`
+
+func scanLogDelivery(row pgx.Row) (*herald.Delivery, error) {
+	var d herald.Delivery
+	var eventID *string
+	var state string
+	if err := row.Scan(&d.ID, &eventID, &d.WebhookID, &d.Project, &d.EventType, &state, &d.Attempts,
+		&d.NextAttemptAt, &d.LastAttemptAt, &d.LastStatus, &d.LastError, &d.Test, &d.CreatedAt, &d.UpdatedAt); err != nil {
+		return nil, err
+	}
+	if eventID != nil {
+		d.EventID = *eventID
+	}
+	d.State = herald.State(state)
+	utcDelivery(&d)
+	return &d, nil
+}
+
+// ListDeliveries implements store.Store. One row more than the page is read
+// to know whether a next page exists, so the last page has no cursor.
+func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*herald.Delivery, string, error) {
+	if f.Projects != nil && len(f.Projects) == 0 {
+		return nil, "", nil
+	}
+	limit := store.PageLimit(f.Limit)
+	var where []string
+	var args []any
+	add := func(cond string, arg any) {
+		args = append(args, arg)
+		where = append(where, strings.ReplaceAll(cond, "$?", "$"+strconv.Itoa(len(args))))
+	}
+	if f.WebhookID != "" {
+		add(`d.webhook_id = $?`, f.WebhookID)
+	}
+	if f.Projects != nil {
+		add(`d.project = ANY($?)`, f.Projects)
+	}
+	if f.State != "" {
+		add(`d.state = $?`, string(f.State))
+	}
+	if f.EventType != "" {
+		add(`d.event_type = $?`, f.EventType)
+	}
+	if f.EventID != "" {
+		add(`d.event_seq IN (SELECT seq FROM events WHERE id = $?)`, f.EventID)
+	}
+	if !f.Since.IsZero() {
+		add(`d.created_at >= $?`, f.Since)
+	}
+	if !f.Until.IsZero() {
+		add(`d.created_at < $?`, f.Until)
+	}
+	if f.Cursor != "" {
+		add(`d.id < $?`, f.Cursor)
+	}
+	q := `SELECT ` + deliveryColumns
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	args = append(args, limit+1)
+	q += ` ORDER BY d.id DESC LIMIT $` + strconv.Itoa(len(args))
+	rows, err := s.db.Query(ctx, q, args...)
+	if err != nil {
+		return nil, "", wrap("list deliveries", err)
+	}
+	defer rows.Close()
+	var out []*herald.Delivery
+	for rows.Next() {
+		d, err := scanLogDelivery(rows)
+		if err != nil {
+			return nil, "", wrap("list deliveries", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", wrap("list deliveries", err)
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = out[limit-1].ID
+	}
+	return out, next, nil
+}
+
+// GetDelivery implements store.Store.
+func (s *Store) GetDelivery(ctx context.Context, id string) (*herald.Delivery, error) {
+	return getDelivery(ctx, s.db, id)
+}
+
+// querier is what a pool and a transaction have in common.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func getDelivery(ctx context.Context, q querier, id string) (*herald.Delivery, error) {
+	d, err := scanLogDelivery(q.QueryRow(ctx, `SELECT `+deliveryColumns+` WHERE d.id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, herald.NotFound("delivery")
+	}
+	return d, wrap("get delivery", err)
+}
+
+// ListAttempts implements store.Store: in the order they were made (attempt
+// ids increase within a node, and break ties between equal start times).
+func (s *Store) ListAttempts(ctx context.Context, deliveryID string) ([]*herald.Attempt, error) {
+	rows, err := s.db.Query(ctx, `SELECT id, delivery_id, number, started_at, latency_ns, request_headers,
+		status_code, response_headers, response_body, error
+		FROM attempts WHERE delivery_id = $1 ORDER BY started_at, id`, deliveryID)
+	if err != nil {
+		return nil, wrap("list attempts", err)
+	}
+	defer rows.Close()
+	var out []*herald.Attempt
+	for rows.Next() {
+		var a herald.Attempt
+		var latency int64
+		var req, resp string
+		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.Number, &a.StartedAt, &latency, &req,
+			&a.StatusCode, &resp, &a.ResponseBody, &a.Error); err != nil {
+			return nil, wrap("list attempts", err)
+		}
+		a.StartedAt = a.StartedAt.UTC()
+		a.Latency = herald.Duration(latency)
+		if a.RequestHeaders, err = decodeHeaders(req); err != nil {
+			return nil, wrap("list attempts", err)
+		}
+		if a.ResponseHeaders, err = decodeHeaders(resp); err != nil {
+			return nil, wrap("list attempts", err)
+		}
+		out = append(out, &a)
+	}
+	return out, wrap("list attempts", rows.Err())
+}
+
+// sqlRetry starts a fresh retry schedule for the rows its WHERE (appended by
+// the caller) selects. $1 is now, $2 is true when the global switch is off:
+// the row is then held, and released as pending or retrying when it comes
+// on. The lease is cleared so a late result of an older claim is fenced off.
+const sqlRetry = `UPDATE deliveries SET
+	state = CASE WHEN $2::bool THEN 'held' WHEN attempts = 0 THEN 'pending' ELSE 'retrying' END,
+	round_start = attempts, next_attempt_at = $1, updated_at = $1,
+	lease_token = NULL, lease_until = NULL `
+
+// RetryDelivery implements store.Store. The settings row is read FOR SHARE
+// before the delivery is locked, the order every writer follows.
+func (s *Store) RetryDelivery(ctx context.Context, id string, now time.Time) (*herald.Delivery, error) {
+	var d *herald.Delivery
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var on bool
+		if err := tx.QueryRow(ctx, lockSettings).Scan(&on); err != nil {
+			return err
+		}
+		var state string
+		err := tx.QueryRow(ctx, `SELECT state FROM deliveries WHERE id = $1 FOR UPDATE`, id).Scan(&state)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return herald.NotFound("delivery")
+		}
+		if err != nil {
+			return err
+		}
+		if s := herald.State(state); s == herald.StatePending || s == herald.StateRetrying {
+			return herald.Errorf(herald.EConflict, "delivery is already %s", s)
+		}
+		if _, err := tx.Exec(ctx, sqlRetry+`WHERE id = $3`, now, !on, id); err != nil {
+			return err
+		}
+		d, err = getDelivery(ctx, tx, id)
+		return err
+	})
+	if err != nil {
+		return nil, wrap("retry delivery", err)
+	}
+	return d, nil
+}
+
+// RecoverFailed implements store.Store. A zero since recovers every failed
+// delivery of the webhook; test sends are not deliveries of events and stay
+// as they are.
+func (s *Store) RecoverFailed(ctx context.Context, webhookID string, since, now time.Time) (int, error) {
+	var n int64
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var on bool
+		if err := tx.QueryRow(ctx, lockSettings).Scan(&on); err != nil {
+			return err
+		}
+		cond := `webhook_id = $3 AND state = 'failed' AND NOT test`
+		args := []any{now, !on, webhookID}
+		if !since.IsZero() {
+			cond += ` AND last_attempt_at >= $4`
+			args = append(args, since)
+		}
+		tag, err := tx.Exec(ctx, sqlRetry+`WHERE id IN (SELECT id FROM deliveries WHERE `+cond+
+			` ORDER BY id FOR UPDATE) AND `+cond, args...)
+		n = tag.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, wrap("recover failed", err)
+	}
+	return int(n), nil
+}
+
+// WebhookStatus implements store.Store. The recursive CTE skips through the
+// deliveries_status index from one event type to the next (PostgreSQL has no
+// skip scan of its own), then takes the newest attempted row of each: a few
+// index probes per event type, however long the webhook's log.
+func (s *Store) WebhookStatus(ctx context.Context, webhookID string) ([]herald.EventTypeStatus, error) {
+	rows, err := s.db.Query(ctx, `WITH RECURSIVE types(t) AS (
+			SELECT min(event_type) FROM deliveries
+			WHERE webhook_id = $1 AND last_attempt_at IS NOT NULL
+			UNION ALL
+			SELECT (SELECT min(event_type) FROM deliveries
+				WHERE webhook_id = $1 AND last_attempt_at IS NOT NULL AND event_type > types.t)
+			FROM types WHERE types.t IS NOT NULL
+		)
+		SELECT d.event_type, d.last_attempt_at, d.state, d.last_status, d.last_error, d.id
+		FROM types CROSS JOIN LATERAL (
+			SELECT event_type, last_attempt_at, state, last_status, last_error, id FROM deliveries
+			WHERE webhook_id = $1 AND event_type = types.t AND last_attempt_at IS NOT NULL
+			ORDER BY last_attempt_at DESC, id DESC LIMIT 1) d
+		ORDER BY d.event_type`, webhookID)
+	if err != nil {
+		return nil, wrap("webhook status", err)
+	}
+	var out []herald.EventTypeStatus
+	var st herald.EventTypeStatus
+	_, err = pgx.ForEachRow(rows, []any{&st.EventType, &st.LastAttemptAt, &st.State, &st.StatusCode, &st.Error, &st.DeliveryID},
+		func() error {
+			st.LastAttemptAt = st.LastAttemptAt.UTC()
+			out = append(out, st)
+			return nil
+		})
+	return out, wrap("webhook status", err)
+}

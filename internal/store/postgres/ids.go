@@ -1,0 +1,65 @@
+package postgres
+
+import (
+	"sync"
+
+	"github.com/herald-hq/herald"
+)
+
+// idGen hands out herald.NewID values that strictly increase within this
+// process. NewID orders by millisecond only (the rest is random), so two
+// deliveries made in the same millisecond could sort either way; the delivery
+// log ("newest first" by id) and ordered webhooks (claimed in id order among
+// rows due at the same time) need creation order. When a fresh ID does not
+// sort after the previous one, the previous one plus one is used instead: the
+// same shape, still unique.
+//
+// This is the sqlite package's generator: each store needs one and neither
+// may import the other. Across nodes, IDs of one millisecond may interleave;
+// each node's own stay in creation order.
+type idGen struct {
+	mu   sync.Mutex
+	last map[string]string // by prefix
+}
+
+func (g *idGen) next(prefix string) string {
+	id := herald.NewID(prefix)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.last == nil {
+		g.last = map[string]string{}
+	}
+	if last := g.last[prefix]; id <= last {
+		id = increment(last)
+	}
+	g.last[prefix] = id
+	return id
+}
+
+// crockford is herald.NewID's alphabet, in ascending order.
+const crockford = "0123456789abcdefghjkmnpqrstvwxyz"
+
+// increment adds one to the base-32 tail of id, carrying leftwards. The tail
+// holds 80 random bits after the timestamp, so it never carries into the
+// prefix in practice.
+func increment(id string) string {
+	b := []byte(id)
+	for i := len(b) - 1; i >= 0 && b[i] != '_'; i-- {
+		d := indexOf(b[i])
+		if d < len(crockford)-1 {
+			b[i] = crockford[d+1]
+			return string(b)
+		}
+		b[i] = crockford[0]
+	}
+	return string(b)
+}
+
+func indexOf(c byte) int {
+	for i := 0; i < len(crockford); i++ {
+		if crockford[i] == c {
+			return i
+		}
+	}
+	return 0
+}

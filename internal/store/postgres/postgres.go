@@ -1,0 +1,323 @@
+// Package postgres is Herald's store for scale-out: any number of Herald
+// nodes share one PostgreSQL database through a pgx connection pool.
+//
+// Nodes coordinate through the database only:
+//   - Deliveries are claimed with UPDATE … FOR UPDATE SKIP LOCKED and a
+//     lease (token + expiry): two nodes never lease the same row at once,
+//     and a dead node's rows become claimable when its leases expire.
+//   - Results are written only while the row is still leased with the
+//     writer's token, so a node that lost its lease cannot overwrite the
+//     newer holder's result.
+//   - Writes that depend on the global switch read the settings row FOR
+//     SHARE, and UpdateSettings updates that row first, so a switch and the
+//     writes around it are serialized as they are on SQLite's one writer.
+//   - Multi-row updates that can wait on each other lock their rows in id
+//     order; what remains (a rare deadlock, a serialization failure) is
+//     retried whole by tx.
+//
+// Migrations are embedded and applied on Open under a transaction-scoped
+// advisory lock, so nodes starting together apply each one once.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/herald-hq/herald"
+	"github.com/herald-hq/herald/internal/seal"
+	"github.com/herald-hq/herald/internal/store"
+)
+
+var _ store.Store = (*Store)(nil)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Options configure Open.
+type Options struct {
+	// DSN is a libpq-style URL or key=value string
+	// ("postgres://herald@db:5432/herald?sslmode=verify-full").
+	DSN string
+	// Box seals webhook secrets at rest. Required: the store refuses to keep
+	// secrets in clear.
+	Box *seal.Box
+	// Schema, when set, is created if missing and made the search_path of
+	// every connection, so that Herald's tables live there. Tests use a fresh
+	// schema each; deployments usually leave it empty (the DSN's or the
+	// role's search_path applies, normally "public").
+	Schema string
+	// MaxConns bounds the pool. Defaults to pgxpool's default, the larger
+	// of 4 and the number of CPUs.
+	MaxConns int32
+}
+
+// Store is the PostgreSQL implementation of store.Store.
+type Store struct {
+	db   *pgxpool.Pool
+	keys atomic.Pointer[keys] // swapped by Reseal
+	ids  idGen
+}
+
+// keys seal webhook secrets: cur seals and opens; prev, the key Reseal
+// replaced, still opens. A webhook this process sealed with prev just before
+// the swap (encoded before Reseal took its lock, written after) stays
+// readable, and the next update reseals it with cur.
+type keys struct {
+	cur, prev *seal.Box
+}
+
+// seal returns the sealed form of w's secret fields, with the current key.
+func (s *Store) seal(w *herald.Webhook) (string, error) {
+	return store.SealWebhookSecrets(s.keys.Load().cur, w)
+}
+
+// open fills w's secret fields from their sealed form.
+func (s *Store) open(sealed string, w *herald.Webhook) error {
+	k := s.keys.Load()
+	err := store.OpenWebhookSecrets(k.cur, sealed, w)
+	if err != nil && k.prev != nil && store.OpenWebhookSecrets(k.prev, sealed, w) == nil {
+		return nil
+	}
+	return err
+}
+
+// Open connects to the database, creates o.Schema when set, and brings the
+// schema up to date.
+func Open(ctx context.Context, o Options) (*Store, error) {
+	if o.DSN == "" {
+		return nil, errors.New("postgres: Options.DSN is required")
+	}
+	if o.Box == nil {
+		return nil, errors.New("postgres: Options.Box is required to seal webhook secrets")
+	}
+	cfg, err := pgxpool.ParseConfig(o.DSN)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if o.MaxConns > 0 {
+		cfg.MaxConns = o.MaxConns
+	}
+	if o.Schema != "" {
+		// A runtime parameter rather than SET after connect: it is sent in
+		// the startup message, so no connection ever runs with another path.
+		cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{o.Schema}.Sanitize()
+	}
+	db, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	s := &Store{db: db}
+	s.keys.Store(&keys{cur: o.Box})
+	if err := s.migrate(ctx, o.Schema); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the pool. It waits for connections in use to be returned.
+func (s *Store) Close() error {
+	s.db.Close()
+	return nil
+}
+
+// migrateLockClass is the first key of the advisory lock taken while
+// migrating ("HRLD"); the second is a hash of the schema, so that nodes of
+// one deployment exclude each other and tests in separate schemas do not.
+const migrateLockClass = 0x48524c44
+
+// migrate applies the embedded migrations not yet recorded in
+// schema_migrations, in file-name order, in one transaction that holds the
+// advisory lock: a node that starts while another migrates waits, then finds
+// everything applied. The schema is created under the same lock, since two
+// CREATE SCHEMA IF NOT EXISTS at once can both try to create it.
+func (s *Store) migrate(ctx context.Context, schema string) error {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	known := map[int]bool{}
+	versions := make([]int, len(names))
+	for i, name := range names {
+		if versions[i], err = migrationVersion(name); err != nil {
+			return err
+		}
+		known[versions[i]] = true
+	}
+	var newest int
+	err = pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, int32(migrateLockClass), schema); err != nil {
+			return fmt.Errorf("advisory lock: %w", err)
+		}
+		if schema != "" {
+			if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{schema}.Sanitize()); err != nil {
+				return fmt.Errorf("create schema: %w", err)
+			}
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version    integer PRIMARY KEY,
+			name       text NOT NULL,
+			applied_at timestamptz NOT NULL DEFAULT now()
+		)`); err != nil {
+			return fmt.Errorf("create schema_migrations: %w", err)
+		}
+		done := map[int]bool{}
+		rows, err := tx.Query(ctx, `SELECT version FROM schema_migrations`)
+		if err != nil {
+			return err
+		}
+		vs, err := pgx.CollectRows(rows, pgx.RowTo[int])
+		if err != nil {
+			return err
+		}
+		for _, v := range vs {
+			done[v] = true
+			newest = max(newest, v)
+		}
+		for i, name := range names {
+			if done[versions[i]] {
+				continue
+			}
+			body, err := migrations.ReadFile(name)
+			if err != nil {
+				return err
+			}
+			// No arguments: pgx sends the file with the simple protocol,
+			// which runs every statement in it.
+			if _, err := tx.Exec(ctx, string(body)); err != nil {
+				return fmt.Errorf("migration %s: %w", path.Base(name), err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`,
+				versions[i], path.Base(name)); err != nil {
+				return err
+			}
+			newest = max(newest, versions[i])
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	// A database migrated by a newer Herald may have a schema this one misreads.
+	if newest != 0 && !known[newest] {
+		return fmt.Errorf("postgres: database schema version %d is newer than this Herald %s knows; upgrade Herald", newest, herald.Version)
+	}
+	return nil
+}
+
+// migrationVersion reads the leading number of "migrations/0001_init.sql".
+func migrationVersion(name string) (int, error) {
+	base := path.Base(name)
+	num, _, ok := strings.Cut(base, "_")
+	v, err := strconv.Atoi(num)
+	if !ok || err != nil || v <= 0 {
+		return 0, fmt.Errorf("postgres: migration %s: name must start with a positive number and '_'", base)
+	}
+	return v, nil
+}
+
+// maxTries bounds how often tx runs a transaction that failed with a
+// deadlock or a serialization failure.
+const maxTries = 5
+
+// tx runs fn in a READ COMMITTED transaction and commits it. When PostgreSQL
+// aborts it as a deadlock victim or for a serialization failure, nothing of
+// it was applied, and it is run again from the start (after a short random
+// pause, so that the two parties do not collide again): fn must therefore
+// derive everything it writes from its inputs, not from a previous try.
+// Lock ordering makes these aborts rare; retrying makes them invisible.
+func (s *Store) tx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	for try := 1; ; try++ {
+		err := pgx.BeginFunc(ctx, s.db, fn)
+		if err == nil || try == maxTries || !retryable(err) {
+			return err
+		}
+		pause := time.Duration(try) * time.Duration(5+rand.IntN(20)) * time.Millisecond
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(pause):
+		}
+	}
+}
+
+// retryable reports whether err aborted a transaction that may succeed if
+// run again: deadlock_detected or serialization_failure.
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
+}
+
+// lockSettings reads the global switch FOR SHARE inside a write transaction:
+// the decision it drives (hold or not) is atomic with the write, and a
+// concurrent UpdateSettings waits until this transaction ends. Callers take
+// it before any delivery row lock, as UpdateSettings does, so the two cannot
+// deadlock.
+const lockSettings = `SELECT webhooks_enabled FROM settings WHERE id = 1 FOR SHARE`
+
+// isUnique reports whether err is a unique violation, and of which constraint.
+func isUnique(err error) (constraint string, ok bool) {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" {
+		return pe.ConstraintName, true
+	}
+	return "", false
+}
+
+// wrap labels an unexpected error with the operation; *herald.Error values
+// pass through untouched so their code reaches the API.
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var he *herald.Error
+	if errors.As(err, &he) {
+		return err
+	}
+	return fmt.Errorf("postgres: %s: %w", op, err)
+}
+
+// micro truncates t to what timestamptz keeps, in UTC: values the store hands
+// back from memory (a delivery leased at ingest) then equal what a later read
+// returns.
+func micro(t time.Time) time.Time { return t.Truncate(time.Microsecond).UTC() }
+
+// utcPtr returns a scanned nullable time in UTC (pgx returns local times).
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// nonNil returns v, or an empty slice for nil: pgx sends a nil slice as a
+// NULL array, and "x <> ALL(NULL)" is NULL, not true.
+func nonNil[T any](v []T) []T {
+	if v == nil {
+		return []T{}
+	}
+	return v
+}
+
+// jsonText encodes v as JSON text for a text column.
+func jsonText(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}

@@ -1,0 +1,516 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/herald-hq/herald"
+	"github.com/herald-hq/herald/internal/seal"
+	"github.com/herald-hq/herald/internal/store"
+	"github.com/herald-hq/herald/internal/store/storetest"
+)
+
+// The tests run against a real PostgreSQL: HERALD_TEST_DATABASE_URL, or the
+// local server of `make test` (127.0.0.1:5432, trust auth, database "test";
+// as role postgres, else as root). Each test gets a fresh schema, dropped
+// when it ends, so parallel tests and parallel runs never see each other.
+const skipHint = "start it with `pg_ctlcluster 15 main start` (make test does, via scripts/test-deps.sh) " +
+	"or point HERALD_TEST_DATABASE_URL at a server"
+
+var (
+	dsnOnce sync.Once
+	dsnURL  string // "" when no server answered
+	dsnErr  error
+)
+
+// testDSN returns the DSN of a reachable server, or skips the test.
+func testDSN(tb testing.TB) string {
+	tb.Helper()
+	dsnOnce.Do(func() {
+		candidates := []string{os.Getenv("HERALD_TEST_DATABASE_URL")}
+		if candidates[0] == "" {
+			candidates = []string{
+				"postgres://postgres@127.0.0.1:5432/test?sslmode=disable&connect_timeout=3",
+				"postgres://root@127.0.0.1:5432/test?sslmode=disable&connect_timeout=3",
+			}
+		}
+		for _, dsn := range candidates {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			conn, err := pgx.Connect(ctx, dsn)
+			if err == nil {
+				err = conn.Ping(ctx)
+				conn.Close(ctx)
+			}
+			cancel()
+			if err == nil {
+				dsnURL = dsn
+				return
+			}
+			dsnErr = fmt.Errorf("%s: %w", redact(dsn), err)
+		}
+	})
+	if dsnURL == "" {
+		tb.Skipf("PostgreSQL not reachable (%v); %s", dsnErr, skipHint)
+	}
+	return dsnURL
+}
+
+// redact hides a password in a DSN for messages.
+func redact(dsn string) string {
+	if cfg, err := pgx.ParseConfig(dsn); err == nil && cfg.Password != "" {
+		return strings.ReplaceAll(dsn, cfg.Password, "xxxxx")
+	}
+	return dsn
+}
+
+// admin runs one statement on a connection of its own (outside any store).
+func admin(tb testing.TB, sql string, args ...any) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, testDSN(tb))
+	noErr(tb, err, "connect")
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, sql, args...)
+	noErr(tb, err, sql)
+}
+
+// newSchema names a fresh schema and drops it when the test ends (after the
+// stores using it are closed: cleanups run last registered, first run).
+func newSchema(tb testing.TB) string {
+	tb.Helper()
+	testDSN(tb)
+	var b [6]byte
+	rand.Read(b[:])
+	name := "herald_test_" + hex.EncodeToString(b[:])
+	tb.Cleanup(func() { admin(tb, `DROP SCHEMA IF EXISTS `+pgx.Identifier{name}.Sanitize()+` CASCADE`) })
+	return name
+}
+
+func testBox(tb testing.TB) *seal.Box {
+	tb.Helper()
+	key, err := seal.ParseKey(seal.GenerateKey())
+	noErr(tb, err)
+	box, err := seal.New(key)
+	noErr(tb, err)
+	return box
+}
+
+// openTest opens a store; a missing Schema gets a fresh one. MaxConns
+// defaults to 4 so that many parallel tests stay within max_connections.
+func openTest(tb testing.TB, o Options) *Store {
+	tb.Helper()
+	if o.DSN == "" {
+		o.DSN = testDSN(tb)
+	}
+	if o.Schema == "" {
+		o.Schema = newSchema(tb)
+	}
+	if o.Box == nil {
+		o.Box = testBox(tb)
+	}
+	if o.MaxConns == 0 {
+		o.MaxConns = 4
+	}
+	s, err := Open(context.Background(), o)
+	noErr(tb, err, "open")
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+// A few checks on the standard testing package, as the sqlite tests do.
+func noErr(tb testing.TB, err error, what ...any) {
+	tb.Helper()
+	if err != nil {
+		tb.Fatalf("%s: unexpected error: %v", fmt.Sprint(what...), err)
+	}
+}
+
+func check(tb testing.TB, ok bool, format string, args ...any) {
+	tb.Helper()
+	if !ok {
+		tb.Fatalf(format, args...)
+	}
+}
+
+func TestStore(t *testing.T) {
+	t.Parallel()
+	testDSN(t)
+	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t, Options{}) })
+}
+
+func TestOpenRequires(t *testing.T) {
+	t.Parallel()
+	_, err := Open(t.Context(), Options{Box: testBox(t)})
+	check(t, err != nil && strings.Contains(err.Error(), "DSN"), "no DSN: %v", err)
+	_, err = Open(t.Context(), Options{DSN: "postgres://127.0.0.1/x"})
+	check(t, err != nil && strings.Contains(err.Error(), "Box"), "no Box: %v", err)
+}
+
+// Nodes starting together on an empty schema: the advisory lock lets one
+// migrate while the others wait, and all of them open.
+func TestConcurrentOpen(t *testing.T) {
+	t.Parallel()
+	schema := newSchema(t)
+	box := testBox(t)
+	const nodes = 4
+	var wg sync.WaitGroup
+	stores := make([]*Store, nodes)
+	errs := make([]error, nodes)
+	for i := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			stores[i], errs[i] = Open(t.Context(), Options{DSN: testDSN(t), Box: box, Schema: schema, MaxConns: 2})
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		noErr(t, err, "node ", i)
+		defer stores[i].Close()
+	}
+	var n int
+	noErr(t, stores[0].db.QueryRow(t.Context(), `SELECT count(*) FROM schema_migrations`).Scan(&n))
+	check(t, n == 1, "schema_migrations has %d rows, want 1 (each migration once)", n)
+
+	// Reopening applies nothing; a schema from a newer Herald is refused.
+	again := openTest(t, Options{Schema: schema, Box: box})
+	noErr(t, again.db.QueryRow(t.Context(), `SELECT count(*) FROM schema_migrations`).Scan(&n))
+	check(t, n == 1, "reopen: %d rows", n)
+	_, err := again.db.Exec(t.Context(), `INSERT INTO schema_migrations (version, name) VALUES (9999, '9999_future.sql')`)
+	noErr(t, err)
+	_, err = Open(t.Context(), Options{DSN: testDSN(t), Box: box, Schema: schema})
+	check(t, err != nil && strings.Contains(err.Error(), "newer"), "newer schema: %v", err)
+}
+
+// No planted secret is readable in any table, as text, even after Reseal.
+func TestSecretsSealedAtRest(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	schema := newSchema(t)
+	s := openTest(t, Options{Schema: schema})
+	secrets := map[string]string{}
+	plant := func(name string) herald.Secret {
+		v := "planted-" + name + "-" + herald.NewID("")
+		secrets[name] = v
+		return herald.Secret(v)
+	}
+	w := &herald.Webhook{
+		ID: herald.NewID("wh"), Name: "leaky", Project: "p", URL: "https://example.com/hook", Enabled: true,
+		Auth: herald.Auth{Type: herald.AuthMTLS, Username: "bob", Password: plant("password"), Token: plant("token"),
+			HeaderName: "Authorization", HeaderValue: plant("header"), CertPEM: "cert", KeyPEM: plant("key")},
+		ChallengeSecret: plant("challenge"), SigningSecret: plant("signing"), PreviousSecret: plant("previous"),
+		PreviousSecretUntil: time.Now().Add(time.Hour), CreatedAt: time.Now(), UpdatedAt: time.Now(),
+	}
+	noErr(t, s.CreateWebhook(ctx, w))
+	w.Auth.Password = plant("updated")
+	noErr(t, s.UpdateWebhook(ctx, w))
+	got, err := s.GetWebhook(ctx, w.ID)
+	noErr(t, err)
+	check(t, got.Auth.Password.Reveal() == secrets["updated"], "secrets read back")
+	// The rest of the schema has rows too, so that every table is looked at.
+	res, err := s.Ingest(ctx, store.IngestParams{Now: time.Now(), Items: []store.IngestItem{{
+		Event: &herald.Event{Type: "x", Project: "p", Data: json.RawMessage(`{}`)}, WebhookIDs: []string{w.ID}}}})
+	noErr(t, err)
+	check(t, res.Items[0].Deliveries == 1, "ingest: %+v", res.Items)
+
+	scan := func(when string) {
+		t.Helper()
+		rows, err := s.db.Query(ctx, `SELECT table_name FROM information_schema.tables WHERE table_schema = $1`, schema)
+		noErr(t, err)
+		tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		noErr(t, err)
+		check(t, len(tables) >= 8, "tables: %v", tables)
+		for _, table := range tables {
+			rows, err := s.db.Query(ctx, `SELECT t::text FROM `+pgx.Identifier{table}.Sanitize()+` t`)
+			noErr(t, err)
+			texts, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			noErr(t, err)
+			for _, text := range texts {
+				for name, v := range secrets {
+					check(t, !strings.Contains(text, v), "%s: the %s secret is in clear in table %s: %s", when, name, table, text)
+				}
+				if table == "webhooks" {
+					check(t, !strings.Contains(text, "password"), "%s: the auth column names the secrets: %s", when, text)
+				}
+			}
+		}
+	}
+	scan("after create and update")
+	n, err := s.Reseal(ctx, testBox(t))
+	noErr(t, err)
+	check(t, n == 1, "resealed %d", n)
+	scan("after reseal")
+	got, err = s.GetWebhook(ctx, w.ID)
+	noErr(t, err)
+	check(t, got.SigningSecret.Reveal() == secrets["signing"], "readable with the new key")
+}
+
+// Two stores on one schema are two nodes: claiming at once, they never lease
+// the same row while its lease runs, and every delivery is completed once.
+// Then one node dies holding leases: the other gets the rows when the leases
+// expire, and the dead node's late results are fenced off.
+func TestTwoNodes(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	schema := newSchema(t)
+	nodes := []*Store{openTest(t, Options{Schema: schema}), openTest(t, Options{Schema: schema})}
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	var hooks []string
+	for i := range 5 {
+		w := &herald.Webhook{ID: herald.NewID("wh"), Name: fmt.Sprint("hook", i), URL: "https://example.com",
+			Enabled: true, CreatedAt: t0, UpdatedAt: t0}
+		noErr(t, nodes[0].CreateWebhook(ctx, w))
+		hooks = append(hooks, w.ID)
+	}
+	const batches, perBatch = 20, 10
+	total := 2 * batches * perBatch * len(hooks)
+
+	var (
+		owner     sync.Map // delivery id → token
+		completed atomic.Int64
+		tokens    atomic.Int64
+		ingesting sync.WaitGroup
+		claiming  sync.WaitGroup
+	)
+	stop := make(chan struct{})
+	for n, s := range nodes {
+		ingesting.Add(1)
+		go func() { // each node ingests its share
+			defer ingesting.Done()
+			for range batches {
+				items := make([]store.IngestItem, perBatch)
+				for k := range items {
+					items[k] = store.IngestItem{Event: &herald.Event{Type: "t", Project: "p"}, WebhookIDs: hooks}
+				}
+				if _, err := s.Ingest(ctx, store.IngestParams{Items: items, Now: t0}); err != nil {
+					t.Errorf("node %d: ingest: %v", n, err)
+					return
+				}
+			}
+		}()
+		for range 3 {
+			claiming.Add(1)
+			go func() {
+				defer claiming.Done()
+				for {
+					token := fmt.Sprintf("node%d-%d", n, tokens.Add(1))
+					cs, err := s.ClaimDeliveries(ctx, store.ClaimParams{
+						Now: t0.Add(time.Second), Limit: 16, LeaseToken: token, LeaseFor: time.Hour,
+					})
+					if err != nil {
+						t.Errorf("node %d: claim: %v", n, err)
+						return
+					}
+					comps := make([]store.Completion, len(cs))
+					for i, c := range cs {
+						if prev, dup := owner.LoadOrStore(c.Delivery.ID, token); dup {
+							t.Errorf("delivery %s leased twice while leased: %v and %s", c.Delivery.ID, prev, token)
+						}
+						comps[i] = store.Completion{DeliveryID: c.Delivery.ID, WebhookID: c.Delivery.WebhookID,
+							LeaseToken: token, State: herald.StateSucceeded, Now: t0.Add(2 * time.Second),
+							Attempt: &herald.Attempt{StartedAt: t0.Add(time.Second), StatusCode: 200}}
+					}
+					if len(cs) > 0 {
+						applied, err := s.CompleteDeliveries(ctx, comps)
+						if err != nil {
+							t.Errorf("node %d: complete: %v", n, err)
+							return
+						}
+						for i, ok := range applied {
+							if !ok {
+								t.Errorf("completion of %s under its own lease did not apply", cs[i].Delivery.ID)
+							}
+						}
+						completed.Add(int64(len(cs)))
+						continue
+					}
+					select {
+					case <-stop:
+						return
+					case <-time.After(time.Millisecond):
+					}
+				}
+			}()
+		}
+	}
+	ingesting.Wait()
+	close(stop)
+	claiming.Wait()
+	check(t, completed.Load() == int64(total), "completed %d of %d", completed.Load(), total)
+	n, err := nodes[1].CountDeliveries(ctx, herald.StateSucceeded)
+	noErr(t, err)
+	check(t, n == total, "succeeded: %d of %d", n, total)
+
+	// Failover: node 0 claims with a 30s lease and dies.
+	_, err = nodes[1].Ingest(ctx, store.IngestParams{Now: t0.Add(time.Minute), Items: []store.IngestItem{
+		{Event: &herald.Event{Type: "t", Project: "p"}, WebhookIDs: hooks},
+		{Event: &herald.Event{Type: "t", Project: "p"}, WebhookIDs: hooks},
+	}})
+	noErr(t, err)
+	dead, err := nodes[0].ClaimDeliveries(ctx, store.ClaimParams{Now: t0.Add(time.Minute), Limit: 100,
+		LeaseToken: "dead", LeaseFor: 30 * time.Second})
+	noErr(t, err)
+	check(t, len(dead) == 10, "the dying node claimed %d", len(dead))
+	early, err := nodes[1].ClaimDeliveries(ctx, store.ClaimParams{Now: t0.Add(89 * time.Second), Limit: 100,
+		LeaseToken: "early", LeaseFor: time.Minute})
+	noErr(t, err)
+	check(t, len(early) == 0, "claimed %d rows under a live lease", len(early))
+	next, ok, err := nodes[1].NextDue(ctx)
+	noErr(t, err)
+	check(t, ok && next.Equal(t0.Add(90*time.Second)), "next due %v %v: the lease's end", next, ok)
+	rescued, err := nodes[1].ClaimDeliveries(ctx, store.ClaimParams{Now: t0.Add(91 * time.Second), Limit: 100,
+		LeaseToken: "rescue", LeaseFor: time.Minute})
+	noErr(t, err)
+	check(t, len(rescued) == len(dead), "rescued %d of %d", len(rescued), len(dead))
+	for i := range dead {
+		check(t, dead[i].Delivery.ID == rescued[i].Delivery.ID, "rescued in the same order")
+	}
+	late := make([]store.Completion, len(dead))
+	for i, c := range dead {
+		late[i] = store.Completion{DeliveryID: c.Delivery.ID, WebhookID: c.Delivery.WebhookID, LeaseToken: "dead",
+			State: herald.StateFailed, Now: t0.Add(92 * time.Second),
+			Attempt: &herald.Attempt{StartedAt: t0.Add(time.Minute), StatusCode: 500}}
+	}
+	applied, err := nodes[0].CompleteDeliveries(ctx, late)
+	noErr(t, err)
+	for i, ok := range applied {
+		check(t, !ok, "the dead node's late result %d applied", i)
+	}
+	for _, c := range rescued {
+		as, err := nodes[1].ListAttempts(ctx, c.Delivery.ID)
+		noErr(t, err)
+		check(t, len(as) == 0, "a fenced attempt was recorded")
+	}
+}
+
+// Events that matched no webhook are pruned too, once past retention.
+func TestPruneOrphanEvents(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s := openTest(t, Options{})
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	old := &herald.Event{Type: "x", Project: "p"}
+	recent := &herald.Event{Type: "x", Project: "p"}
+	_, err := s.Ingest(ctx, store.IngestParams{Now: t0, Items: []store.IngestItem{{Event: old}}})
+	noErr(t, err)
+	_, err = s.Ingest(ctx, store.IngestParams{Now: t0.Add(2 * time.Hour), Items: []store.IngestItem{{Event: recent}}})
+	noErr(t, err)
+	n, err := s.Prune(ctx, t0.Add(time.Hour), 10)
+	noErr(t, err)
+	check(t, n == 0, "no delivery to prune, got %d", n)
+	evs, err := s.FindEvents(ctx, old.ID)
+	noErr(t, err)
+	check(t, len(evs) == 0, "the old event was not pruned")
+	evs, err = s.FindEvents(ctx, recent.ID)
+	noErr(t, err)
+	check(t, len(evs) == 1, "the recent event was pruned")
+}
+
+// benchStore is a store with hooks webhooks, for benchmarks.
+func benchStore(b *testing.B, hooks int) (*Store, []string) {
+	b.Helper()
+	s := openTest(b, Options{MaxConns: 8})
+	now := time.Now()
+	var ids []string
+	for i := range hooks {
+		w := &herald.Webhook{ID: herald.NewID("wh"), Name: fmt.Sprint("hook", i), URL: "https://example.com",
+			Enabled: true, CreatedAt: now, UpdatedAt: now}
+		noErr(b, s.CreateWebhook(context.Background(), w))
+		ids = append(ids, w.ID)
+	}
+	return s, ids
+}
+
+// benchItems returns n new events, each to hooks.
+func benchItems(n int, hooks []string) []store.IngestItem {
+	items := make([]store.IngestItem, n)
+	for i := range items {
+		items[i] = store.IngestItem{WebhookIDs: hooks, Event: &herald.Event{
+			Type: "image.push", Project: "p", Source: "registry", Subject: "library/nginx:1.27",
+			Severity: herald.SeverityInfo, Labels: map[string]string{"env": "prod"},
+			Data: json.RawMessage(`{"repository":"library/nginx","tag":"1.27","digest":"sha256:0123456789abcdef"}`),
+		}}
+	}
+	return items
+}
+
+// BenchmarkIngest: one group commit of 100 events fanned out to 10 webhooks
+// (1,000 deliveries) per iteration.
+func BenchmarkIngest(b *testing.B) {
+	s, hooks := benchStore(b, 10)
+	ctx := context.Background()
+	iters := 0
+	for b.Loop() {
+		b.StopTimer()
+		items := benchItems(100, hooks)
+		b.StartTimer()
+		if _, err := s.Ingest(ctx, store.IngestParams{Items: items, Now: time.Now()}); err != nil {
+			b.Fatal(err)
+		}
+		iters++
+	}
+	b.ReportMetric(float64(iters*1000)/b.Elapsed().Seconds(), "deliveries/s")
+}
+
+// BenchmarkClaimComplete: claim 256 due deliveries and record a successful
+// attempt for each, per iteration.
+func BenchmarkClaimComplete(b *testing.B) {
+	s, hooks := benchStore(b, 10)
+	ctx := context.Background()
+	const batch = 256
+	due, iters := 0, 0
+	for b.Loop() {
+		iters++
+		if due < batch {
+			b.StopTimer()
+			for range 20 { // 20,000 deliveries
+				if _, err := s.Ingest(ctx, store.IngestParams{Items: benchItems(100, hooks), Now: time.Now()}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			due += 20 * 1000
+			b.StartTimer()
+		}
+		now := time.Now()
+		token := fmt.Sprint("bench-", iters)
+		cs, err := s.ClaimDeliveries(ctx, store.ClaimParams{Now: now, Limit: batch, LeaseToken: token, LeaseFor: time.Minute})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(cs) != batch {
+			b.Fatalf("claimed %d, want %d", len(cs), batch)
+		}
+		due -= len(cs)
+		comps := make([]store.Completion, len(cs))
+		for k, c := range cs {
+			comps[k] = store.Completion{DeliveryID: c.Delivery.ID, WebhookID: c.Delivery.WebhookID, LeaseToken: token,
+				State: herald.StateSucceeded, Now: now, Attempt: &herald.Attempt{
+					StartedAt: now, Latency: herald.Duration(20 * time.Millisecond), StatusCode: 200,
+					RequestHeaders:  map[string][]string{"Content-Type": {"application/json"}, "Webhook-Id": {c.Delivery.ID}},
+					ResponseHeaders: map[string][]string{"Content-Length": {"2"}}, ResponseBody: "ok",
+				}}
+		}
+		applied, err := s.CompleteDeliveries(ctx, comps)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, ok := range applied {
+			if !ok {
+				b.Fatal("completion did not apply")
+			}
+		}
+	}
+	b.ReportMetric(float64(iters*batch)/b.Elapsed().Seconds(), "deliveries/s")
+}
