@@ -62,6 +62,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Store replaces the store the configuration selects.
 	Store store.Store
+	// ChallengeTimeout bounds the ownership challenge. Defaults to 5s;
+	// tests shorten it.
+	ChallengeTimeout time.Duration
 }
 
 // New opens the store and builds every part; nothing runs until Start.
@@ -92,7 +95,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 
 	allow, _ := cfg.AllowPrefixes()
 	waits, _ := cfg.RetryWaits()
-	a.send = sender.New(sender.Options{AllowCIDRs: allow, UserAgent: herald.UserAgent()})
+	a.send = sender.New(sender.Options{AllowCIDRs: allow, UserAgent: herald.UserAgent(), ChallengeTimeout: o.ChallengeTimeout})
 	a.router = ingest.NewRouter(st, 2*time.Second)
 	metrics := dispatch.NewMetrics(a.reg)
 	a.disp = dispatch.New(dispatch.Options{
@@ -110,11 +113,12 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	a.ing = ingest.New(ingest.Options{Store: st, Router: a.router, Handoff: a.disp})
 
 	a.Service = service.New(service.Options{
-		Store: st, Ingester: a.ing, Engine: a.disp,
+		Store: st, Ingester: a.ing, Engine: a.disp, Challenger: a.send,
 		OnWebhookChange: func(string) { a.router.Invalidate() },
 	})
 	mux := http.NewServeMux()
-	api.New(api.Options{Service: a.Service, Logger: log, MaxEventBytes: cfg.Ingest.MaxBodyBytes}).Register(mux)
+	api.New(api.Options{Service: a.Service, Logger: log, MaxEventBytes: cfg.Ingest.MaxBodyBytes,
+		IngestRateLimit: cfg.Ingest.RateLimit, IngestBurst: cfg.Ingest.RateBurst}).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
 	})

@@ -183,6 +183,7 @@ func newEnv(ctx context.Context, o Options, onRecv func([]byte, time.Time)) (*en
 	cfg.DataDir = dir
 	cfg.AdminToken = benchToken
 	cfg.Network.AllowCIDRs = []string{"127.0.0.0/8"}
+	cfg.Ingest.RateLimit = 0 // the bench measures Herald, not the per-token limit
 	if o.Store == "postgres" {
 		cfg.Storage = config.Storage{Driver: "postgres", DatabaseURL: o.DatabaseURL}
 	}

@@ -90,3 +90,36 @@ func TestInvalid(t *testing.T) {
 		t.Error("missing explicit config file accepted")
 	}
 }
+
+func TestIngestRateLimit(t *testing.T) {
+	t.Parallel()
+	c, err := Load("", env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Ingest.RateLimit != 1000 || c.Ingest.RateBurst != 2000 {
+		t.Fatalf("default ingest rate %v burst %d, want 1000 and 2000", c.Ingest.RateLimit, c.Ingest.RateBurst)
+	}
+	c, err = Load("", env(map[string]string{"HERALD_INGEST_RATE_LIMIT": "0"}))
+	if err != nil || c.Ingest.RateLimit != 0 {
+		t.Fatalf("HERALD_INGEST_RATE_LIMIT=0 (off): %v %v", c.Ingest.RateLimit, err)
+	}
+	c, err = Load("", env(map[string]string{"HERALD_INGEST_RATE_LIMIT": "2.5", "HERALD_INGEST_RATE_BURST": "10"}))
+	if err != nil || c.Ingest.RateLimit != 2.5 || c.Ingest.RateBurst != 10 {
+		t.Fatalf("env: %v %d %v", c.Ingest.RateLimit, c.Ingest.RateBurst, err)
+	}
+	path := filepath.Join(t.TempDir(), "herald.yaml")
+	os.WriteFile(path, []byte("ingest:\n  rate_limit: 50\n  rate_burst: 60\n"), 0o600)
+	c, err = Load(path, env(nil))
+	if err != nil || c.Ingest.RateLimit != 50 || c.Ingest.RateBurst != 60 {
+		t.Fatalf("file: %v %d %v", c.Ingest.RateLimit, c.Ingest.RateBurst, err)
+	}
+	for k, v := range map[string]string{"HERALD_INGEST_RATE_LIMIT": "-1", "HERALD_INGEST_RATE_BURST": "-5"} {
+		if _, err := Load("", env(map[string]string{k: v})); err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s=%s: %v", k, v, err)
+		}
+	}
+	if _, err := Load("", env(map[string]string{"HERALD_INGEST_RATE_LIMIT": "fast"})); err == nil {
+		t.Error("a rate that is not a number was accepted")
+	}
+}

@@ -471,6 +471,7 @@ func BenchmarkClaimComplete(b *testing.B) {
 	ctx := context.Background()
 	const batch = 256
 	due, iters := 0, 0
+	var claiming, completing time.Duration
 	for b.Loop() {
 		iters++
 		if due < batch {
@@ -489,6 +490,7 @@ func BenchmarkClaimComplete(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		claiming += time.Since(now)
 		if len(cs) != batch {
 			b.Fatalf("claimed %d, want %d", len(cs), batch)
 		}
@@ -502,10 +504,12 @@ func BenchmarkClaimComplete(b *testing.B) {
 					ResponseHeaders: map[string][]string{"Content-Length": {"2"}}, ResponseBody: "ok",
 				}}
 		}
+		start := time.Now()
 		applied, err := s.CompleteDeliveries(ctx, comps)
 		if err != nil {
 			b.Fatal(err)
 		}
+		completing += time.Since(start)
 		for _, ok := range applied {
 			if !ok {
 				b.Fatal("completion did not apply")
@@ -513,4 +517,6 @@ func BenchmarkClaimComplete(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(iters*batch)/b.Elapsed().Seconds(), "deliveries/s")
+	b.ReportMetric(float64(claiming.Microseconds())/float64(iters)/1000, "claim-ms/op")
+	b.ReportMetric(float64(completing.Microseconds())/float64(iters)/1000, "complete-ms/op")
 }
