@@ -105,6 +105,21 @@ func TestIngestIdempotent(t *testing.T) {
 			t.Fatalf("Idempotency-Key attempt %d: duplicate=%v", i, res.Data[0].Duplicate)
 		}
 	}
+	var stored struct {
+		ID, Type, Project string
+		ReceivedAt        time.Time `json:"received_at"`
+	}
+	h.mustDo(http.StatusOK, "GET", "/api/v1/events/same?project=q", nil, &stored)
+	if stored.ID != "same" || stored.Project != "q" || stored.Type != "x" || stored.ReceivedAt.IsZero() {
+		t.Fatalf("GET /events/same?project=q: %+v", stored)
+	}
+	if code, _ := h.do(adminToken, "GET", "/api/v1/events/nope", nil, nil); code != http.StatusNotFound {
+		t.Fatalf("unknown event: %d", code)
+	}
+	other := h.token("project-admin", "elsewhere")
+	if code, _ := h.do(other, "GET", "/api/v1/events/same", nil, nil); code != http.StatusNotFound {
+		t.Fatalf("another project's event readable: %d", code)
+	}
 	eventually(t, 10*time.Second, "3 deliveries", func() bool { return rc.count() == 3 })
 	time.Sleep(100 * time.Millisecond)
 	if rc.count() != 3 {
@@ -372,6 +387,23 @@ func TestHealthz(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != 200 {
 			t.Fatalf("%s: %d", p, resp.StatusCode)
+		}
+	}
+	var types struct {
+		Data []struct {
+			Name        string
+			Category    string
+			Description map[string]string
+		}
+	}
+	h.mustDo(http.StatusOK, "GET", "/api/v1/event-types", nil, &types)
+	found := map[string]bool{}
+	for _, et := range types.Data {
+		found[et.Name] = et.Description["en"] != "" && et.Description["zh-CN"] != ""
+	}
+	for _, want := range []string{"image.push", "chart.delete", "image.scan.failed", "project.quota.exceeded", "host.lost_connection", "host.recovery_timeout", "alarm.cpu"} {
+		if !found[want] {
+			t.Errorf("event type %s missing from the catalog (or without en/zh-CN description)", want)
 		}
 	}
 	code, raw := h.do("", "GET", "/api/v1/webhooks", nil, nil)
