@@ -19,10 +19,15 @@ else
 fi
 
 # Debian packages the integration tests drive for real: Prometheus Alertmanager
-# (posts to Herald's /api/v1/alertmanager). Installed only when missing; where
-# apt cannot install them the tests skip with a message.
+# (posts to Herald's /api/v1/alertmanager) and nginx (the mTLS test runs it with
+# ssl_verify_client on, as seed 003 tells receivers to; the test starts its own
+# instance on a free loopback port). Installed only when missing; where apt
+# cannot install them the tests skip with a message.
 need=()
 command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  need+=(nginx)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "test-deps: installing ${need[*]}"
   if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}" >/tmp/herald-test-deps.log 2>&1; then

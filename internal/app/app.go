@@ -32,6 +32,7 @@ import (
 	"github.com/herald-hq/herald/internal/store"
 	"github.com/herald-hq/herald/internal/store/postgres"
 	"github.com/herald-hq/herald/internal/store/sqlite"
+	"github.com/herald-hq/herald/internal/web"
 )
 
 // App is one running Herald node.
@@ -132,7 +133,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 		w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /{$}", a.home)
+	mux.Handle("/", web.New(web.Options{Service: a.Service, Logger: log}))
 	a.srv = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -262,11 +263,4 @@ func (a *App) Close(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
-}
-
-func (a *App) home(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	fmt.Fprintf(w, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Herald</title></head>
-<body><h1>Herald %s</h1><p>The webhook server is running.</p>
-<ul><li>API: <code>/api/v1</code> (bearer token)</li><li><a href="/healthz">/healthz</a></li><li><a href="/metrics">/metrics</a></li></ul></body></html>`, herald.Version)
 }

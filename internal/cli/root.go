@@ -58,6 +58,7 @@ func newRootWithEnv(getenv func(string) string) *cobra.Command {
 		Version:       herald.Version,
 	}
 	root.AddCommand(newServeCmd(), newBenchCmd())
+	root.AddCommand(newSecretKeyCmd(getenv))
 	clientCommands{getenv: getenv, isTerminal: isTerminal, now: time.Now}.add(root)
 	return root
 }

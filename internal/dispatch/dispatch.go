@@ -254,7 +254,7 @@ func (d *Dispatcher) claimLoop(ctx context.Context) {
 		case <-d.wakeCh:
 		case <-timer.C:
 		}
-		full := d.claimOnce(ctx)
+		full, n := d.claimOnce(ctx)
 		if full {
 			// There may be more due work: claim again as soon as there is room.
 			resetTimer(timer, 0)
@@ -268,6 +268,12 @@ func (d *Dispatcher) claimLoop(ctx context.Context) {
 			if w := time.Until(next); w < wait {
 				wait = max(w, 0)
 			}
+		}
+		if n == 0 {
+			// Due rows that the claim did not take (an ordered webhook's
+			// waiting deliveries, excluded webhooks, another node's race)
+			// must not make this loop spin.
+			wait = max(wait, minIdleWait)
 		}
 		resetTimer(timer, wait)
 	}
@@ -288,8 +294,13 @@ func (d *Dispatcher) free() int {
 	return d.capacity() - d.inMemory
 }
 
-// claimOnce claims what fits in memory; it reports whether it got a full batch.
-func (d *Dispatcher) claimOnce(ctx context.Context) bool {
+// minIdleWait is the least the claim loop sleeps after a claim that found
+// nothing, whatever NextDue says.
+const minIdleWait = 50 * time.Millisecond
+
+// claimOnce claims what fits in memory; it reports whether it got a full
+// batch, and how many rows.
+func (d *Dispatcher) claimOnce(ctx context.Context) (bool, int) {
 	d.mu.Lock()
 	free := d.capacity() - d.inMemory
 	var exclude []string
@@ -300,7 +311,7 @@ func (d *Dispatcher) claimOnce(ctx context.Context) bool {
 	}
 	d.mu.Unlock()
 	if free <= 0 {
-		return true
+		return true, 0
 	}
 	limit := min(free, d.o.ClaimBatch)
 	claimed, err := d.o.Store.ClaimDeliveries(ctx, store.ClaimParams{
@@ -311,10 +322,10 @@ func (d *Dispatcher) claimOnce(ctx context.Context) bool {
 		if ctx.Err() == nil {
 			d.o.Logger.Error("claim deliveries", "err", err)
 		}
-		return false
+		return false, 0
 	}
 	d.enqueue(claimed)
-	return len(claimed) == limit
+	return len(claimed) == limit, len(claimed)
 }
 
 func (d *Dispatcher) enqueue(claimed []*store.Claimed) {

@@ -285,8 +285,7 @@ func (s *Sender) Send(ctx context.Context, w *herald.Webhook, req Request) Resul
 	body, readErr := readBody(resp.Body, s.maxBody)
 	res.Latency = time.Since(start)
 	res.StatusCode = resp.StatusCode
-	res.ResponseHeaders = resp.Header
-	res.ResponseBody = body
+	res.ResponseHeaders, res.ResponseBody = scrubEcho(w.Auth, resp.Header, body)
 	if readErr != nil {
 		res.Err = "reading response body: " + describe(ctx, readErr, timeout)
 	}
@@ -424,6 +423,45 @@ func redactHeaders(h http.Header, authHeader string) http.Header {
 		}
 	}
 	return out
+}
+
+// minScrub is the shortest credential scrubEcho looks for: shorter values
+// would mangle ordinary text and cannot be told from it anyway.
+const minScrub = 4
+
+// scrubEcho replaces the webhook's credentials in a response with
+// "[redacted]" before it is recorded: an endpoint that echoes the request
+// (an error page quoting Authorization, a debug echo server) must not put
+// them into the attempt log.
+func scrubEcho(a herald.Auth, h http.Header, body string) (http.Header, string) {
+	var secrets []string
+	for _, s := range []string{a.Password.Reveal(), a.Token.Reveal(), a.HeaderValue.Reveal()} {
+		if len(s) >= minScrub {
+			secrets = append(secrets, s)
+		}
+	}
+	if a.Type == herald.AuthBasic {
+		secrets = append(secrets, base64.StdEncoding.EncodeToString([]byte(a.Username+":"+a.Password.Reveal())))
+	}
+	if len(secrets) == 0 {
+		return h, body
+	}
+	scrub := func(s string) string {
+		for _, sec := range secrets {
+			s = strings.ReplaceAll(s, sec, redacted)
+		}
+		return s
+	}
+	body = scrub(body)
+	for k, vs := range h {
+		for i, v := range vs {
+			if c := scrub(v); c != v {
+				vs[i] = c
+			}
+		}
+		h[k] = vs
+	}
+	return h, body
 }
 
 func sensitiveHeader(name, authHeader string) bool {

@@ -131,9 +131,12 @@ type Store interface {
 	Reseal(ctx context.Context, to *seal.Box) (int, error)
 
 	// Prune deletes up to limit finished deliveries (succeeded, failed,
-	// cancelled) last updated before before, with their attempts, and events
-	// no delivery refers to any more (received before before). Bounded so it
-	// never blocks delivery for long; call again while it returns limit.
+	// cancelled) last updated before before, with their attempts, and up to
+	// limit events no delivery refers to any more (received before before).
+	// It returns how many rows (deliveries plus events) it deleted. Bounded so
+	// it never blocks delivery for long; call again while it returns at least
+	// limit. Where several nodes share a database, one prunes at a time (the
+	// others get 0).
 	Prune(ctx context.Context, before time.Time, limit int) (int, error)
 
 	// WebhookStatus returns, per event type, the latest attempted delivery of

@@ -114,6 +114,8 @@ func (c *Console) routes() *http.ServeMux {
 	mux.Handle("POST /webhooks/{id}/delete", c.authed(c.deleteWebhook))
 	mux.Handle("POST /webhooks/{id}/test", c.authed(c.testWebhook))
 	mux.Handle("POST /webhooks/{id}/recover", c.authed(c.recoverWebhook))
+	mux.Handle("POST /webhooks/{id}/rotate-secret", c.authed(c.rotateSecret))
+	mux.Handle("POST /webhooks/{id}/verify", c.authed(c.verifyWebhook))
 	mux.Handle("GET /deliveries/{id}", c.authed(c.deliveryDetail))
 	mux.Handle("POST /deliveries/{id}/retry", c.authed(c.retryDelivery))
 

@@ -122,13 +122,14 @@ func (s *Store) Ingest(ctx context.Context, p store.IngestParams) (*store.Ingest
 			leaseLeft = p.LeaseLimit
 		}
 		var d deliveryRows
+		seen := map[string]bool{}
 		for i, it := range p.Items {
 			if seqs[i] == 0 {
 				res.Items[i].Duplicate = true
 				continue
 			}
 			e := it.Event
-			seen := map[string]bool{}
+			clear(seen)
 			for _, hid := range it.WebhookIDs {
 				w, ok := live[hid]
 				if !ok || seen[hid] {

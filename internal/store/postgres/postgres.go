@@ -136,10 +136,12 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// migrateLockClass is the first key of the advisory lock taken while
-// migrating ("HRLD"); the second is a hash of the schema, so that nodes of
-// one deployment exclude each other and tests in separate schemas do not.
-const migrateLockClass = 0x48524c44
+// lockClass is the first key of Herald's advisory locks ("HRLD"): while
+// migrating, and while pruning. The second key hashes the lock's purpose
+// and the schema the tables live in (Options.Schema, or the first schema of
+// the DSN's search_path), so that nodes of one deployment exclude each other
+// and deployments (or tests) in separate schemas of one database do not.
+const lockClass = 0x48524c44
 
 // migrate applies the embedded migrations not yet recorded in
 // schema_migrations, in file-name order, in one transaction that holds the
@@ -162,7 +164,8 @@ func (s *Store) migrate(ctx context.Context, schema string) error {
 	}
 	var newest int
 	err = pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, int32(migrateLockClass), schema); err != nil {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext('migrate ' || coalesce(current_schema(), $2)))`,
+			int32(lockClass), schema); err != nil {
 			return fmt.Errorf("advisory lock: %w", err)
 		}
 		if schema != "" {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/herald-hq/herald"
 	"github.com/herald-hq/herald/internal/seal"
@@ -156,6 +157,16 @@ func TestOpenRequires(t *testing.T) {
 	check(t, err != nil && strings.Contains(err.Error(), "DSN"), "no DSN: %v", err)
 	_, err = Open(t.Context(), Options{DSN: "postgres://127.0.0.1/x"})
 	check(t, err != nil && strings.Contains(err.Error(), "Box"), "no Box: %v", err)
+}
+
+// Only aborts that a fresh try can get past are retried.
+func TestRetryable(t *testing.T) {
+	t.Parallel()
+	for code, want := range map[string]bool{"40P01": true, "40001": true, "23505": false, "57014": false} {
+		err := fmt.Errorf("postgres: op: %w", &pgconn.PgError{Code: code})
+		check(t, retryable(err) == want, "%s: retryable %v", code, !want)
+	}
+	check(t, !retryable(context.Canceled), "context.Canceled is not retried")
 }
 
 // Nodes starting together on an empty schema: the advisory lock lets one
@@ -395,6 +406,94 @@ func TestTwoNodes(t *testing.T) {
 	}
 }
 
+// An ordered webhook has one delivery in flight at a time, in event order,
+// while two nodes claim from the same schema at once.
+func TestOrderedAcrossNodes(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	schema := newSchema(t)
+	nodes := []*Store{openTest(t, Options{Schema: schema}), openTest(t, Options{Schema: schema})}
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	ordered := &herald.Webhook{ID: herald.NewID("wh"), Name: "ordered", URL: "https://example.com", Enabled: true,
+		Ordered: true, CreatedAt: t0, UpdatedAt: t0}
+	free := &herald.Webhook{ID: herald.NewID("wh"), Name: "free", URL: "https://example.com", Enabled: true,
+		CreatedAt: t0, UpdatedAt: t0}
+	noErr(t, nodes[0].CreateWebhook(ctx, ordered))
+	noErr(t, nodes[0].CreateWebhook(ctx, free))
+	const events = 30
+	var items []store.IngestItem
+	for range events {
+		items = append(items, store.IngestItem{Event: &herald.Event{Type: "t", Project: "p"},
+			WebhookIDs: []string{ordered.ID, free.ID}})
+	}
+	res, err := nodes[1].Ingest(ctx, store.IngestParams{Items: items, Now: t0})
+	noErr(t, err)
+
+	var (
+		mu       sync.Mutex
+		inFlight int
+		got      []string // event ids of the ordered webhook, in completion order
+		tokens   atomic.Int64
+		wg       sync.WaitGroup
+	)
+	for n, s := range nodes {
+		for range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for idle := 0; idle < 50; {
+					token := fmt.Sprintf("node%d-%d", n, tokens.Add(1))
+					cs, err := s.ClaimDeliveries(ctx, store.ClaimParams{Now: t0, Limit: 4, LeaseToken: token, LeaseFor: time.Hour})
+					if err != nil {
+						t.Errorf("claim: %v", err)
+						return
+					}
+					if len(cs) == 0 {
+						idle++
+						time.Sleep(time.Millisecond)
+						continue
+					}
+					idle = 0
+					comps := make([]store.Completion, len(cs))
+					for i, c := range cs {
+						if c.Delivery.WebhookID == ordered.ID {
+							mu.Lock()
+							inFlight++
+							if inFlight > 1 {
+								t.Errorf("%d deliveries of the ordered webhook in flight", inFlight)
+							}
+							mu.Unlock()
+						}
+						comps[i] = store.Completion{DeliveryID: c.Delivery.ID, WebhookID: c.Delivery.WebhookID,
+							LeaseToken: token, State: herald.StateSucceeded, Now: t0,
+							Attempt: &herald.Attempt{StartedAt: t0, StatusCode: 200}}
+					}
+					time.Sleep(time.Millisecond) // the request
+					// Counted out before the result is stored: the next can only
+					// be claimed once it is committed, after this.
+					mu.Lock()
+					for _, c := range cs {
+						if c.Delivery.WebhookID == ordered.ID {
+							got = append(got, c.Event.ID)
+							inFlight--
+						}
+					}
+					mu.Unlock()
+					if _, err := s.CompleteDeliveries(ctx, comps); err != nil {
+						t.Errorf("complete: %v", err)
+						return
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	check(t, len(got) == events, "the ordered webhook got %d of %d", len(got), events)
+	for i, r := range res.Items {
+		check(t, got[i] == r.EventID, "position %d: got %s, want %s", i, got[i], r.EventID)
+	}
+}
+
 // Events that matched no webhook are pruned too, once past retention.
 func TestPruneOrphanEvents(t *testing.T) {
 	t.Parallel()
@@ -409,13 +508,43 @@ func TestPruneOrphanEvents(t *testing.T) {
 	noErr(t, err)
 	n, err := s.Prune(ctx, t0.Add(time.Hour), 10)
 	noErr(t, err)
-	check(t, n == 0, "no delivery to prune, got %d", n)
+	check(t, n == 1, "the one old orphan event, got %d", n)
 	evs, err := s.FindEvents(ctx, old.ID)
 	noErr(t, err)
 	check(t, len(evs) == 0, "the old event was not pruned")
 	evs, err = s.FindEvents(ctx, recent.ID)
 	noErr(t, err)
 	check(t, len(evs) == 1, "the recent event was pruned")
+}
+
+// While one node prunes, another's Prune returns at once having done nothing.
+func TestPruneOneNodeAtATime(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s := openTest(t, Options{})
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	w := &herald.Webhook{ID: herald.NewID("wh"), Name: "w", URL: "https://example.com", Enabled: true, CreatedAt: t0, UpdatedAt: t0}
+	noErr(t, s.CreateWebhook(ctx, w))
+	_, err := s.Ingest(ctx, store.IngestParams{Now: t0, Items: []store.IngestItem{{Event: &herald.Event{Type: "x"}, WebhookIDs: []string{w.ID}}}})
+	noErr(t, err)
+	cs, err := s.ClaimDeliveries(ctx, store.ClaimParams{Now: t0, Limit: 1, LeaseToken: "A", LeaseFor: time.Minute})
+	noErr(t, err)
+	_, err = s.CompleteDeliveries(ctx, []store.Completion{{DeliveryID: cs[0].Delivery.ID, LeaseToken: "A",
+		State: herald.StateCancelled, Now: t0}})
+	noErr(t, err)
+
+	other, err := s.db.Begin(ctx) // the other node, pruning
+	noErr(t, err)
+	defer other.Rollback(ctx)
+	_, err = other.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext('prune ' || current_schema()))`, int32(lockClass))
+	noErr(t, err)
+	n, err := s.Prune(ctx, t0.Add(time.Hour), 10)
+	noErr(t, err)
+	check(t, n == 0, "pruned %d while another node prunes", n)
+	noErr(t, other.Rollback(ctx))
+	n, err = s.Prune(ctx, t0.Add(time.Hour), 10)
+	noErr(t, err)
+	check(t, n == 2, "pruned %d rows once the other is done, want the delivery and its event", n)
 }
 
 // benchStore is a store with hooks webhooks, for benchmarks.

@@ -251,9 +251,14 @@ func (s *Store) Prune(ctx context.Context, before time.Time, limit int) (int, er
 		}
 		// Attempts go with their delivery (ON DELETE CASCADE). Events that no
 		// delivery needs any more go too, a bounded number at a time.
-		_, err = tx.ExecContext(ctx, `DELETE FROM events WHERE seq IN (
+		res, err = tx.ExecContext(ctx, `DELETE FROM events WHERE seq IN (
 			SELECT e.seq FROM events e WHERE e.received_at < ?
 			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq) LIMIT ?)`, b, limit)
+		if err != nil {
+			return err
+		}
+		events, err := res.RowsAffected()
+		n += events
 		return err
 	})
 	return int(n), wrap("prune", err)

@@ -174,7 +174,11 @@ func (s *Store) ExtendLeases(ctx context.Context, token string, ids []string, un
 const sqlNextDue = `SELECT
 	(SELECT webhooks_enabled FROM settings WHERE id = 1),
 	(SELECT due_at FROM deliveries INDEXED BY deliveries_due
-		WHERE state IN ('pending', 'retrying') ORDER BY due_at LIMIT 1)`
+		WHERE state IN ('pending', 'retrying')
+		AND (ordered = 0 OR id = (SELECT o.id FROM deliveries o INDEXED BY deliveries_open
+			WHERE o.webhook_id = deliveries.webhook_id AND o.state IN ('pending', 'retrying', 'held')
+			ORDER BY o.id LIMIT 1))
+		ORDER BY due_at LIMIT 1)`
 
 // NextDue implements store.Store: the head of the deliveries_due index. A
 // live lease counts as due when it expires; the dispatcher only uses the

@@ -115,10 +115,14 @@ var accountTests = map[string]func(t *testing.T, b *bundle){
 		must.Zero(t, n, "nothing finished before the cut-off")
 		n, err = b.s.Prune(b.ctx, at(time.Hour), 1)
 		must.NoError(t, err)
-		must.Equal(t, 1, n, "bounded by limit")
-		n, err = b.s.Prune(b.ctx, at(time.Hour), 10)
+		must.True(t, n >= 1 && n <= 2, "bounded by limit: one delivery (and at most one event)")
+		for range 10 {
+			if n, err = b.s.Prune(b.ctx, at(time.Hour), 1); err != nil || n == 0 {
+				break
+			}
+		}
 		must.NoError(t, err)
-		must.Equal(t, 1, n)
+		must.Zero(t, n, "pruning converges")
 		_, err = b.s.GetDelivery(b.ctx, cs[0].Delivery.ID)
 		must.Equal(t, herald.ENotFound, herald.ErrorCode(err))
 		as, err := b.s.ListAttempts(b.ctx, cs[1].Delivery.ID)

@@ -129,11 +129,14 @@ CREATE INDEX deliveries_finished ON deliveries (updated_at)
     WHERE state IN ('succeeded', 'failed', 'cancelled');
 
 -- Attempts: one row per HTTP request. The primary key leads with
--- delivery_id: it serves ListAttempts and the cascade from deliveries, so
--- no second index is maintained.
+-- delivery_id: it serves ListAttempts and Prune, so no second index is
+-- maintained. No foreign key: attempts are only inserted in the transaction
+-- that updates (or inserts) their delivery, and only Prune deletes
+-- deliveries, with their attempts in the same statement; the check would
+-- cost a lookup and a row lock per attempt on the busiest path.
 CREATE TABLE attempts (
     id               text COLLATE "C" NOT NULL,
-    delivery_id      text COLLATE "C" NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
+    delivery_id      text COLLATE "C" NOT NULL,
     number           integer NOT NULL,
     started_at       timestamptz NOT NULL,
     latency_ns       bigint NOT NULL,
