@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"runtime"
 	"sort"
@@ -29,8 +30,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/herald-hq/herald/internal/app"
 	"github.com/herald-hq/herald/internal/config"
+	"github.com/herald-hq/herald/internal/seal"
 )
 
 // Options select what to run. Zero values take the defaults in parentheses.
@@ -158,6 +162,8 @@ type env struct {
 	recvURL string
 	dir     string
 	onRecv  func(body []byte, at time.Time)
+	// dropSchema removes the temporary PostgreSQL schema (nil on SQLite).
+	dropSchema func()
 }
 
 func newEnv(ctx context.Context, o Options, onRecv func([]byte, time.Time)) (*env, error) {
@@ -185,7 +191,14 @@ func newEnv(ctx context.Context, o Options, onRecv func([]byte, time.Time)) (*en
 	cfg.Network.AllowCIDRs = []string{"127.0.0.0/8"}
 	cfg.Ingest.RateLimit = 0 // the bench measures Herald, not the per-token limit
 	if o.Store == "postgres" {
-		cfg.Storage = config.Storage{Driver: "postgres", DatabaseURL: o.DatabaseURL}
+		dsn, drop, err := tempSchema(ctx, o.DatabaseURL)
+		if err != nil {
+			e.close()
+			return nil, err
+		}
+		e.dropSchema = drop
+		cfg.Storage = config.Storage{Driver: "postgres", DatabaseURL: dsn}
+		cfg.SecretKey = seal.GenerateKey()
 	}
 	a, err := app.New(ctx, cfg, app.Options{Logger: o.Logger})
 	if err != nil {
@@ -211,7 +224,40 @@ func (e *env) close() {
 	if e.recv != nil {
 		e.recv.Close()
 	}
+	if e.dropSchema != nil {
+		e.dropSchema()
+	}
 	os.RemoveAll(e.dir)
+}
+
+// tempSchema creates a schema of its own for one bench run in the database
+// at dsn, so a run never touches existing tables; drop removes it.
+func tempSchema(ctx context.Context, dsn string) (string, func(), error) {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return "", nil, fmt.Errorf("connect to PostgreSQL: %w (check --database-url / HERALD_DATABASE_URL)", err)
+	}
+	defer conn.Close(ctx)
+	schema := fmt.Sprintf("herald_bench_%d", time.Now().UnixNano())
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		return "", nil, fmt.Errorf("create schema %s: %w", schema, err)
+	}
+	drop := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if c, err := pgx.Connect(ctx, dsn); err == nil {
+			c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
+			c.Close(ctx)
+		}
+	}
+	u, err := url.Parse(dsn)
+	if err != nil || u.Scheme == "" {
+		return dsn + " search_path=" + schema, drop, nil // key=value form
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), drop, nil
 }
 
 func (e *env) post(path string, body []byte) (int, []byte, error) {

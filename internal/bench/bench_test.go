@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // The bench runs end to end at a tiny scale: every delivery arrives and the
@@ -27,5 +29,39 @@ func TestRunSmall(t *testing.T) {
 	}
 	if !progressed {
 		t.Fatal("no progress reported")
+	}
+}
+
+// `herald bench --store postgres` runs in a schema of its own and drops it.
+func TestRunSmallPostgres(t *testing.T) {
+	t.Parallel()
+	dsn := "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	conn, err := pgx.Connect(ctx, dsn)
+	cancel()
+	if err != nil {
+		t.Skipf("PostgreSQL not reachable at %s (%v); `make test` starts it", dsn, err)
+	}
+	defer conn.Close(context.Background())
+	count := func() int {
+		var n int
+		if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM information_schema.schemata WHERE schema_name LIKE 'herald_bench_%'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := count()
+	rep, err := Run(context.Background(), Options{
+		Scenario: "throughput", Events: 100, Webhooks: 2, Clients: 4, Batch: 10,
+		Store: "postgres", DatabaseURL: dsn,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Store != "postgres" || rep.Throughput.Deliveries != 200 || rep.Throughput.Duplicates != 0 {
+		t.Fatalf("report %+v %+v", rep, rep.Throughput)
+	}
+	if after := count(); after > before {
+		t.Fatalf("the bench left its schema behind (%d before, %d after)", before, after)
 	}
 }
