@@ -131,7 +131,7 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 // AppendAudit implements store.Store.
 func (s *Store) AppendAudit(ctx context.Context, e *herald.AuditEntry) error {
 	if e.ID == "" {
-		e.ID = s.ids.next("aud")
+		e.ID = s.ids.Next("aud")
 	}
 	_, err := s.db.Exec(ctx, `INSERT INTO audit (id, at, actor, action, object, project, details)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`,

@@ -172,7 +172,7 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) (
 			// The ID is given to the caller's Attempt only if it applies.
 			attemptIDs[i] = a.ID
 			if attemptIDs[i] == "" {
-				attemptIDs[i] = s.ids.next("att")
+				attemptIDs[i] = s.ids.Next("att")
 			}
 			withID := *a
 			withID.ID = attemptIDs[i]

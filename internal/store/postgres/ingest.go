@@ -43,7 +43,7 @@ func (s *Store) Ingest(ctx context.Context, p store.IngestParams) (*store.Ingest
 	for i, it := range p.Items {
 		e := it.Event
 		if e.ID == "" {
-			e.ID = s.ids.next("evt")
+			e.ID = s.ids.Next("evt")
 		}
 		if e.ReceivedAt.IsZero() {
 			e.ReceivedAt = p.Now
@@ -136,7 +136,7 @@ func (s *Store) Ingest(ctx context.Context, p store.IngestParams) (*store.Ingest
 					continue
 				}
 				seen[hid] = true
-				id := s.ids.next("dlv")
+				id := s.ids.Next("dlv")
 				// Ordered deliveries wait for their turn in ClaimDeliveries.
 				leased := leaseLeft > 0 && !w.ordered
 				d.add(id, seqs[i], hid, w.project, e.Type, w.ordered, leased)
@@ -266,7 +266,7 @@ func (s *Store) FindEvents(ctx context.Context, id string) ([]*herald.Event, err
 // final state, Test set) and is never claimed.
 func (s *Store) RecordTest(ctx context.Context, ev *herald.Event, d *herald.Delivery, a *herald.Attempt) error {
 	if ev.ID == "" {
-		ev.ID = s.ids.next("evt")
+		ev.ID = s.ids.Next("evt")
 	}
 	if ev.ReceivedAt.IsZero() {
 		ev.ReceivedAt = d.CreatedAt
@@ -276,14 +276,14 @@ func (s *Store) RecordTest(ctx context.Context, ev *herald.Event, d *herald.Deli
 		return wrap("record test", err)
 	}
 	if d.ID == "" {
-		d.ID = s.ids.next("dlv")
+		d.ID = s.ids.Next("dlv")
 	}
 	d.Test = true
 	d.EventID = ev.ID
 	var att *attemptRows
 	if a != nil {
 		if a.ID == "" {
-			a.ID = s.ids.next("att")
+			a.ID = s.ids.Next("att")
 		}
 		a.DeliveryID = d.ID
 		if a.Number == 0 {

@@ -70,7 +70,7 @@ type Options struct {
 type Store struct {
 	db   *pgxpool.Pool
 	keys atomic.Pointer[keys] // swapped by Reseal
-	ids  idGen
+	ids  store.IDGen
 }
 
 // keys seal webhook secrets: cur seals and opens; prev, the key Reseal

@@ -129,7 +129,7 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 // AppendAudit implements store.Store.
 func (s *Store) AppendAudit(ctx context.Context, e *herald.AuditEntry) error {
 	if e.ID == "" {
-		e.ID = s.ids.next("aud")
+		e.ID = s.ids.Next("aud")
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO audit (id, at, actor, action, object, project, details) VALUES (?, ?, ?, ?, ?, ?, ?)`,

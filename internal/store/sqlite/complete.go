@@ -130,7 +130,7 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) (
 			}
 			a := c.Attempt
 			if a.ID == "" {
-				a.ID = s.ids.next("att")
+				a.ID = s.ids.Next("att")
 			}
 			if a.Number == 0 {
 				a.Number = attempts[i]

@@ -39,7 +39,7 @@ func (s *Store) Ingest(ctx context.Context, p store.IngestParams) (*store.Ingest
 	for i, it := range p.Items {
 		ev := it.Event
 		if ev.ID == "" {
-			ev.ID = s.ids.next("evt")
+			ev.ID = s.ids.Next("evt")
 		}
 		if ev.ReceivedAt.IsZero() {
 			ev.ReceivedAt = p.Now
@@ -96,7 +96,7 @@ func (s *Store) Ingest(ctx context.Context, p store.IngestParams) (*store.Ingest
 				}
 				seen[hid] = true
 				d := &herald.Delivery{
-					ID: s.ids.next("dlv"), EventID: ev.ID, WebhookID: hid, Project: live.project,
+					ID: s.ids.Next("dlv"), EventID: ev.ID, WebhookID: hid, Project: live.project,
 					EventType: ev.Type, State: state, NextAttemptAt: p.Now, CreatedAt: p.Now, UpdatedAt: p.Now,
 				}
 				// Ordered deliveries wait for their turn in ClaimDeliveries.
@@ -278,7 +278,7 @@ func (s *Store) FindEvents(ctx context.Context, id string) ([]*herald.Event, err
 // final state, Test set) and is never claimed.
 func (s *Store) RecordTest(ctx context.Context, ev *herald.Event, d *herald.Delivery, a *herald.Attempt) error {
 	if ev.ID == "" {
-		ev.ID = s.ids.next("evt")
+		ev.ID = s.ids.Next("evt")
 	}
 	if ev.ReceivedAt.IsZero() {
 		ev.ReceivedAt = d.CreatedAt
@@ -288,7 +288,7 @@ func (s *Store) RecordTest(ctx context.Context, ev *herald.Event, d *herald.Deli
 		return wrap("record test", err)
 	}
 	if d.ID == "" {
-		d.ID = s.ids.next("dlv")
+		d.ID = s.ids.Next("dlv")
 	}
 	d.Test = true
 	d.EventID = ev.ID
@@ -311,7 +311,7 @@ func (s *Store) RecordTest(ctx context.Context, ev *herald.Event, d *herald.Deli
 			return nil
 		}
 		if a.ID == "" {
-			a.ID = s.ids.next("att")
+			a.ID = s.ids.Next("att")
 		}
 		a.DeliveryID = d.ID
 		if a.Number == 0 {

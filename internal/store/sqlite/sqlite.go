@@ -63,7 +63,7 @@ type Store struct {
 	w   *sql.DB                  // one connection: every write
 	r   *sql.DB                  // query-only pool: every read outside a write transaction
 	box atomic.Pointer[seal.Box] // swapped by Reseal
-	ids idGen
+	ids store.IDGen
 }
 
 // busyTimeout bounds how long a connection waits for a lock held by another

@@ -253,21 +253,6 @@ func TestSecretsNotInClear(t *testing.T) {
 	check("after checkpoint")
 }
 
-// The monotonic id generator keeps ids increasing within a millisecond.
-func TestIDsIncrease(t *testing.T) {
-	t.Parallel()
-	var g idGen
-	prev := ""
-	for range 10000 {
-		id := g.next("dlv")
-		check(t, id > prev, "%s after %s", id, prev)
-		check(t, len(id) == len("dlv_")+26, "bad id %s", id)
-		prev = id
-	}
-	got := increment("dlv_0000000000000000000000000z")
-	check(t, got == "dlv_00000000000000000000000010", "increment: %s", got)
-}
-
 // ---- benchmarks ----
 //
 // Run on a real disk (t.TempDir is under $TMPDIR): with synchronous=FULL the

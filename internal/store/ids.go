@@ -1,4 +1,4 @@
-package sqlite
+package store
 
 import (
 	"sync"
@@ -6,19 +6,21 @@ import (
 	"github.com/herald-hq/herald"
 )
 
-// idGen hands out herald.NewID values that strictly increase within this
+// IDGen hands out herald.NewID values that strictly increase within this
 // process. NewID orders by millisecond only (the rest is random), so two
 // deliveries made in the same millisecond could sort either way; the delivery
 // log ("newest first" by id) and ordered webhooks (claimed in id order among
 // rows due at the same time) need creation order. When a fresh ID does not
 // sort after the previous one, the previous one plus one is used instead: the
-// same shape, still unique.
-type idGen struct {
+// same shape, still unique. Both stores use one; across nodes, IDs of one
+// millisecond may interleave, and each node's own stay in creation order.
+type IDGen struct {
 	mu   sync.Mutex
 	last map[string]string // by prefix
 }
 
-func (g *idGen) next(prefix string) string {
+// Next returns the next ID with prefix.
+func (g *IDGen) Next(prefix string) string {
 	id := herald.NewID(prefix)
 	g.mu.Lock()
 	defer g.mu.Unlock()
