@@ -28,6 +28,10 @@ command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertman
 if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
   need+=(nginx)
 fi
+# Chromium drives the console's browser tests (internal/web); a CJK font lets
+# their screenshots of the Chinese pages show Chinese.
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-wqy-microhei)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test-deps: installing ${need[*]}"
   if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}" >/tmp/herald-test-deps.log 2>&1; then

@@ -40,8 +40,11 @@ func CurrentKeySource(cfg config.Config) string {
 // replaced by newKey (mode 0600) once the database is re-sealed; the new key
 // is written next to it first (secret.key.new) so an interruption cannot
 // lose it. Herald must not be running meanwhile: a running node keeps
-// sealing with the old key.
-func RotateSecretKey(ctx context.Context, cfg config.Config, newKey []byte) (*KeyRotation, error) {
+// sealing with the old key. progress (may be nil) hears each step.
+func RotateSecretKey(ctx context.Context, cfg config.Config, newKey []byte, progress func(step string)) (*KeyRotation, error) {
+	if progress == nil {
+		progress = func(string) {}
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -72,6 +75,11 @@ func RotateSecretKey(ctx context.Context, cfg config.Config, newKey []byte) (*Ke
 		return nil, errors.New("the new key is the current key")
 	}
 
+	where := cfg.DataDir
+	if cfg.Storage.Driver != "sqlite" {
+		where = "storage.database_url"
+	}
+	progress(fmt.Sprintf("Opening the %s store (%s) with the current key from %s...", cfg.Storage.Driver, where, CurrentKeySource(cfg)))
 	// openStore reads the key from cfg.SecretKey when it is set: give it the
 	// current key explicitly so that nothing is ever generated here.
 	cfg.SecretKey = base64.StdEncoding.EncodeToString(cur)
@@ -103,6 +111,7 @@ func RotateSecretKey(ctx context.Context, cfg config.Config, newKey []byte) (*Ke
 			return nil, fmt.Errorf("write the new key: %w", werr)
 		}
 	}
+	progress("Re-encrypting every stored secret with the new key (one transaction)...")
 	n, err := st.Reseal(ctx, newBox)
 	if err != nil {
 		if pending != "" {

@@ -95,9 +95,9 @@ func TestSigningSecretRotation(t *testing.T) {
 		t.Fatalf("audit %+v", audit.Data)
 	}
 
-	// After the grace period (plus the engine's 2s webhook cache), only the
+	// Right after the grace period (the engine rebuilds its signer at the deadline), only the
 	// new secret signs.
-	time.Sleep(time.Until(rot.PreviousSecretValidUntil.Add(2100 * time.Millisecond)))
+	time.Sleep(time.Until(rot.PreviousSecretValidUntil.Add(50 * time.Millisecond)))
 	after := deliver("a delivery after the grace period")
 	if sigs(after) != 1 || !verifies(after, newSecret) || verifies(after, oldSecret) {
 		t.Fatalf("after the grace period: webhook-signature %q", after.header.Get("webhook-signature"))

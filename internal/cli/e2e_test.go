@@ -145,6 +145,13 @@ func TestCLIAgainstRealServer(t *testing.T) {
 	if code == 0 || !strings.Contains(errs, "url") {
 		t.Fatalf("bad url: exit %d, %s", code, errs)
 	}
+	rot := must("webhook", "rotate-secret", id, "--grace", "1h")
+	if !strings.Contains(rot, "whsec_") || !strings.Contains(rot, "keeps signing until") {
+		t.Fatalf("rotate-secret: %s", rot)
+	}
+	if _, errs, code := run("webhook", "verify", id); code == 0 || !strings.Contains(errs, "challenge_secret") {
+		t.Fatalf("verify without a challenge secret: exit %d %s", code, errs)
+	}
 	must("webhook", "delete", id, "--yes")
 	if _, _, code := run("webhook", "get", id); code == 0 {
 		t.Fatal("deleted webhook still readable")

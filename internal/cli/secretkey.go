@@ -71,15 +71,9 @@ starting Herald again. Afterwards the old key no longer opens the secrets.`,
 				}
 			}
 
-			where := cfg.DataDir
-			if cfg.Storage.Driver != "sqlite" {
-				where = "the " + cfg.Storage.Driver + " database"
-			}
-			fmt.Fprintf(out, "Opening the %s store (%s) with the current key from %s...\n", cfg.Storage.Driver, where, app.CurrentKeySource(cfg))
-			fmt.Fprintln(out, "Re-encrypting every stored secret with the new key (one transaction)...")
 			ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Minute)
 			defer cancel()
-			res, err := app.RotateSecretKey(ctx, cfg, key)
+			res, err := app.RotateSecretKey(ctx, cfg, key, func(step string) { fmt.Fprintln(out, step) })
 			if err != nil {
 				return err
 			}

@@ -280,3 +280,48 @@ func (c *Client) Recover(ctx context.Context, id string, since time.Time) (int, 
 	}
 	return out.Recovered, nil
 }
+
+// VerifyResult is the outcome of an ownership challenge run on demand.
+type VerifyResult struct {
+	OK         bool    `json:"ok"`
+	Reason     string  `json:"reason,omitempty"`
+	StatusCode int     `json:"status_code,omitempty"`
+	LatencyMS  float64 `json:"latency_ms"`
+	Error      string  `json:"error,omitempty"`
+}
+
+// VerifyWebhook runs the webhook's ownership challenge now.
+func (c *Client) VerifyWebhook(ctx context.Context, id string) (*VerifyResult, error) {
+	if err := requireID("webhook", id); err != nil {
+		return nil, err
+	}
+	var out VerifyResult
+	if err := c.do(ctx, call{method: http.MethodPost, path: idPath("/webhooks", id) + "/verify", out: &out}); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// RotatedSecret is a webhook's new signing secret, shown once.
+type RotatedSecret struct {
+	WebhookID                string     `json:"webhook_id"`
+	SigningSecret            string     `json:"signing_secret"`
+	PreviousSecretValidUntil *time.Time `json:"previous_secret_valid_until,omitempty"`
+}
+
+// RotateSecret gives the webhook a new signing secret; the previous one keeps
+// signing for grace (nil: the server's default, 24h).
+func (c *Client) RotateSecret(ctx context.Context, id string, grace *time.Duration) (*RotatedSecret, error) {
+	if err := requireID("webhook", id); err != nil {
+		return nil, err
+	}
+	body := map[string]any{}
+	if grace != nil {
+		body["grace"] = grace.String()
+	}
+	var out RotatedSecret
+	if err := c.do(ctx, call{method: http.MethodPost, path: idPath("/webhooks", id) + "/rotate-secret", body: body, out: &out}); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

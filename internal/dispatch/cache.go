@@ -35,7 +35,7 @@ func (c *webhookCache) get(ctx context.Context, id string) (*cachedWebhook, erro
 	now := time.Now()
 	c.mu.Lock()
 	e := c.m[id]
-	fresh := e != nil && now.Sub(e.loadedAt) < c.ttl
+	fresh := e != nil && now.Sub(e.loadedAt) < c.ttl && !e.graceEnded(now)
 	c.mu.Unlock()
 	if fresh {
 		return e, nil
@@ -62,6 +62,13 @@ func (c *webhookCache) get(ctx context.Context, id string) (*cachedWebhook, erro
 	c.m[id] = e
 	c.mu.Unlock()
 	return e, nil
+}
+
+// graceEnded reports whether the entry's signer still holds a previous
+// signing secret whose rotation grace period is over: it must be rebuilt at
+// once, not when the TTL runs out.
+func (e *cachedWebhook) graceEnded(now time.Time) bool {
+	return e.PreviousSecret.IsSet() && e.loadedAt.Before(e.PreviousSecretUntil) && !now.Before(e.PreviousSecretUntil)
 }
 
 func (c *webhookCache) invalidate(id string) {
