@@ -91,3 +91,34 @@ func TestRateLimitedWebhook(t *testing.T) {
 		t.Fatalf("10 requests at rate_limit 5/s arrived within %v", span)
 	}
 }
+
+// delivery.per_webhook_concurrency caps the requests in flight to one
+// webhook, while other webhooks still get theirs.
+func TestPerWebhookConcurrencyCap(t *testing.T) {
+	t.Parallel()
+	h := start(t, func(c *cfgT) { c.Delivery.PerWebhookConcurrency = 3 })
+	var inFlight, peak atomic.Int32
+	var got atomic.Int32
+	url := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cur := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for {
+			m := peak.Load()
+			if cur <= m || peak.CompareAndSwap(m, cur) {
+				break
+			}
+		}
+		time.Sleep(30 * time.Millisecond)
+		got.Add(1)
+	}))
+	h.createWebhook(map[string]any{"url": url})
+	var evs []map[string]any
+	for i := 0; i < 30; i++ {
+		evs = append(evs, map[string]any{"type": "x", "project": "p"})
+	}
+	h.sendEvents(evs...)
+	eventually(t, 20*time.Second, "30 deliveries", func() bool { return got.Load() == 30 })
+	if p := peak.Load(); p > 3 || p < 2 {
+		t.Fatalf("peak concurrency %d to one webhook, want 2..3 (cap 3)", p)
+	}
+}
