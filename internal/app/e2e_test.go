@@ -416,3 +416,30 @@ func TestHealthz(t *testing.T) {
 	}
 	_ = fmt.Sprint()
 }
+
+// A webhook failing without a success for delivery.disable_after is disabled
+// and herald.webhook.disabled is emitted; a success in between resets the clock.
+func TestFailingWebhookDisabledAfterAWhile(t *testing.T) {
+	t.Parallel()
+	h := start(t, func(c *cfgT) {
+		c.Delivery.DisableAfter = "1s"
+		c.Delivery.RetrySchedule = []string{"100ms", "100ms", "100ms", "100ms", "100ms", "100ms", "100ms", "100ms", "100ms", "100ms", "100ms", "100ms", "100ms", "100ms", "100ms"}
+	})
+	failing := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusBadGateway) })
+	watcher := newReceiver(t, nil)
+	wh := h.createWebhook(map[string]any{"url": failing.URL, "event_types": []string{"x"}})
+	h.createWebhook(map[string]any{"url": watcher.URL, "event_types": []string{"herald.webhook.disabled"}})
+	h.sendEvents(map[string]any{"type": "x", "project": "p"})
+	var got struct {
+		Enabled        bool   `json:"enabled"`
+		DisabledReason string `json:"disabled_reason"`
+	}
+	eventually(t, 15*time.Second, "failing webhook disabled", func() bool {
+		h.mustDo(http.StatusOK, "GET", "/api/v1/webhooks/"+wh.ID, nil, &got)
+		return !got.Enabled
+	})
+	if !strings.Contains(got.DisabledReason, "without a success") {
+		t.Fatalf("disabled_reason %q", got.DisabledReason)
+	}
+	eventually(t, 10*time.Second, "herald.webhook.disabled delivered", func() bool { return watcher.count() == 1 })
+}
