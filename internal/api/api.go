@@ -79,6 +79,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	h("DELETE /api/v1/tokens/{id}", a.deleteToken)
 	h("GET /api/v1/audit", a.listAudit)
 	a.registerUsers(h)
+	mux.HandleFunc("GET /api/v1/openapi.json", serveOpenAPI)
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, herald.Errorf(herald.ENotFound, "no such endpoint: %s %s", r.Method, r.URL.Path), a.o.Logger)
 	})

@@ -71,6 +71,8 @@ func startProcEnv(t *testing.T, bin, addr, dataDir string, env ...string) *proc 
 		"HERALD_LISTEN="+addr, "HERALD_DATA_DIR="+dataDir, "HERALD_ADMIN_TOKEN="+adminToken,
 		"HERALD_ALLOW_CIDRS=127.0.0.0/8", "HERALD_RETRY_SCHEDULE=200ms,200ms,200ms,200ms,200ms",
 		"HERALD_LEASE=2s",
+		// These tests push tens of thousands of events as fast as they can.
+		"HERALD_INGEST_RATE_LIMIT=0",
 	)
 	cmd.Env = append(cmd.Env, env...)
 	stdout, _ := cmd.StdoutPipe()

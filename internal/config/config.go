@@ -78,11 +78,11 @@ type Ingest struct {
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
 	// RateLimit is how many events per second one API token may post to
 	// /events and /alertmanager; above it the API answers 429 with
-	// Retry-After. 0 turns the limit off. Defaults to 1000
+	// Retry-After. 0 turns the limit off. Defaults to 10000
 	// (HERALD_INGEST_RATE_LIMIT).
 	RateLimit float64 `yaml:"rate_limit"`
 	// RateBurst is how many events a token may post at once after a quiet
-	// spell; a batch costs one per event, at most the burst. Defaults to 2000
+	// spell; a batch costs one per event, at most the burst. Defaults to 20000
 	// (HERALD_INGEST_RATE_BURST).
 	RateBurst int `yaml:"rate_burst"`
 }
@@ -100,7 +100,7 @@ func Defaults() Config {
 			Lease:                 "2m",
 			DisableAfter:          "120h",
 		},
-		Ingest: Ingest{MaxBodyBytes: 256 << 10, RateLimit: 1000, RateBurst: 2000},
+		Ingest: Ingest{MaxBodyBytes: 256 << 10, RateLimit: 10000, RateBurst: 20000},
 	}
 }
 

@@ -97,8 +97,8 @@ func TestIngestRateLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Ingest.RateLimit != 1000 || c.Ingest.RateBurst != 2000 {
-		t.Fatalf("default ingest rate %v burst %d, want 1000 and 2000", c.Ingest.RateLimit, c.Ingest.RateBurst)
+	if c.Ingest.RateLimit != 10000 || c.Ingest.RateBurst != 20000 {
+		t.Fatalf("default ingest rate %v burst %d, want 10000 and 20000", c.Ingest.RateLimit, c.Ingest.RateBurst)
 	}
 	c, err = Load("", env(map[string]string{"HERALD_INGEST_RATE_LIMIT": "0"}))
 	if err != nil || c.Ingest.RateLimit != 0 {
