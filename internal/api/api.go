@@ -65,6 +65,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	h("POST /api/v1/webhooks/{id}/recover", a.recoverWebhook)
 	h("POST /api/v1/webhooks/{id}/verify", a.verifyWebhook)
 	h("POST /api/v1/webhooks/{id}/rotate-secret", a.rotateSecret)
+	h("GET /api/v1/webhooks/{id}/signing-secret", a.revealSecret)
 	h("POST /api/v1/events", a.postEvents)
 	h("GET /api/v1/events/{id}", a.getEvent)
 	h("POST /api/v1/alertmanager", a.postAlertmanager)

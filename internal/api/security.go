@@ -67,3 +67,13 @@ func (a *API) limitIngest(w http.ResponseWriter, p *service.Principal, n int) er
 	return herald.Errorf(herald.ERateLimited, "this token is over its ingest rate limit (%g events/s, burst %d); retry after %s",
 		a.ingestLimit.rate, a.ingestLimit.burst, (time.Duration(max(secs, 1)) * time.Second).String())
 }
+
+func (a *API) revealSecret(w http.ResponseWriter, r *http.Request, p *service.Principal) error {
+	res, err := a.svc.RevealSigningSecret(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}

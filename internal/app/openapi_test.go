@@ -427,6 +427,14 @@ func TestOpenAPILiveFlow(t *testing.T) {
 	send("POST", "/webhooks/"+w1.ID+"/rotate-secret", map[string]any{"grace": "9999h"}, 400, nil)
 	refused("POST", "/webhooks/"+w1.ID+"/rotate-secret", map[string]any{"grace": "1h", "why": "x"}, 400)
 	send("POST", "/webhooks/wh_nope/rotate-secret", nil, 404, nil)
+	var shown struct {
+		SigningSecret string `json:"signing_secret"`
+	}
+	send("GET", "/webhooks/"+w1.ID+"/signing-secret", nil, 200, &shown)
+	if shown.SigningSecret != rotated.SigningSecret {
+		t.Fatal("the signing secret shown is not the one the last rotation returned")
+	}
+	send("GET", "/webhooks/wh_nope/signing-secret", nil, 404, nil)
 
 	// --- Events.
 	var accepted struct {

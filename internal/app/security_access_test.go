@@ -114,6 +114,7 @@ func TestAccessControlTable(t *testing.T) {
 		{"POST", "/api/v1/webhooks/{id}/recover", fixed("/api/v1/webhooks/"+hook+"/recover", map[string]any{"since": "2020-01-01T00:00:00Z"}), [6]int{ok, ok, nf, no, nf, anon}},
 		{"POST", "/api/v1/webhooks/{id}/verify", fixed("/api/v1/webhooks/"+hook+"/verify", nil), [6]int{ok, ok, nf, no, nf, anon}},
 		{"POST", "/api/v1/webhooks/{id}/rotate-secret", fixed("/api/v1/webhooks/"+hook+"/rotate-secret", map[string]any{"grace": "1h"}), [6]int{ok, ok, nf, no, nf, anon}},
+		{"GET", "/api/v1/webhooks/{id}/signing-secret", fixed("/api/v1/webhooks/"+hook+"/signing-secret", nil), [6]int{ok, ok, nf, no, nf, anon}},
 		{"POST", "/api/v1/events", fixed("/api/v1/events", map[string]any{"type": "x", "project": "alpha"}), [6]int{acc, acc, no, no, acc, anon}},
 		{"GET", "/api/v1/events/{id}", fixed("/api/v1/events/"+event.EventID, nil), [6]int{ok, ok, nf, ok, nf, anon}},
 		{"POST", "/api/v1/alertmanager", fixed("/api/v1/alertmanager?project=alpha", alert), [6]int{acc, acc, no, no, acc, anon}},

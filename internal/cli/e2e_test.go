@@ -149,6 +149,9 @@ func TestCLIAgainstRealServer(t *testing.T) {
 	if !strings.Contains(rot, "whsec_") || !strings.Contains(rot, "keeps signing until") {
 		t.Fatalf("rotate-secret: %s", rot)
 	}
+	if sec := strings.TrimSpace(must("webhook", "secret", id)); !strings.HasPrefix(sec, "whsec_") || !strings.Contains(rot, sec) {
+		t.Fatalf("webhook secret printed %q, not the rotated secret", sec)
+	}
 	if _, errs, code := run("webhook", "verify", id); code == 0 || !strings.Contains(errs, "challenge_secret") {
 		t.Fatalf("verify without a challenge secret: exit %d %s", code, errs)
 	}

@@ -25,7 +25,7 @@ func (cc clientCommands) webhookCmd() *cobra.Command {
 		cc.webhookCreateCmd(), cc.webhookListCmd(), cc.webhookGetCmd(), cc.webhookUpdateCmd(),
 		cc.webhookEnableCmd(true), cc.webhookEnableCmd(false), cc.webhookDeleteCmd(),
 		cc.webhookTestCmd(), cc.webhookStatusCmd(), cc.webhookRecoverCmd(),
-		cc.webhookVerifyCmd(), cc.webhookRotateSecretCmd(),
+		cc.webhookVerifyCmd(), cc.webhookRotateSecretCmd(), cc.webhookSecretCmd(),
 	)
 	return cmd
 }

@@ -78,3 +78,26 @@ request carries two signatures (old and new secret), so the receiver can switch 
 	})
 	return cmd
 }
+
+func (cc clientCommands) webhookSecretCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "secret ID",
+		Short: "Show a webhook's signing secret (recorded in the audit log)",
+		Args:  exactArgs("ID"),
+	}
+	cmd.RunE = cc.run(func(s *session, args []string) error {
+		res, err := s.api.SigningSecret(s.ctx, args[0])
+		if err != nil {
+			return withNotFoundHint(err, "herald webhook list")
+		}
+		if s.json {
+			return printJSON(s.out, res)
+		}
+		fmt.Fprintln(s.out, res.SigningSecret)
+		if res.PreviousSecretValidUntil != nil {
+			fmt.Fprintf(s.errOut, "(a previous secret also signs until %s)\n", fmtTime(*res.PreviousSecretValidUntil))
+		}
+		return nil
+	})
+	return cmd
+}

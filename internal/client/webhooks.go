@@ -325,3 +325,16 @@ func (c *Client) RotateSecret(ctx context.Context, id string, grace *time.Durati
 	}
 	return &out, nil
 }
+
+// SigningSecret returns the webhook's current signing secret (an explicit,
+// audited call for those who may change the webhook).
+func (c *Client) SigningSecret(ctx context.Context, id string) (*RotatedSecret, error) {
+	if err := requireID("webhook", id); err != nil {
+		return nil, err
+	}
+	var out RotatedSecret
+	if err := c.do(ctx, call{method: http.MethodGet, path: idPath("/webhooks", id) + "/signing-secret", out: &out}); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

@@ -138,3 +138,20 @@ func (s *Service) RotateSecret(ctx context.Context, p *Principal, id string, in 
 	out.SigningSecret = wh.SigningSecret.Reveal()
 	return out, nil
 }
+
+// RevealSigningSecret returns the current signing secret of webhook id to
+// those who may change the webhook (SPEC: secrets are write-only, except the
+// signing secret to its admins on an explicit call). Each call is audited.
+func (s *Service) RevealSigningSecret(ctx context.Context, p *Principal, id string) (*RotatedSecret, error) {
+	wh, err := s.webhookForWrite(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	out := &RotatedSecret{WebhookID: wh.ID, SigningSecret: wh.SigningSecret.Reveal()}
+	if wh.PreviousSecret.IsSet() && s.now().Before(wh.PreviousSecretUntil) {
+		until := wh.PreviousSecretUntil
+		out.PreviousSecretValidUntil = &until
+	}
+	s.audit(ctx, p, "webhook.secret.reveal", wh.ID, wh.Project, nil)
+	return out, nil
+}
