@@ -43,7 +43,10 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, rq *request) err
 	if err != nil {
 		switch herald.ErrorCode(err) {
 		case herald.EUnauthorized:
-			d.Error = rq.T("login.failed_" + d.Method)
+			d.Error = rq.T("login.failed_password")
+			if d.Method == "token" {
+				d.Error = rq.T("login.failed_token")
+			}
 		case herald.EForbidden:
 			d.Error = rq.T("login.publisher")
 		default:

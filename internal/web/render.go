@@ -182,14 +182,14 @@ func fmtTime(v any) string {
 }
 
 // fieldID is the id of the form control a service error field names
-// ("auth.username" → "f-auth-username", "conditions[2].values" →
+// ("auth.header_name" → "f-auth-header_name", "conditions[2].values" →
 // "f-conditions-2-values"), for the error summary's links.
 func fieldID(field string) string {
 	var b strings.Builder
 	b.WriteString("f-")
 	dash := false
 	for _, r := range field {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' {
 			b.WriteRune(r)
 			dash = false
 		} else if !dash {

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -60,6 +61,7 @@ func (c *Console) serve(fn handlerFunc, needLogin bool) http.Handler {
 		rq := &request{}
 		rq.lang = c.i18n.negotiate(r)
 		rq.tr = c.i18n.get(rq.lang)
+		expired := false
 		if ck, err := r.Cookie(sessionCookie); err == nil && ck.Value != "" {
 			se, p, err := c.svc.Session(r.Context(), ck.Value)
 			switch {
@@ -67,6 +69,7 @@ func (c *Console) serve(fn handlerFunc, needLogin bool) http.Handler {
 				rq.sess, rq.p, rq.csrf = se, p, se.CSRF
 			case herald.ErrorCode(err) == herald.EUnauthorized:
 				clearCookie(w, r, sessionCookie)
+				expired = true
 			default:
 				c.fail(w, r, rq, err)
 				return
@@ -75,8 +78,26 @@ func (c *Console) serve(fn handlerFunc, needLogin bool) http.Handler {
 		if rq.sess == nil {
 			rq.csrf = anonCSRF(w, r)
 		}
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		unsafe := r.Method != http.MethodGet && r.Method != http.MethodHead
+		if unsafe && expired && needLogin {
+			// The form was made for a session that has ended: nothing is done,
+			// so say why instead of blaming its (now stale) CSRF token.
+			if isHTMX(r) {
+				w.Header().Set("HX-Redirect", "/login")
+			}
+			c.fail(w, r, rq, herald.Errorf(herald.EUnauthorized, "%s", rq.T("error.session_ended")))
+			return
+		}
+		if unsafe {
 			r.Body = http.MaxBytesReader(w, r.Body, maxFormSize)
+			if err := r.ParseForm(); err != nil {
+				var tooBig *http.MaxBytesError
+				if errors.As(err, &tooBig) {
+					c.fail(w, r, rq, herald.Errorf(herald.ETooLarge, "%s", rq.T("error.too_large")))
+					return
+				}
+				// Otherwise the form is empty or partial: the token check decides.
+			}
 			if !validCSRF(r, rq.csrf) {
 				c.fail(w, r, rq, herald.Errorf(herald.EForbidden, "%s", rq.T("error.csrf")))
 				return
@@ -96,20 +117,20 @@ func (c *Console) serve(fn handlerFunc, needLogin bool) http.Handler {
 			c.fail(w, r, rq, herald.Errorf(herald.EUnauthorized, "%s", rq.T("error.login_required")))
 			return
 		}
-		rq.flash = c.takeFlash(w, r)
+		if !isHTMX(r) {
+			rq.flash = c.takeFlash(w, r)
+		}
 		if err := fn(w, r, rq); err != nil {
 			c.fail(w, r, rq, err)
 		}
 	})
 }
 
-// validCSRF compares the form field (or the X-CSRF-Token header of htmx
-// requests) with want in constant time.
+// validCSRF compares the X-CSRF-Token header, or else the form field (the
+// form must be parsed), with want in constant time.
 func validCSRF(r *http.Request, want string) bool {
 	got := r.Header.Get(csrfHeader)
 	if got == "" {
-		// ParseForm errors (a body over the limit) leave the field empty: refused.
-		_ = r.ParseForm()
 		got = r.PostForm.Get(csrfField)
 	}
 	return want != "" && got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
