@@ -33,7 +33,7 @@ type Session struct {
 type AuditEntry struct {
 	ID      string    `json:"id"`
 	At      time.Time `json:"at"`
-	Actor   string    `json:"actor"`  // "token:<id> (<name>)" or "user:<name>" or "herald"
+	Actor   string    `json:"actor"`  // "<token id> (<name>)" for API tokens, "user:<id> (<name>)" or "token:<id> (<name>)" for console sessions, "herald" for the engine
 	Action  string    `json:"action"` // "webhook.create", "settings.update", ...
 	Object  string    `json:"object"` // the ID changed
 	Project string    `json:"project"`

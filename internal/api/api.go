@@ -155,7 +155,8 @@ type list[T any] struct {
 // decode reads a JSON body strictly: unknown fields and trailing data are
 // errors naming the field.
 func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
+	// Every JSON body is bounded; handlers with a tighter limit wrap it first.
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<20))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)

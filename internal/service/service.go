@@ -48,6 +48,7 @@ type Options struct {
 type Service struct {
 	o      Options
 	tokens tokenCache
+	logins loginGuard
 }
 
 // New returns a Service.

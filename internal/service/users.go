@@ -155,17 +155,23 @@ func errBadLogin() error {
 // the session and the cookie value to hand to the browser (shown once; only
 // its hash is stored).
 func (s *Service) Login(ctx context.Context, username, password string) (*herald.Session, string, error) {
+	if err := s.logins.check(username, s.now()); err != nil {
+		return nil, "", err
+	}
 	u, err := s.o.Store.UserByName(ctx, strings.TrimSpace(username))
 	if err != nil {
 		if herald.ErrorCode(err) != herald.ENotFound {
 			return nil, "", err
 		}
 		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+		s.logins.fail(username, s.now())
 		return nil, "", errBadLogin()
 	}
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
+		s.logins.fail(username, s.now())
 		return nil, "", errBadLogin()
 	}
+	s.logins.succeed(username)
 	return s.openSession(ctx, "user:"+u.ID, u.Username, u.Role, u.Projects)
 }
 

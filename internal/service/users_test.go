@@ -220,3 +220,26 @@ func TestTokenLogin(t *testing.T) {
 		t.Fatalf("another token's session ended too: %v", err)
 	}
 }
+
+// Repeated failed logins for one username are refused for a while (429),
+// even with the right password, and other users are not affected.
+func TestLoginThrottled(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for _, name := range []string{"carol", "dave"} {
+		if _, err := b.svc.CreateUser(b.ctx, b.admin, service.UserInput{Username: name, Password: "correct horse battery", Role: herald.RoleViewer}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 5; i++ {
+		if _, _, err := b.svc.Login(b.ctx, "carol", "guess"+strings.Repeat("x", i)); herald.ErrorCode(err) != herald.EUnauthorized {
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+	}
+	if _, _, err := b.svc.Login(b.ctx, "Carol", "correct horse battery"); herald.ErrorCode(err) != herald.ERateLimited {
+		t.Fatalf("after 5 failures: %v, want rate_limited", err)
+	}
+	if _, _, err := b.svc.Login(b.ctx, "dave", "correct horse battery"); err != nil {
+		t.Fatalf("another user is throttled too: %v", err)
+	}
+}

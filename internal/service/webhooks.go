@@ -154,6 +154,11 @@ func NormalizeWebhook(w *herald.Webhook, s herald.Settings) error {
 	if w.Language == "" {
 		w.Language = format.DefaultLanguage
 	}
+	for _, l := range format.Languages() {
+		if strings.EqualFold(l, w.Language) {
+			w.Language = l // stored in its canonical spelling ("zh-CN")
+		}
+	}
 	if w.Format == "" {
 		w.Format = herald.FormatStandard
 	}
