@@ -29,8 +29,10 @@ const (
 	MaxTemplateSize = 32 << 10
 	// MaxTemplateOutput is the largest body a template may render: 64 KiB.
 	MaxTemplateOutput = 64 << 10
-	// TemplateTimeout bounds the rendering time of one body: 100ms.
-	TemplateTimeout = 100 * time.Millisecond
+	// TemplateTimeout bounds the rendering time of one body: 1s of wall
+	// time, generous enough that a busy machine never fails a sound template,
+	// tight enough that a runaway loop cannot hold a worker.
+	TemplateTimeout = time.Second
 )
 
 // TemplateData is what a template of format template sees as dot:
