@@ -21,11 +21,23 @@ const (
 
 // Error is an application error with a machine code, a human message and,
 // for invalid input, the field it concerns.
+//
+// Key and Args let the console show the message in the user's language:
+// Key names it in the console's catalogs (as "err.<Key>", e.g. "url.scheme";
+// never with a field's index, which goes into Args), Args are its named
+// arguments (placeholders "{name}" in the catalog text). Message stays the
+// English text the API returns; the API never shows Key or Args. An error
+// without a Key is shown with its Message everywhere.
 type Error struct {
 	Code    string
 	Message string
 	Field   string
+	Key     string            `json:"-"`
+	Args    map[string]string `json:"-"`
 }
+
+// Args are the named arguments of an error's Key.
+type Args = map[string]string
 
 func (e *Error) Error() string {
 	if e.Field != "" {
@@ -44,9 +56,25 @@ func Invalid(field, format string, args ...any) *Error {
 	return &Error{Code: EInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
+// InvalidKey is Invalid with a catalog key and its named arguments.
+func InvalidKey(field, key string, args Args, format string, fmtArgs ...any) *Error {
+	return &Error{Code: EInvalid, Field: field, Key: key, Args: args, Message: fmt.Sprintf(format, fmtArgs...)}
+}
+
+// ErrorfKey is Errorf with a catalog key and its named arguments.
+func ErrorfKey(code, key string, args Args, format string, fmtArgs ...any) *Error {
+	return &Error{Code: code, Key: key, Args: args, Message: fmt.Sprintf(format, fmtArgs...)}
+}
+
+// WithKey sets the catalog key and arguments of e and returns e.
+func (e *Error) WithKey(key string, args Args) *Error {
+	e.Key, e.Args = key, args
+	return e
+}
+
 // NotFound returns an ENotFound error for a kind of object ("webhook").
 func NotFound(kind string) *Error {
-	return &Error{Code: ENotFound, Message: kind + " not found"}
+	return &Error{Code: ENotFound, Message: kind + " not found", Key: "not_found", Args: Args{"kind": kind}}
 }
 
 // ErrorCode returns the code of err, EInternal for anything that is not an *Error.
@@ -78,4 +106,13 @@ func ErrorField(err error) string {
 		return e.Field
 	}
 	return ""
+}
+
+// ErrorKey returns the catalog key and arguments of an *Error, if any.
+func ErrorKey(err error) (string, Args) {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Key, e.Args
+	}
+	return "", nil
 }

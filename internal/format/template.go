@@ -131,7 +131,7 @@ func ValidateTemplate(tmpl, contentType string) error {
 		return err
 	}
 	if strings.TrimSpace(tmpl) == "" {
-		return herald.Invalid("template", "template is required for format template")
+		return herald.InvalidKey("template", "template.required", nil, "template is required for format template")
 	}
 	t, err := compiled(tmpl)
 	if err != nil {
@@ -172,7 +172,7 @@ func validateContentType(ct string) error {
 		return nil
 	}
 	if len(ct) > 255 || strings.ContainsAny(ct, "\r\n") {
-		return herald.Invalid("content_type", "content_type must be one line of at most 255 characters")
+		return herald.InvalidKey("content_type", "content_type.too_long", herald.Args{"max": "255"}, "content_type must be one line of at most 255 characters")
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err == nil {
@@ -181,7 +181,7 @@ func validateContentType(ct string) error {
 		}
 	}
 	if err != nil {
-		return herald.Invalid("content_type", "content_type %q is not a media type: %v", ct, err)
+		return herald.InvalidKey("content_type", "content_type.invalid", herald.Args{"value": strconv.Quote(ct), "detail": err.Error()}, "content_type %q is not a media type: %v", ct, err)
 	}
 	return nil
 }
@@ -251,7 +251,7 @@ var errTemplateTooLarge = fmt.Errorf("output is larger than %d KiB", MaxTemplate
 
 func compileTemplate(text string) (*compiledTemplate, error) {
 	if len(text) > MaxTemplateSize {
-		return nil, herald.Invalid("template", "template is longer than %d KiB", MaxTemplateSize>>10)
+		return nil, herald.InvalidKey("template", "template.too_long", herald.Args{"max": strconv.Itoa(MaxTemplateSize >> 10)}, "template is longer than %d KiB", MaxTemplateSize>>10)
 	}
 	funcs := templateFuncs()
 	funcs[tickFunc] = func() (string, error) { return "", nil } // replaced per execution
@@ -338,7 +338,7 @@ func checkCalls(t *template.Template) error {
 	for _, nodes := range calls {
 		for _, n := range nodes {
 			if c := t.Lookup(n.Name); c == nil || c.Tree == nil {
-				return herald.Invalid("template", "line %d: template %q is not defined", n.Line, n.Name)
+				return herald.InvalidKey("template", "template.undefined", herald.Args{"line": strconv.Itoa(n.Line), "name": strconv.Quote(n.Name)}, "line %d: template %q is not defined", n.Line, n.Name)
 			}
 		}
 	}
@@ -368,7 +368,7 @@ func checkCalls(t *template.Template) error {
 	for _, name := range slices.Sorted(maps.Keys(calls)) {
 		if state[name] == unseen {
 			if n := visit(name); n != nil {
-				return herald.Invalid("template", "line %d: template %q calls itself (recursion is not allowed)", n.Line, n.Name)
+				return herald.InvalidKey("template", "template.recursion", herald.Args{"line": strconv.Itoa(n.Line), "name": strconv.Quote(n.Name)}, "line %d: template %q calls itself (recursion is not allowed)", n.Line, n.Name)
 			}
 		}
 	}
@@ -381,7 +381,7 @@ func (c *compiledTemplate) execute(data *TemplateData, wantJSON bool) ([]byte, e
 	deadline := time.Now().Add(TemplateTimeout)
 	t, err := c.tmpl.Clone()
 	if err != nil {
-		return nil, herald.Invalid("template", "%v", err)
+		return nil, herald.InvalidKey("template", "template.invalid", herald.Args{"detail": err.Error()}, "%v", err)
 	}
 	t.Funcs(template.FuncMap{tickFunc: func() (string, error) {
 		if time.Now().After(deadline) {
@@ -393,9 +393,9 @@ func (c *compiledTemplate) execute(data *TemplateData, wantJSON bool) ([]byte, e
 	if err := t.Execute(out, data); err != nil {
 		switch {
 		case errors.Is(err, errTemplateTimeout):
-			return nil, herald.Invalid("template", "%v (a loop too long?)", errTemplateTimeout)
+			return nil, herald.InvalidKey("template", "template.timeout", herald.Args{"limit": TemplateTimeout.String()}, "%v (a loop too long?)", errTemplateTimeout)
 		case errors.Is(err, errTemplateTooLarge):
-			return nil, herald.Invalid("template", "%v", errTemplateTooLarge)
+			return nil, herald.InvalidKey("template", "template.output_too_large", herald.Args{"max": strconv.Itoa(MaxTemplateOutput >> 10)}, "%v", errTemplateTooLarge)
 		}
 		return nil, templateError(err)
 	}
@@ -434,7 +434,8 @@ func templateError(err error) error {
 	msg := err.Error()
 	m := templateErrorRE.FindStringSubmatch(msg)
 	if m == nil {
-		return herald.Invalid("template", "%s", strings.TrimPrefix(msg, "template: "))
+		detail := strings.TrimPrefix(msg, "template: ")
+		return herald.InvalidKey("template", "template.invalid", herald.Args{"detail": detail}, "%s", detail)
 	}
 	loc := "line " + m[2]
 	if m[3] != "" {
@@ -448,7 +449,8 @@ func templateError(err error) error {
 	if m[1] != templateName {
 		loc += " (in " + strconv.Quote(m[1]) + ")"
 	}
-	return herald.Invalid("template", "%s: %s", loc, reason)
+	detail := loc + ": " + reason
+	return herald.InvalidKey("template", "template.invalid", herald.Args{"detail": detail}, "%s", detail)
 }
 
 // jsonError says where the output stops being JSON.
@@ -462,12 +464,12 @@ func jsonError(body []byte) error {
 			off = len(body)
 		}
 		line := 1 + bytes.Count(body[:off], []byte("\n"))
-		return herald.Invalid("template", "output is not valid JSON (output line %d: %v); set content_type for another format", line, se)
+		return herald.InvalidKey("template", "template.output_not_json_line", herald.Args{"line": strconv.Itoa(line), "detail": se.Error()}, "output is not valid JSON (output line %d: %v); set content_type for another format", line, se)
 	}
 	if err == nil {
 		err = errors.New("invalid")
 	}
-	return herald.Invalid("template", "output is not valid JSON (%v); set content_type for another format", err)
+	return herald.InvalidKey("template", "template.output_not_json", herald.Args{"detail": err.Error()}, "output is not valid JSON (%v); set content_type for another format", err)
 }
 
 // templateFuncs is the function set of format template; see TemplateData.

@@ -2,6 +2,7 @@ package format
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/herald-hq/herald"
@@ -16,10 +17,10 @@ import (
 // with code invalid naming the field.
 func Validate(w *herald.Webhook) error {
 	if w.Format != "" && !slices.Contains(Formats(), w.Format) {
-		return herald.Invalid("format", "format %q is not %s", w.Format, orList(Formats()))
+		return herald.InvalidKey("format", "format.invalid", herald.Args{"value": strconv.Quote(w.Format), "list": strings.Join(Formats(), ", ")}, "format %q is not %s", w.Format, orList(Formats()))
 	}
 	if !ValidLanguage(w.Language) {
-		return herald.Invalid("language", "language %q is not %s", w.Language, orList(Languages()))
+		return herald.InvalidKey("language", "language.invalid", herald.Args{"value": strconv.Quote(w.Language), "list": strings.Join(Languages(), ", ")}, "language %q is not %s", w.Language, orList(Languages()))
 	}
 	if err := validateContentType(w.ContentType); err != nil {
 		return err
@@ -28,7 +29,7 @@ func Validate(w *herald.Webhook) error {
 		return ValidateTemplate(w.Template, w.ContentType)
 	}
 	if len(w.Template) > MaxTemplateSize {
-		return herald.Invalid("template", "template is longer than %d KiB", MaxTemplateSize>>10)
+		return herald.InvalidKey("template", "template.too_long", herald.Args{"max": strconv.Itoa(MaxTemplateSize >> 10)}, "template is longer than %d KiB", MaxTemplateSize>>10)
 	}
 	return nil
 }

@@ -42,19 +42,19 @@ func ValidateConditions(cs []herald.Condition) error {
 	for i, c := range cs {
 		f := "conditions[" + strconv.Itoa(i) + "]"
 		if strings.TrimSpace(c.Label) == "" {
-			return herald.Invalid(f+".label", "label is required")
+			return herald.InvalidKey(f+".label", "condition.label.required", herald.Args{"index": strconv.Itoa(i)}, "label is required")
 		}
 		switch c.Operator {
 		case herald.OpIn, herald.OpNotIn:
 			if len(c.Values) == 0 {
-				return herald.Invalid(f+".values", "operator %s needs at least one value", c.Operator)
+				return herald.InvalidKey(f+".values", "condition.values.required", herald.Args{"index": strconv.Itoa(i), "operator": c.Operator}, "operator %s needs at least one value", c.Operator)
 			}
 		case herald.OpExists, herald.OpDoesNotExist:
 			if len(c.Values) != 0 {
-				return herald.Invalid(f+".values", "operator %s takes no values", c.Operator)
+				return herald.InvalidKey(f+".values", "condition.values.forbidden", herald.Args{"index": strconv.Itoa(i), "operator": c.Operator}, "operator %s takes no values", c.Operator)
 			}
 		default:
-			return herald.Invalid(f+".operator", "operator %q is not one of In, NotIn, Exists, DoesNotExist", c.Operator)
+			return herald.InvalidKey(f+".operator", "condition.operator.invalid", herald.Args{"index": strconv.Itoa(i), "value": strconv.Quote(c.Operator)}, "operator %q is not one of In, NotIn, Exists, DoesNotExist", c.Operator)
 		}
 	}
 	return nil
@@ -63,15 +63,15 @@ func ValidateConditions(cs []herald.Condition) error {
 // ValidateEventTypes checks an event-type pattern list.
 func ValidateEventTypes(types []string) error {
 	if len(types) == 0 {
-		return herald.Invalid("event_types", "at least one event type is required (use \"*\" for all)")
+		return herald.InvalidKey("event_types", "event_types.required", nil, "at least one event type is required (use \"*\" for all)")
 	}
 	for i, t := range types {
 		f := "event_types[" + strconv.Itoa(i) + "]"
 		if t == "" || strings.TrimSpace(t) != t {
-			return herald.Invalid(f, "event type must be a non-empty name without surrounding spaces")
+			return herald.InvalidKey(f, "event_types.invalid", herald.Args{"index": strconv.Itoa(i)}, "event type must be a non-empty name without surrounding spaces")
 		}
 		if i := strings.IndexByte(t, '*'); i >= 0 && i != len(t)-1 {
-			return herald.Invalid(f, "wildcard * is only allowed at the end (\"image.*\" or \"*\")")
+			return herald.InvalidKey(f, "event_types.wildcard", herald.Args{"index": strconv.Itoa(i)}, "wildcard * is only allowed at the end (\"image.*\" or \"*\")")
 		}
 	}
 	return nil

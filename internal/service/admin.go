@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/herald-hq/herald"
@@ -27,7 +28,7 @@ type SettingsPatch struct {
 // Settings returns the global settings; every role but publisher may read them.
 func (s *Service) Settings(ctx context.Context, p *Principal) (*SettingsView, error) {
 	if p.Token.Role == herald.RolePublisher {
-		return nil, herald.Errorf(herald.EForbidden, "a publisher token may only post events")
+		return nil, herald.ErrorfKey(herald.EForbidden, "token.publisher", nil, "a publisher token may only post events")
 	}
 	return s.settingsView(ctx)
 }
@@ -82,18 +83,18 @@ func (s *Service) CreateToken(ctx context.Context, p *Principal, in TokenInput) 
 	}
 	in.Name = strings.TrimSpace(in.Name)
 	if in.Name == "" {
-		return nil, "", herald.Invalid("name", "name is required")
+		return nil, "", herald.InvalidKey("name", "token.name.required", nil, "name is required")
 	}
 	if !herald.ValidRole(in.Role) {
-		return nil, "", herald.Invalid("role", "role %q is not platform-admin, project-admin, viewer or publisher", in.Role)
+		return nil, "", herald.InvalidKey("role", "token.role.invalid", herald.Args{"value": strconv.Quote(in.Role)}, "role %q is not platform-admin, project-admin, viewer or publisher", in.Role)
 	}
 	for i, pr := range in.Projects {
 		if strings.TrimSpace(pr) == "" {
-			return nil, "", herald.Invalid("projects", "projects[%d] is empty", i)
+			return nil, "", herald.InvalidKey("projects", "projects.empty", herald.Args{"index": strconv.Itoa(i)}, "projects[%d] is empty", i)
 		}
 	}
 	if in.Role == herald.RoleProjectAdmin && len(in.Projects) == 0 {
-		return nil, "", herald.Invalid("projects", "a project-admin token needs at least one project")
+		return nil, "", herald.InvalidKey("projects", "token.projects.required", nil, "a project-admin token needs at least one project")
 	}
 	if in.Projects == nil {
 		in.Projects = []string{}
@@ -127,7 +128,7 @@ func (s *Service) DeleteToken(ctx context.Context, p *Principal, id string) erro
 		return err
 	}
 	if id == p.Token.ID || p.Token.ID == "token:"+id { // the second: a console session opened with it
-		return herald.Errorf(herald.EConflict, "you cannot delete the token you are using")
+		return herald.ErrorfKey(herald.EConflict, "token.delete_self", nil, "you cannot delete the token you are using")
 	}
 	if err := s.o.Store.DeleteToken(ctx, id); err != nil {
 		return err

@@ -48,7 +48,7 @@ func (s *Service) GetEvent(ctx context.Context, p *Principal, id string, project
 // ListDeliveries returns one page of the delivery log that p may read.
 func (s *Service) ListDeliveries(ctx context.Context, p *Principal, f store.DeliveryFilter) ([]*herald.Delivery, string, error) {
 	if f.State != "" && !herald.ValidState(f.State) {
-		return nil, "", herald.Invalid("state", "state %q is not pending, retrying, succeeded, failed, cancelled or held", f.State)
+		return nil, "", herald.InvalidKey("state", "delivery.state.invalid", herald.Args{"value": strconv.Quote(string(f.State))}, "state %q is not pending, retrying, succeeded, failed, cancelled or held", f.State)
 	}
 	f.Projects = p.Readable()
 	if f.Projects != nil && len(f.Projects) == 0 {
@@ -93,7 +93,7 @@ func (s *Service) RetryDelivery(ctx context.Context, p *Principal, id string) (*
 		return nil, err
 	}
 	if d.Test {
-		return nil, herald.Errorf(herald.EConflict, "a test delivery cannot be retried; send a new test")
+		return nil, herald.ErrorfKey(herald.EConflict, "delivery.test_retry", nil, "a test delivery cannot be retried; send a new test")
 	}
 	d, err = s.o.Store.RetryDelivery(ctx, d.ID, s.now())
 	if err != nil {

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -39,7 +40,7 @@ func (g *loginGuard) check(username string, now time.Time) error {
 	}
 	if f.n >= loginMaxFailures {
 		wait := loginWindow - now.Sub(f.last)
-		return herald.Errorf(herald.ERateLimited, "too many failed logins for this user; try again in %d minutes", int(wait.Minutes())+1)
+		return herald.ErrorfKey(herald.ERateLimited, "login.throttled", herald.Args{"minutes": strconv.Itoa(int(wait.Minutes()) + 1)}, "too many failed logins for this user; try again in %d minutes", int(wait.Minutes())+1)
 	}
 	return nil
 }

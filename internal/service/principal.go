@@ -96,14 +96,14 @@ func (p *Principal) RequireWrite(project, kind string) error {
 		return err
 	}
 	if !p.CanWrite(project) {
-		return herald.Errorf(herald.EForbidden, "your token (role %s) may not change this %s", p.Token.Role, kind)
+		return herald.ErrorfKey(herald.EForbidden, "forbidden.change", herald.Args{"role": p.Token.Role, "kind": kind}, "your token (role %s) may not change this %s", p.Token.Role, kind)
 	}
 	return nil
 }
 
 func (p *Principal) RequireAdmin() error {
 	if !p.IsAdmin() {
-		return herald.Errorf(herald.EForbidden, "only a platform-admin token may do this")
+		return herald.ErrorfKey(herald.EForbidden, "forbidden.admin_only", nil, "only a platform-admin token may do this")
 	}
 	return nil
 }

@@ -50,6 +50,8 @@ func challengeError(res sender.ChallengeResult) error {
 		Code:    herald.EUnprocessable,
 		Field:   field,
 		Message: "ownership challenge failed (" + string(res.Reason) + "): " + res.Err + "; nothing was saved",
+		Key:     "challenge.failed",
+		Args:    herald.Args{"reason": string(res.Reason), "detail": res.Err},
 	}
 }
 
@@ -72,7 +74,7 @@ func (s *Service) VerifyWebhook(ctx context.Context, p *Principal, id string) (*
 		return nil, err
 	}
 	if !wh.ChallengeSecret.IsSet() {
-		return nil, herald.Invalid("challenge_secret", "this webhook has no challenge_secret to verify; set one first")
+		return nil, herald.InvalidKey("challenge_secret", "challenge.no_secret", nil, "this webhook has no challenge_secret to verify; set one first")
 	}
 	if s.o.Challenger == nil {
 		return nil, herald.Errorf(herald.EInternal, "ownership challenge: no challenger configured")
@@ -115,7 +117,7 @@ func (s *Service) RotateSecret(ctx context.Context, p *Principal, id string, in 
 		grace = in.Grace.Std()
 	}
 	if grace < 0 || grace > MaxSecretGrace {
-		return nil, herald.Invalid("grace", "grace must be between 0s and %s", MaxSecretGrace)
+		return nil, herald.InvalidKey("grace", "secret.grace.range", herald.Args{"max": MaxSecretGrace.String()}, "grace must be between 0s and %s", MaxSecretGrace)
 	}
 	now := s.now()
 	out := &RotatedSecret{WebhookID: wh.ID}

@@ -93,7 +93,7 @@ func (s *Service) Authenticate(ctx context.Context, tok string) (*Principal, err
 	t, err := s.o.Store.TokenByHash(ctx, hash)
 	if err != nil {
 		if herald.ErrorCode(err) == herald.ENotFound {
-			return nil, herald.Errorf(herald.EUnauthorized, "invalid or revoked token")
+			return nil, herald.ErrorfKey(herald.EUnauthorized, "token.invalid", nil, "invalid or revoked token")
 		}
 		return nil, err
 	}

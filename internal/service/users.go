@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -62,34 +63,34 @@ func (s *Service) CreateUser(ctx context.Context, p *Principal, in UserInput) (*
 	}
 	in.Username = strings.TrimSpace(in.Username)
 	if in.Username == "" {
-		return nil, herald.Invalid("username", "username is required")
+		return nil, herald.InvalidKey("username", "user.username.required", nil, "username is required")
 	}
 	if !validUsername(in.Username) {
-		return nil, herald.Invalid("username", "username must be at most %d letters, digits, '.', '_', '-' or '@', starting with a letter or digit", maxUsernameLen)
+		return nil, herald.InvalidKey("username", "user.username.invalid", herald.Args{"max": strconv.Itoa(maxUsernameLen)}, "username must be at most %d letters, digits, '.', '_', '-' or '@', starting with a letter or digit", maxUsernameLen)
 	}
 	if len([]rune(in.Password)) < MinPasswordLen {
-		return nil, herald.Invalid("password", "password must be at least %d characters", MinPasswordLen)
+		return nil, herald.InvalidKey("password", "user.password.too_short", herald.Args{"min": strconv.Itoa(MinPasswordLen)}, "password must be at least %d characters", MinPasswordLen)
 	}
 	if len(in.Password) > maxPasswordBytes {
-		return nil, herald.Invalid("password", "password must be at most %d bytes", maxPasswordBytes)
+		return nil, herald.InvalidKey("password", "user.password.too_long", herald.Args{"max": strconv.Itoa(maxPasswordBytes)}, "password must be at most %d bytes", maxPasswordBytes)
 	}
 	switch in.Role {
 	case herald.RolePlatformAdmin, herald.RoleProjectAdmin, herald.RoleViewer:
 	case herald.RolePublisher:
-		return nil, herald.Invalid("role", "a console user cannot be a publisher (publishers only post events; create a token)")
+		return nil, herald.InvalidKey("role", "user.role.publisher", nil, "a console user cannot be a publisher (publishers only post events; create a token)")
 	default:
-		return nil, herald.Invalid("role", "role %q is not platform-admin, project-admin or viewer", in.Role)
+		return nil, herald.InvalidKey("role", "user.role.invalid", herald.Args{"value": strconv.Quote(in.Role)}, "role %q is not platform-admin, project-admin or viewer", in.Role)
 	}
 	projects := make([]string, 0, len(in.Projects))
 	for i, pr := range in.Projects {
 		pr = strings.TrimSpace(pr)
 		if pr == "" {
-			return nil, herald.Invalid("projects", "projects[%d] is empty", i)
+			return nil, herald.InvalidKey("projects", "projects.empty", herald.Args{"index": strconv.Itoa(i)}, "projects[%d] is empty", i)
 		}
 		projects = append(projects, pr)
 	}
 	if in.Role == herald.RoleProjectAdmin && len(projects) == 0 {
-		return nil, herald.Invalid("projects", "a project-admin needs at least one project")
+		return nil, herald.InvalidKey("projects", "user.projects.required", nil, "a project-admin needs at least one project")
 	}
 	slices.Sort(projects)
 	projects = slices.Compact(projects)
@@ -127,7 +128,7 @@ func (s *Service) DeleteUser(ctx context.Context, p *Principal, id string) error
 		return err
 	}
 	if p.Token.ID == "user:"+id {
-		return herald.Errorf(herald.EConflict, "you cannot delete the user you are logged in as")
+		return herald.ErrorfKey(herald.EConflict, "user.delete_self", nil, "you cannot delete the user you are logged in as")
 	}
 	if err := s.o.Store.DeleteUser(ctx, id); err != nil {
 		return err
@@ -148,7 +149,7 @@ var dummyHash = sync.OnceValue(func() []byte {
 
 // errBadLogin does not say which of username or password was wrong.
 func errBadLogin() error {
-	return herald.Errorf(herald.EUnauthorized, "invalid username or password")
+	return herald.ErrorfKey(herald.EUnauthorized, "login.failed", nil, "invalid username or password")
 }
 
 // Login checks a console user's password and opens a session. It returns
@@ -183,7 +184,7 @@ func (s *Service) LoginToken(ctx context.Context, token string) (*herald.Session
 		return nil, "", err
 	}
 	if p.Token.Role == herald.RolePublisher {
-		return nil, "", herald.Errorf(herald.EForbidden, "a publisher token may only post events; it cannot use the console")
+		return nil, "", herald.ErrorfKey(herald.EForbidden, "login.publisher", nil, "a publisher token may only post events; it cannot use the console")
 	}
 	return s.openSession(ctx, "token:"+p.Token.ID, p.Token.Name, p.Token.Role, p.Token.Projects)
 }
@@ -210,12 +211,12 @@ func (s *Service) openSession(ctx context.Context, subject, name, role string, p
 // login (a deleted user's sessions are removed with it).
 func (s *Service) Session(ctx context.Context, cookie string) (*herald.Session, *Principal, error) {
 	if cookie == "" {
-		return nil, nil, herald.Errorf(herald.EUnauthorized, "not logged in")
+		return nil, nil, herald.ErrorfKey(herald.EUnauthorized, "session.none", nil, "not logged in")
 	}
 	se, err := s.o.Store.SessionByHash(ctx, HashToken(cookie), s.now())
 	if err != nil {
 		if herald.ErrorCode(err) == herald.ENotFound {
-			return nil, nil, herald.Errorf(herald.EUnauthorized, "session expired or unknown; log in again")
+			return nil, nil, herald.ErrorfKey(herald.EUnauthorized, "session.expired", nil, "session expired or unknown; log in again")
 		}
 		return nil, nil, err
 	}
@@ -226,7 +227,7 @@ func (s *Service) Session(ctx context.Context, cookie string) (*herald.Session, 
 		}
 		if !live {
 			_ = s.o.Store.DeleteSession(context.WithoutCancel(ctx), se.ID)
-			return nil, nil, herald.Errorf(herald.EUnauthorized, "the token of this session was revoked; log in again")
+			return nil, nil, herald.ErrorfKey(herald.EUnauthorized, "session.revoked", nil, "the token of this session was revoked; log in again")
 		}
 	}
 	return se, SessionPrincipal(se), nil

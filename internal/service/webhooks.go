@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"net/textproto"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -117,13 +118,13 @@ var reservedHeaders = map[string]bool{
 func NormalizeWebhook(w *herald.Webhook, s herald.Settings) error {
 	w.Name = strings.TrimSpace(w.Name)
 	if w.Name == "" {
-		return herald.Invalid("name", "name is required")
+		return herald.InvalidKey("name", "webhook.name.required", nil, "name is required")
 	}
 	if len(w.Name) > 200 {
-		return herald.Invalid("name", "name is longer than 200 characters")
+		return herald.InvalidKey("name", "webhook.name.too_long", herald.Args{"max": "200"}, "name is longer than 200 characters")
 	}
 	if len(w.Project) > 200 || strings.TrimSpace(w.Project) != w.Project {
-		return herald.Invalid("project", "project must be at most 200 characters, without surrounding spaces")
+		return herald.InvalidKey("project", "webhook.project.invalid", herald.Args{"max": "200"}, "project must be at most 200 characters, without surrounding spaces")
 	}
 	if err := validateURL(w.URL, s.HTTPSOnly); err != nil {
 		return err
@@ -133,7 +134,7 @@ func NormalizeWebhook(w *herald.Webhook, s herald.Settings) error {
 		w.Category = herald.CategoryEvents
 	case herald.CategoryEvents, herald.CategoryAlarms:
 	default:
-		return herald.Invalid("category", "category %q is not events or alarms", w.Category)
+		return herald.InvalidKey("category", "webhook.category.invalid", herald.Args{"value": strconv.Quote(w.Category)}, "category %q is not events or alarms", w.Category)
 	}
 	if err := match.ValidateEventTypes(w.EventTypes); err != nil {
 		return err
@@ -149,7 +150,7 @@ func NormalizeWebhook(w *herald.Webhook, s herald.Settings) error {
 		w.Severity = herald.SeverityPresetAll
 	case herald.SeverityPresetAll, herald.SeverityPresetAlerts, herald.SeverityPresetCritical:
 	default:
-		return herald.Invalid("severity", "severity %q is not all, alerts or critical", w.Severity)
+		return herald.InvalidKey("severity", "webhook.severity.invalid", herald.Args{"value": strconv.Quote(w.Severity)}, "severity %q is not all, alerts or critical", w.Severity)
 	}
 	if w.Language == "" {
 		w.Language = format.DefaultLanguage
@@ -171,13 +172,13 @@ func NormalizeWebhook(w *herald.Webhook, s herald.Settings) error {
 	for k, v := range w.Headers {
 		f := "headers." + k
 		if k == "" || !validHeaderName(k) {
-			return herald.Invalid(f, "%q is not a valid header name", k)
+			return herald.InvalidKey(f, "header.name.invalid", herald.Args{"name": strconv.Quote(k)}, "%q is not a valid header name", k)
 		}
 		if reservedHeaders[textproto.CanonicalMIMEHeaderKey(k)] {
-			return herald.Invalid(f, "header %s is set by Herald and cannot be overridden", k)
+			return herald.InvalidKey(f, "header.reserved", herald.Args{"name": k}, "header %s is set by Herald and cannot be overridden", k)
 		}
 		if strings.ContainsAny(v, "\r\n") {
-			return herald.Invalid(f, "header value must not contain line breaks")
+			return herald.InvalidKey(f, "header.value.line_break", herald.Args{"name": k}, "header value must not contain line breaks")
 		}
 	}
 	if err := normalizeAuth(&w.Auth); err != nil {
@@ -186,21 +187,21 @@ func NormalizeWebhook(w *herald.Webhook, s herald.Settings) error {
 	if w.TLS.CAPEM != "" {
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM([]byte(w.TLS.CAPEM)) {
-			return herald.Invalid("tls.ca_pem", "ca_pem holds no PEM certificate")
+			return herald.InvalidKey("tls.ca_pem", "tls.ca_pem.invalid", nil, "ca_pem holds no PEM certificate")
 		}
 	}
 	// max_attempts 0 means the length of the retry schedule.
 	if w.MaxAttempts < 0 || w.MaxAttempts > 50 {
-		return herald.Invalid("max_attempts", "max_attempts must be between 1 and 50 (0 = the retry schedule's length)")
+		return herald.InvalidKey("max_attempts", "webhook.max_attempts.range", herald.Args{"min": "1", "max": "50"}, "max_attempts must be between 1 and 50 (0 = the retry schedule's length)")
 	}
 	switch {
 	case w.Timeout == 0:
 		w.Timeout = herald.Duration(herald.DefaultTimeout)
 	case w.Timeout.Std() < 100*time.Millisecond || w.Timeout.Std() > 5*time.Minute:
-		return herald.Invalid("timeout", "timeout must be between 100ms and 5m")
+		return herald.InvalidKey("timeout", "webhook.timeout.range", herald.Args{"min": "100ms", "max": "5m"}, "timeout must be between 100ms and 5m")
 	}
 	if w.RateLimit < 0 {
-		return herald.Invalid("rate_limit", "rate_limit must not be negative (0 = unlimited)")
+		return herald.InvalidKey("rate_limit", "webhook.rate_limit.negative", nil, "rate_limit must not be negative (0 = unlimited)")
 	}
 	return nil
 }
@@ -216,26 +217,26 @@ func validHeaderName(k string) bool {
 
 func validateURL(raw string, httpsOnly bool) error {
 	if strings.TrimSpace(raw) == "" {
-		return herald.Invalid("url", "url is required")
+		return herald.InvalidKey("url", "url.required", nil, "url is required")
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return herald.Invalid("url", "url is not a valid URL: %v", err)
+		return herald.InvalidKey("url", "url.invalid", herald.Args{"detail": err.Error()}, "url is not a valid URL: %v", err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return herald.Invalid("url", "url must start with http:// or https://")
+		return herald.InvalidKey("url", "url.scheme", nil, "url must start with http:// or https://")
 	}
 	if u.Hostname() == "" {
-		return herald.Invalid("url", "url has no host")
+		return herald.InvalidKey("url", "url.no_host", nil, "url has no host")
 	}
 	if u.User != nil {
-		return herald.Invalid("url", "put credentials in auth, not in the url")
+		return herald.InvalidKey("url", "url.credentials", nil, "put credentials in auth, not in the url")
 	}
 	if u.Fragment != "" {
-		return herald.Invalid("url", "url must not have a #fragment")
+		return herald.InvalidKey("url", "url.fragment", nil, "url must not have a #fragment")
 	}
 	if httpsOnly && u.Scheme != "https" {
-		return herald.Invalid("url", "only https URLs are accepted (the https_only setting is on)")
+		return herald.InvalidKey("url", "url.https_only", nil, "only https URLs are accepted (the https_only setting is on)")
 	}
 	return nil
 }
@@ -247,44 +248,44 @@ func normalizeAuth(a *herald.Auth) error {
 		keep.Type = herald.AuthNone
 	case herald.AuthBasic:
 		if a.Username == "" {
-			return herald.Invalid("auth.username", "basic auth needs a username")
+			return herald.InvalidKey("auth.username", "auth.basic.username_required", nil, "basic auth needs a username")
 		}
 		if !a.Password.IsSet() {
-			return herald.Invalid("auth.password", "basic auth needs a password")
+			return herald.InvalidKey("auth.password", "auth.basic.password_required", nil, "basic auth needs a password")
 		}
 		keep.Username, keep.Password = a.Username, a.Password
 	case herald.AuthBearer:
 		if !a.Token.IsSet() {
-			return herald.Invalid("auth.token", "bearer auth needs a token")
+			return herald.InvalidKey("auth.token", "auth.bearer.token_required", nil, "bearer auth needs a token")
 		}
 		keep.Token = a.Token
 	case herald.AuthHeader:
 		if !a.HeaderValue.IsSet() {
-			return herald.Invalid("auth.header_value", "header auth needs a header_value")
+			return herald.InvalidKey("auth.header_value", "auth.header.value_required", nil, "header auth needs a header_value")
 		}
 		keep.HeaderName, keep.HeaderValue = a.HeaderName, a.HeaderValue
 		if keep.HeaderName == "" {
 			keep.HeaderName = "Authorization"
 		}
 		if !validHeaderName(keep.HeaderName) || reservedHeaders[textproto.CanonicalMIMEHeaderKey(keep.HeaderName)] {
-			return herald.Invalid("auth.header_name", "%q cannot be used as the auth header", keep.HeaderName)
+			return herald.InvalidKey("auth.header_name", "auth.header.name_invalid", herald.Args{"name": strconv.Quote(keep.HeaderName)}, "%q cannot be used as the auth header", keep.HeaderName)
 		}
 	case herald.AuthMTLS:
 		if a.CertPEM == "" {
-			return herald.Invalid("auth.cert_pem", "mtls auth needs a PEM client certificate")
+			return herald.InvalidKey("auth.cert_pem", "auth.mtls.cert_required", nil, "mtls auth needs a PEM client certificate")
 		}
 		if !a.KeyPEM.IsSet() {
-			return herald.Invalid("auth.key_pem", "mtls auth needs the PEM private key of the certificate")
+			return herald.InvalidKey("auth.key_pem", "auth.mtls.key_required", nil, "mtls auth needs the PEM private key of the certificate")
 		}
 		pair, err := tls.X509KeyPair([]byte(a.CertPEM), []byte(a.KeyPEM.Reveal()))
 		if err != nil {
 			if blk, _ := pem.Decode([]byte(a.CertPEM)); blk == nil {
-				return herald.Invalid("auth.cert_pem", "cert_pem is not a PEM certificate")
+				return herald.InvalidKey("auth.cert_pem", "auth.mtls.cert_invalid", nil, "cert_pem is not a PEM certificate")
 			}
-			return herald.Invalid("auth.key_pem", "key_pem does not match cert_pem or is not a PEM private key")
+			return herald.InvalidKey("auth.key_pem", "auth.mtls.key_mismatch", nil, "key_pem does not match cert_pem or is not a PEM private key")
 		}
 		if c, err := x509.ParseCertificate(pair.Certificate[0]); err == nil && time.Now().After(c.NotAfter) {
-			return herald.Invalid("auth.cert_pem", "client certificate expired on %s", c.NotAfter.UTC().Format(time.DateOnly))
+			return herald.InvalidKey("auth.cert_pem", "auth.mtls.cert_expired", herald.Args{"date": c.NotAfter.UTC().Format(time.DateOnly)}, "client certificate expired on %s", c.NotAfter.UTC().Format(time.DateOnly))
 		}
 		keep.CertPEM, keep.KeyPEM = a.CertPEM, a.KeyPEM
 		// mTLS may be combined with an extra header credential.
@@ -294,11 +295,11 @@ func normalizeAuth(a *herald.Auth) error {
 				keep.HeaderName = "Authorization"
 			}
 			if !validHeaderName(keep.HeaderName) || reservedHeaders[textproto.CanonicalMIMEHeaderKey(keep.HeaderName)] {
-				return herald.Invalid("auth.header_name", "%q cannot be used as the auth header", keep.HeaderName)
+				return herald.InvalidKey("auth.header_name", "auth.header.name_invalid", herald.Args{"name": strconv.Quote(keep.HeaderName)}, "%q cannot be used as the auth header", keep.HeaderName)
 			}
 		}
 	default:
-		return herald.Invalid("auth.type", "auth type %q is not none, basic, bearer, header or mtls", a.Type)
+		return herald.InvalidKey("auth.type", "auth.type.invalid", herald.Args{"value": strconv.Quote(a.Type)}, "auth type %q is not none, basic, bearer, header or mtls", a.Type)
 	}
 	*a = keep
 	return nil
@@ -372,9 +373,9 @@ func (s *Service) CreateWebhook(ctx context.Context, p *Principal, in *WebhookIn
 	in.Apply(wh)
 	if !p.CanWrite(wh.Project) {
 		if wh.Project == "" {
-			return nil, &herald.Error{Code: herald.EForbidden, Field: "project", Message: "only a platform-admin may create a platform webhook (project \"\"); set project"}
+			return nil, &herald.Error{Code: herald.EForbidden, Field: "project", Message: "only a platform-admin may create a platform webhook (project \"\"); set project", Key: "webhook.project.platform_only"}
 		}
-		return nil, &herald.Error{Code: herald.EForbidden, Field: "project", Message: "your token may not create webhooks in project " + wh.Project}
+		return nil, &herald.Error{Code: herald.EForbidden, Field: "project", Message: "your token may not create webhooks in project " + wh.Project, Key: "webhook.project.create_forbidden", Args: herald.Args{"project": wh.Project}}
 	}
 	settings, err := s.o.Store.GetSettings(ctx)
 	if err != nil {
@@ -411,7 +412,7 @@ func (s *Service) UpdateWebhook(ctx context.Context, p *Principal, id string, in
 	wasEnabled := wh.Enabled
 	in.Apply(wh)
 	if !p.CanWrite(wh.Project) {
-		return nil, &herald.Error{Code: herald.EForbidden, Field: "project", Message: "your token may not move a webhook to project " + wh.Project}
+		return nil, &herald.Error{Code: herald.EForbidden, Field: "project", Message: "your token may not move a webhook to project " + wh.Project, Key: "webhook.project.move_forbidden", Args: herald.Args{"project": wh.Project}}
 	}
 	settings, err := s.o.Store.GetSettings(ctx)
 	if err != nil {
@@ -476,7 +477,7 @@ func (s *Service) TestUnsaved(ctx context.Context, p *Principal, id string, in *
 	}
 	in.Apply(wh)
 	if !p.CanWrite(wh.Project) {
-		return nil, &herald.Error{Code: herald.EForbidden, Field: "project", Message: "your token may not configure webhooks in project " + wh.Project}
+		return nil, &herald.Error{Code: herald.EForbidden, Field: "project", Message: "your token may not configure webhooks in project " + wh.Project, Key: "webhook.project.configure_forbidden", Args: herald.Args{"project": wh.Project}}
 	}
 	settings, err := s.o.Store.GetSettings(ctx)
 	if err != nil {
@@ -516,7 +517,7 @@ func (s *Service) Recover(ctx context.Context, p *Principal, id string, since ti
 		return 0, err
 	}
 	if since.IsZero() {
-		return 0, herald.Invalid("since", "since is required (RFC 3339 time)")
+		return 0, herald.InvalidKey("since", "recover.since_required", nil, "since is required (RFC 3339 time)")
 	}
 	n, err := s.o.Store.RecoverFailed(ctx, wh.ID, since, s.now())
 	if err != nil {

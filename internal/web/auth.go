@@ -49,6 +49,8 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, rq *request) err
 			}
 		case herald.EForbidden:
 			d.Error = rq.T("login.publisher")
+		case herald.ERateLimited:
+			d.Error = rq.E(err)
 		default:
 			return err
 		}

@@ -132,7 +132,7 @@ func (c *Console) detail(w http.ResponseWriter, r *http.Request, rq *request, id
 				d.FirstPage = "/webhooks/" + wh.ID + d.Filter.query("") + "#log"
 			}
 		case herald.ErrorCode(err) == herald.EInvalid:
-			d.FilterErrors[herald.ErrorField(err)] = herald.ErrorMessage(err)
+			d.FilterErrors[herald.ErrorField(err)] = rq.E(err)
 		default:
 			return err
 		}

@@ -331,7 +331,7 @@ func headerSeen(h map[string]string, name string) bool {
 // setError records a service error against the form: its field when it has
 // one, the form as a whole ("") otherwise. It reports false for errors that
 // are not about the input (the caller shows an error page).
-func (f *webhookForm) setError(err error) bool {
+func (f *webhookForm) setError(rq *request, err error) bool {
 	switch herald.ErrorCode(err) {
 	case herald.EInvalid, herald.EConflict, herald.EUnprocessable, herald.EForbidden:
 	default:
@@ -341,7 +341,7 @@ func (f *webhookForm) setError(err error) bool {
 	if herald.ErrorCode(err) == herald.EForbidden && field == "" {
 		return false
 	}
-	f.Errors[field] = herald.ErrorMessage(err)
+	f.Errors[field] = rq.E(err)
 	return true
 }
 

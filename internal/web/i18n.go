@@ -11,7 +11,9 @@ import (
 )
 
 // The console's texts live in i18n/<language>.json, one flat object of
-// key → text per language. Texts may hold fmt verbs (%s, %d) for arguments.
+// key → text per language. Texts may hold fmt verbs (%s, %d) for arguments,
+// except the service errors' texts ("err.<key>"), which name theirs
+// ("{field}"; see errors.go).
 // Every catalog has the same keys as en.json, with the same verbs (tested).
 // Adding a language is adding a file and its name under "lang.<code>".
 

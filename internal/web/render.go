@@ -257,7 +257,7 @@ type errorData struct {
 // "internal error" only.
 func (c *Console) fail(w http.ResponseWriter, r *http.Request, rq *request, err error) {
 	code := status(err)
-	msg := herald.ErrorMessage(err)
+	msg := rq.E(err)
 	if herald.ErrorCode(err) == herald.EInternal {
 		c.log.Error("console: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 		msg = rq.T("error.internal")

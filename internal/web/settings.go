@@ -94,7 +94,7 @@ func (c *Console) createToken(w http.ResponseWriter, r *http.Request, rq *reques
 		if herald.ErrorCode(err) != herald.EInvalid {
 			return err
 		}
-		f.Errors[herald.ErrorField(err)] = herald.ErrorMessage(err)
+		f.Errors[herald.ErrorField(err)] = rq.E(err)
 		d.TokenForm = f
 		return c.renderSettings(w, r, rq, status(err), d)
 	}
@@ -140,7 +140,7 @@ func (c *Console) createUser(w http.ResponseWriter, r *http.Request, rq *request
 		if code := herald.ErrorCode(err); code != herald.EInvalid && code != herald.EConflict {
 			return err
 		}
-		f.Errors[herald.ErrorField(err)] = herald.ErrorMessage(err)
+		f.Errors[herald.ErrorField(err)] = rq.E(err)
 		d.UserForm = f
 		return c.renderSettings(w, r, rq, status(err), d)
 	}

@@ -139,7 +139,7 @@ func (c *Console) submitNewWebhook(w http.ResponseWriter, r *http.Request, rq *r
 	}
 	wh, err := c.svc.CreateWebhook(r.Context(), rq.p, in)
 	if err != nil {
-		if !f.setError(err) {
+		if !f.setError(rq, err) {
 			return err
 		}
 		return c.renderForm(w, r, rq, status(err), d)
@@ -193,7 +193,7 @@ func (c *Console) submitEditWebhook(w http.ResponseWriter, r *http.Request, rq *
 		return c.renderForm(w, r, rq, http.StatusBadRequest, d)
 	}
 	if _, err := c.svc.UpdateWebhook(r.Context(), rq.p, wh.ID, in); err != nil {
-		if !f.setError(err) {
+		if !f.setError(rq, err) {
 			return err
 		}
 		return c.renderForm(w, r, rq, status(err), d)
@@ -222,7 +222,7 @@ func (c *Console) testUnsaved(w http.ResponseWriter, r *http.Request, rq *reques
 		switch {
 		case err == nil:
 			tv.Result = res
-		case d.F.setError(err):
+		case d.F.setError(rq, err):
 			code = status(err)
 		default:
 			return err

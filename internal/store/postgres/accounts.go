@@ -30,7 +30,7 @@ func (s *Store) CreateUser(ctx context.Context, u *herald.User) error {
 		VALUES ($1, $2, $3, $4, $5, $6)`,
 		u.ID, u.Username, u.PasswordHash, u.Role, jsonList(u.Projects), u.CreatedAt)
 	if _, dup := isUnique(err); dup {
-		return &herald.Error{Code: herald.EConflict, Field: "username", Message: "username " + u.Username + " is taken"}
+		return &herald.Error{Code: herald.EConflict, Field: "username", Message: "username " + u.Username + " is taken", Key: "user.username.taken", Args: herald.Args{"username": u.Username}}
 	}
 	return wrap("create user", err)
 }

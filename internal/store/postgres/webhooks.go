@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -54,11 +55,11 @@ func webhookConflict(err error, w *herald.Webhook) error {
 		return err
 	}
 	if constraint == "webhooks_project_name_key" {
-		e := herald.Errorf(herald.EConflict, "a webhook named %q already exists in this project", w.Name)
+		e := herald.ErrorfKey(herald.EConflict, "webhook.name.taken", herald.Args{"name": strconv.Quote(w.Name)}, "a webhook named %q already exists in this project", w.Name)
 		e.Field = "name"
 		return e
 	}
-	return herald.Errorf(herald.EConflict, "a webhook with id %q already exists", w.ID)
+	return herald.ErrorfKey(herald.EConflict, "webhook.id.taken", herald.Args{"id": strconv.Quote(w.ID)}, "a webhook with id %q already exists", w.ID)
 }
 
 // CreateWebhook implements store.Store.

@@ -18,7 +18,7 @@ func (s *Store) CreateUser(ctx context.Context, u *herald.User) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, username, password_hash, role, projects, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 			u.ID, u.Username, u.PasswordHash, u.Role, jsonList(u.Projects), toDB(u.CreatedAt))
 		if isUnique(err) {
-			return &herald.Error{Code: herald.EConflict, Field: "username", Message: "username " + u.Username + " is taken"}
+			return &herald.Error{Code: herald.EConflict, Field: "username", Message: "username " + u.Username + " is taken", Key: "user.username.taken", Args: herald.Args{"username": u.Username}}
 		}
 		return err
 	})

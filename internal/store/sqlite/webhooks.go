@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -73,11 +74,11 @@ func webhookConflict(err error, w *herald.Webhook) error {
 		return err
 	}
 	if strings.Contains(err.Error(), "webhooks.name") {
-		e := herald.Errorf(herald.EConflict, "a webhook named %q already exists in this project", w.Name)
+		e := herald.ErrorfKey(herald.EConflict, "webhook.name.taken", herald.Args{"name": strconv.Quote(w.Name)}, "a webhook named %q already exists in this project", w.Name)
 		e.Field = "name"
 		return e
 	}
-	return herald.Errorf(herald.EConflict, "a webhook with id %q already exists", w.ID)
+	return herald.ErrorfKey(herald.EConflict, "webhook.id.taken", herald.Args{"id": strconv.Quote(w.ID)}, "a webhook with id %q already exists", w.ID)
 }
 
 const webhookColumns = `id, name, project, url, enabled, category, event_types, conditions, severity, language,
