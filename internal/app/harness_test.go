@@ -89,6 +89,15 @@ func (h *herald) do(token, method, path string, body any, out any) (int, []byte)
 
 func doReq(t *testing.T, base, token, method, path string, body any, out any, hdr http.Header) (int, []byte) {
 	t.Helper()
+	code, raw, _ := request(t, base, token, method, path, body, out, hdr)
+	return code, raw
+}
+
+// request sends one API request (body: nil, a string, bytes or a value to
+// marshal) and decodes a 2xx JSON answer into out; it returns the status,
+// the raw body and the response headers.
+func request(t *testing.T, base, token, method, path string, body any, out any, hdr http.Header) (int, []byte, http.Header) {
+	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -125,7 +134,7 @@ func doReq(t *testing.T, base, token, method, path string, body any, out any, hd
 			t.Fatalf("%s %s: decode %s: %v", method, path, raw, err)
 		}
 	}
-	return resp.StatusCode, raw
+	return resp.StatusCode, raw, resp.Header
 }
 
 // mustDo is do that fails the test unless the status is want.
