@@ -97,6 +97,11 @@ type Webhook struct {
 	Timeout         Duration          `json:"timeout"`
 	RateLimit       int               `json:"rate_limit"`
 	Ordered         bool              `json:"ordered"`
+	// RetryClientErrors retries a 4xx answer like a 5xx. When false, a 4xx
+	// other than 408 and 429 (which stay retryable) fails the delivery at
+	// once: state failed, no further attempts. 410 disables the webhook
+	// either way. Default true.
+	RetryClientErrors bool `json:"retry_client_errors"`
 	// SigningSecret is the whsec_ secret; PreviousSecret stays valid (both
 	// signatures are sent) until PreviousSecretUntil.
 	SigningSecret       Secret    `json:"-"`

@@ -40,7 +40,7 @@ type webhookFlags struct {
 	maxAttempts, rateLimit                                                 int
 	timeout                                                                time.Duration
 	challengeSecret                                                        string
-	ordered, disabled                                                      bool
+	ordered, disabled, retryClientErrors                                   bool
 }
 
 func (f *webhookFlags) register(fs *pflag.FlagSet, update bool) {
@@ -74,6 +74,7 @@ func (f *webhookFlags) register(fs *pflag.FlagSet, update bool) {
 	fs.DurationVar(&f.timeout, "timeout", 0, "request timeout (default: the server's, 15s)")
 	fs.IntVar(&f.rateLimit, "rate-limit", 0, "most requests per second to this endpoint (0: no limit)")
 	fs.BoolVar(&f.ordered, "ordered", false, "deliver one event at a time, in order")
+	fs.BoolVar(&f.retryClientErrors, "retry-client-errors", true, "retry 4xx answers like 5xx; =false fails a delivery at once on a 4xx other than 408 and 429 (410 always disables the webhook)")
 	fs.BoolVar(&f.disabled, "disabled", false, "save the webhook switched off")
 }
 
@@ -255,6 +256,9 @@ func (f *webhookFlags) input(cmd *cobra.Command) (client.WebhookInput, error) {
 		ChallengeSecret: f.challengeSecret, MaxAttempts: f.maxAttempts, Timeout: herald.Duration(f.timeout),
 		RateLimit: f.rateLimit, Ordered: f.ordered,
 	}
+	if changed(fs, "retry-client-errors") {
+		in.RetryClientErrors = &f.retryClientErrors
+	}
 	var err error
 	if in.Headers, err = f.parseHeaders(); err != nil {
 		return in, usagef(cmd.CommandPath(), "%v", err)
@@ -342,6 +346,9 @@ func (f *webhookFlags) patch(cmd *cobra.Command, current func() (*client.Webhook
 	}
 	if changed(fs, "ordered") {
 		p.Ordered = &f.ordered
+	}
+	if changed(fs, "retry-client-errors") {
+		p.RetryClientErrors = &f.retryClientErrors
 	}
 	if changed(fs, "disabled") {
 		enabled := !f.disabled
@@ -504,6 +511,7 @@ func printWebhook(out io.Writer, w *herald.Webhook) error {
 	}
 	f.add("Rate limit", rate)
 	f.add("Ordered", yesNo(w.Ordered))
+	f.add("Retry 4xx", yesNo(w.RetryClientErrors))
 	if w.FailingSince != nil {
 		f.add("Failing since", fmtTimePtr(w.FailingSince))
 	}

@@ -42,13 +42,15 @@ type webhookReq struct {
 	Timeout         *string     `json:"timeout"`
 	RateLimit       *int        `json:"rate_limit"`
 	Ordered         *bool       `json:"ordered"`
+	// RetryClientErrors is sent only when --retry-client-errors is given.
+	RetryClientErrors *bool `json:"retry_client_errors"`
 }
 
 const webhookJSON = `{"id":"wh_1","name":"ci","project":"p1","url":"https://ci.example.com/hook","enabled":true,
 "category":"events","event_types":["image.*","chart.uploaded"],"conditions":[{"label":"env","operator":"In","values":["prod","staging"]}],
 "severity":"all","language":"en","format":"standard","headers":{"X-Team":"ops"},
 "auth":{"type":"basic","username":"u","password":"********"},"tls":{"skip_verify":false},
-"max_attempts":0,"timeout":"0s","rate_limit":0,"ordered":false,
+"max_attempts":0,"timeout":"0s","rate_limit":0,"ordered":false,"retry_client_errors":true,
 "created_at":"2025-01-01T10:00:00Z","updated_at":"2025-01-01T11:00:00Z"}`
 
 func writeFile(t *testing.T, name, content string) string {
@@ -77,7 +79,7 @@ func TestWebhookCreate(t *testing.T) {
 		"--username", "u", "--password", "p@ss w0rd",
 		"--skip-tls-verify", "--ca-file", ca, "--template-file", tmpl,
 		"--timeout", "20s", "--max-attempts", "3", "--challenge-secret", "chal-s3cret",
-		"--rate-limit", "5", "--ordered", "--disabled", "--category", "alarms",
+		"--rate-limit", "5", "--ordered", "--disabled", "--category", "alarms", "--retry-client-errors=false",
 	).mustSucceed(t)
 
 	req := api.only()
@@ -107,6 +109,9 @@ func TestWebhookCreate(t *testing.T) {
 	}
 	if *b.Timeout != "20s" || *b.MaxAttempts != 3 || *b.ChallengeSecret != "chal-s3cret" || *b.RateLimit != 5 || !*b.Ordered {
 		t.Errorf("body = %s", req.Body)
+	}
+	if b.RetryClientErrors == nil || *b.RetryClientErrors {
+		t.Errorf("retry_client_errors = %v, want false: %s", b.RetryClientErrors, req.Body)
 	}
 	if strings.Contains(req.Body, "********") {
 		t.Errorf("a secret was sent masked: %s", req.Body)
@@ -152,6 +157,9 @@ func TestWebhookCreateAuthTypes(t *testing.T) {
 		}
 		if string(body["enabled"]) != "true" {
 			t.Errorf("%v: enabled = %s", tc.flags, body["enabled"])
+		}
+		if v, ok := body["retry_client_errors"]; ok {
+			t.Errorf("%v: retry_client_errors = %s sent without the flag (the server defaults it to true)", tc.flags, v)
 		}
 	}
 }
@@ -256,6 +264,7 @@ Max attempts:  default
 Timeout:       default
 Rate limit:    no limit
 Ordered:       no
+Retry 4xx:     yes
 Created:       2025-01-01T10:00:00Z
 Updated:       2025-01-01T11:00:00Z
 `
@@ -281,6 +290,20 @@ func TestWebhookUpdate(t *testing.T) {
 		want := `{"enabled":true,"event_types":["a","b"],"headers":{},"max_attempts":0,"timeout":"1m0s","url":"https://new.example"}`
 		if req.Body != want {
 			t.Errorf("body = %s\nwant   %s", req.Body, want)
+		}
+	})
+	t.Run("retry client errors", func(t *testing.T) {
+		t.Parallel()
+		for _, tc := range []struct{ flag, want string }{
+			{"--retry-client-errors=false", `{"retry_client_errors":false}`},
+			{"--retry-client-errors", `{"retry_client_errors":true}`},
+		} {
+			api := newFakeAPI(t)
+			api.handle("PATCH /api/v1/webhooks/wh_1", 200, webhookJSON)
+			run(t, api, runOpts{}, "webhook", "update", "wh_1", tc.flag).mustSucceed(t)
+			if got := api.only().Body; got != tc.want {
+				t.Errorf("%s: body = %s, want %s", tc.flag, got, tc.want)
+			}
 		}
 	})
 	t.Run("auth keeps stored secrets", func(t *testing.T) {

@@ -124,6 +124,9 @@ func TestWebhookInputFromRevealsSecrets(t *testing.T) {
 	if got.Enabled {
 		t.Error("Enabled: false was not kept")
 	}
+	if got.RetryClientErrors {
+		t.Error("RetryClientErrors: false was not kept")
+	}
 	if !strings.Contains(b.fake.stored(got.ID), "token=tok-123") {
 		t.Errorf("server stored %q", b.fake.stored(got.ID))
 	}

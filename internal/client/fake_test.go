@@ -193,6 +193,8 @@ type webhookBody struct {
 	Timeout         *herald.Duration `json:"timeout"`
 	RateLimit       *int             `json:"rate_limit"`
 	Ordered         *bool            `json:"ordered"`
+	// RetryClientErrors defaults to true, as on the server.
+	RetryClientErrors *bool `json:"retry_client_errors"`
 }
 
 func (f *fakeHerald) apply(w *herald.Webhook, b *webhookBody) {
@@ -246,6 +248,9 @@ func (f *fakeHerald) apply(w *herald.Webhook, b *webhookBody) {
 	if b.Ordered != nil {
 		w.Ordered = *b.Ordered
 	}
+	if b.RetryClientErrors != nil {
+		w.RetryClientErrors = *b.RetryClientErrors
+	}
 }
 
 func warnings(w *herald.Webhook) []string {
@@ -263,7 +268,7 @@ func (f *fakeHerald) createWebhook(w http.ResponseWriter, r *http.Request) error
 	if b.URL == nil || !strings.HasPrefix(*b.URL, "http") {
 		return herald.Invalid("url", "url must be an http or https URL")
 	}
-	wh := &herald.Webhook{ID: f.id("wh"), Format: herald.FormatStandard, CreatedAt: time.Unix(1700000000, 0).UTC()}
+	wh := &herald.Webhook{ID: f.id("wh"), Format: herald.FormatStandard, RetryClientErrors: true, CreatedAt: time.Unix(1700000000, 0).UTC()}
 	f.apply(wh, &b)
 	f.webhooks[wh.ID] = wh
 	writeJSON(w, http.StatusCreated, struct {

@@ -59,6 +59,9 @@ type WebhookInput struct {
 	Timeout         herald.Duration `json:"timeout,omitempty"`
 	RateLimit       int             `json:"rate_limit,omitempty"`
 	Ordered         bool            `json:"ordered,omitempty"`
+	// RetryClientErrors defaults to true when nil: 4xx answers other than
+	// 408, 410 and 429 are retried. False fails the delivery at once.
+	RetryClientErrors *bool `json:"retry_client_errors,omitempty"`
 }
 
 // WebhookInputFrom returns the settable fields of w, secrets revealed: a way
@@ -69,7 +72,7 @@ func WebhookInputFrom(w *herald.Webhook) WebhookInput {
 		EventTypes: w.EventTypes, Conditions: w.Conditions, Severity: w.Severity, Language: w.Language,
 		Format: w.Format, Template: w.Template, Headers: w.Headers,
 		ChallengeSecret: w.ChallengeSecret.Reveal(), MaxAttempts: w.MaxAttempts, Timeout: w.Timeout,
-		RateLimit: w.RateLimit, Ordered: w.Ordered,
+		RateLimit: w.RateLimit, Ordered: w.Ordered, RetryClientErrors: &w.RetryClientErrors,
 	}
 	if w.Auth != (herald.Auth{}) {
 		a := AuthInputFrom(w.Auth)
@@ -86,25 +89,26 @@ func WebhookInputFrom(w *herald.Webhook) WebhookInput {
 // the slices and the map, nil means "unchanged" and an empty non-nil value
 // clears the field.
 type WebhookPatch struct {
-	Name            *string
-	Project         *string
-	URL             *string
-	Enabled         *bool
-	Category        *string
-	EventTypes      []string
-	Conditions      []herald.Condition
-	Severity        *string
-	Language        *string
-	Format          *string
-	Template        *string
-	Headers         map[string]string
-	Auth            *AuthInput
-	TLS             *herald.TLS
-	ChallengeSecret *string
-	MaxAttempts     *int
-	Timeout         *herald.Duration
-	RateLimit       *int
-	Ordered         *bool
+	Name              *string
+	Project           *string
+	URL               *string
+	Enabled           *bool
+	Category          *string
+	EventTypes        []string
+	Conditions        []herald.Condition
+	Severity          *string
+	Language          *string
+	Format            *string
+	Template          *string
+	Headers           map[string]string
+	Auth              *AuthInput
+	TLS               *herald.TLS
+	ChallengeSecret   *string
+	MaxAttempts       *int
+	Timeout           *herald.Duration
+	RateLimit         *int
+	Ordered           *bool
+	RetryClientErrors *bool
 }
 
 // MarshalJSON writes only the fields that are set.
@@ -134,6 +138,7 @@ func (p WebhookPatch) MarshalJSON() ([]byte, error) {
 	put("timeout", p.Timeout != nil, p.Timeout)
 	put("rate_limit", p.RateLimit != nil, p.RateLimit)
 	put("ordered", p.Ordered != nil, p.Ordered)
+	put("retry_client_errors", p.RetryClientErrors != nil, p.RetryClientErrors)
 	return json.Marshal(m)
 }
 

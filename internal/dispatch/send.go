@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"github.com/herald-hq/herald"
@@ -57,13 +58,23 @@ func (d *Dispatcher) send(it *item) completion {
 		out.gone = true
 	default:
 		made := dl.Attempts + 1 - c.RoundStart
-		if next, ok := d.o.Policy.Next(made, w.MaxAttempts, now, res.RetryAfter); ok {
+		if !w.RetryClientErrors && finalClientError(res.StatusCode) {
+			out.c.State = herald.StateFailed // retry_client_errors off: no further attempts
+		} else if next, ok := d.o.Policy.Next(made, w.MaxAttempts, now, res.RetryAfter); ok {
 			out.c.State, out.c.NextAttemptAt = herald.StateRetrying, next
 		} else {
 			out.c.State = herald.StateFailed
 		}
 	}
 	return out
+}
+
+// finalClientError reports whether status is a 4xx answer that a webhook
+// with retry_client_errors off does not retry: every 4xx but 408 Request
+// Timeout and 429 Too Many Requests (410 Gone is the sender's Gone).
+func finalClientError(status int) bool {
+	return status >= 400 && status < 500 &&
+		status != http.StatusRequestTimeout && status != http.StatusTooManyRequests
 }
 
 // attempt renders, signs and sends ev to w as delivery msgID, returning the

@@ -44,6 +44,8 @@ type WebhookInput struct {
 	Timeout         *herald.Duration    `json:"timeout"`
 	RateLimit       *int                `json:"rate_limit"`
 	Ordered         *bool               `json:"ordered"`
+	// RetryClientErrors defaults to true on create.
+	RetryClientErrors *bool `json:"retry_client_errors"`
 }
 
 type AuthInput struct {
@@ -91,6 +93,7 @@ func (in *WebhookInput) Apply(w *herald.Webhook) {
 	setIf(&w.Timeout, in.Timeout)
 	setIf(&w.RateLimit, in.RateLimit)
 	setIf(&w.Ordered, in.Ordered)
+	setIf(&w.RetryClientErrors, in.RetryClientErrors)
 	if a := in.Auth; a != nil {
 		if a.Type != nil && *a.Type != w.Auth.Type {
 			// A new auth type starts from nothing: no secret of the old one survives.
@@ -369,7 +372,7 @@ func (s *Service) webhookForWrite(ctx context.Context, p *Principal, id string) 
 // signing secret (SigningSecret.Reveal()), to show once.
 func (s *Service) CreateWebhook(ctx context.Context, p *Principal, in *WebhookInput) (*herald.Webhook, error) {
 	now := s.now()
-	wh := &herald.Webhook{Enabled: true}
+	wh := &herald.Webhook{Enabled: true, RetryClientErrors: true}
 	in.Apply(wh)
 	if !p.CanWrite(wh.Project) {
 		if wh.Project == "" {
@@ -467,7 +470,7 @@ func (s *Service) TestWebhook(ctx context.Context, p *Principal, id string) (*di
 // console's "Send test" before "Submit"). Nothing is recorded. With id set,
 // the input is applied over that stored webhook (so its secrets are used).
 func (s *Service) TestUnsaved(ctx context.Context, p *Principal, id string, in *WebhookInput) (*dispatch.TestResult, error) {
-	wh := &herald.Webhook{Enabled: true}
+	wh := &herald.Webhook{Enabled: true, RetryClientErrors: true}
 	if id != "" {
 		stored, err := s.webhookForWrite(ctx, p, id)
 		if err != nil {

@@ -192,17 +192,38 @@ func TestConcurrentOpen(t *testing.T) {
 		defer stores[i].Close()
 	}
 	var n int
+	entries, _ := migrations.ReadDir("migrations")
 	noErr(t, stores[0].db.QueryRow(t.Context(), `SELECT count(*) FROM schema_migrations`).Scan(&n))
-	check(t, n == 1, "schema_migrations has %d rows, want 1 (each migration once)", n)
+	check(t, n == len(entries), "schema_migrations has %d rows, want %d (each migration once)", n, len(entries))
 
 	// Reopening applies nothing; a schema from a newer Herald is refused.
 	again := openTest(t, Options{Schema: schema, Box: box})
 	noErr(t, again.db.QueryRow(t.Context(), `SELECT count(*) FROM schema_migrations`).Scan(&n))
-	check(t, n == 1, "reopen: %d rows", n)
+	check(t, n == len(entries), "reopen: %d rows", n)
 	_, err := again.db.Exec(t.Context(), `INSERT INTO schema_migrations (version, name) VALUES (9999, '9999_future.sql')`)
 	noErr(t, err)
 	_, err = Open(t.Context(), Options{DSN: testDSN(t), Box: box, Schema: schema})
 	check(t, err != nil && strings.Contains(err.Error(), "newer"), "newer schema: %v", err)
+}
+
+// Webhooks stored before migration 0002 retry 4xx answers, as they did.
+func TestRetryClientErrorsMigration(t *testing.T) {
+	t.Parallel()
+	schema, box := newSchema(t), testBox(t)
+	s := openTest(t, Options{Schema: schema, Box: box})
+	w := &herald.Webhook{ID: herald.NewID("wh"), Name: "old", URL: "https://example.com", SigningSecret: "whsec_x"}
+	noErr(t, s.CreateWebhook(t.Context(), w))
+	// Back to the schema before 0002, with the row in it.
+	_, err := s.db.Exec(t.Context(), `ALTER TABLE webhooks DROP COLUMN retry_client_errors`)
+	noErr(t, err)
+	_, err = s.db.Exec(t.Context(), `DELETE FROM schema_migrations WHERE version = 2`)
+	noErr(t, err)
+	noErr(t, s.Close())
+
+	again := openTest(t, Options{Schema: schema, Box: box})
+	got, err := again.GetWebhook(t.Context(), w.ID)
+	noErr(t, err)
+	check(t, got.RetryClientErrors, "an existing webhook has retry_client_errors false after the migration")
 }
 
 // No planted secret is readable in any table, as text, even after Reseal.

@@ -71,18 +71,18 @@ func (s *Store) CreateWebhook(ctx context.Context, w *herald.Webhook) error {
 	_, err = s.db.Exec(ctx, `INSERT INTO webhooks (
 		id, name, project, url, enabled, category, event_types, conditions, severity, language,
 		format, template, content_type, headers, auth, tls, max_attempts, timeout_ns, rate_limit,
-		ordered, secrets, disabled_reason, failing_since, created_at, updated_at
+		ordered, retry_client_errors, secrets, disabled_reason, failing_since, created_at, updated_at
 	) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-		$20, $21, $22, $23, $24, $25)`,
+		$20, $21, $22, $23, $24, $25, $26)`,
 		w.ID, w.Name, w.Project, w.URL, w.Enabled, w.Category, r.eventTypes, r.conditions, w.Severity, w.Language,
 		w.Format, w.Template, w.ContentType, r.headers, r.auth, r.tls, w.MaxAttempts, int64(w.Timeout), w.RateLimit,
-		w.Ordered, r.secrets, w.DisabledReason, w.FailingSince, w.CreatedAt, w.UpdatedAt)
+		w.Ordered, w.RetryClientErrors, r.secrets, w.DisabledReason, w.FailingSince, w.CreatedAt, w.UpdatedAt)
 	return wrap("create webhook", webhookConflict(err, w))
 }
 
 const webhookColumns = `id, name, project, url, enabled, category, event_types, conditions, severity, language,
 	format, template, content_type, headers, auth, tls, max_attempts, timeout_ns, rate_limit,
-	ordered, secrets, disabled_reason, failing_since, created_at, updated_at`
+	ordered, retry_client_errors, secrets, disabled_reason, failing_since, created_at, updated_at`
 
 func (s *Store) scanWebhook(row pgx.Row) (*herald.Webhook, error) {
 	var w herald.Webhook
@@ -90,7 +90,7 @@ func (s *Store) scanWebhook(row pgx.Row) (*herald.Webhook, error) {
 	var timeout int64
 	if err := row.Scan(&w.ID, &w.Name, &w.Project, &w.URL, &w.Enabled, &w.Category, &r.eventTypes, &r.conditions,
 		&w.Severity, &w.Language, &w.Format, &w.Template, &w.ContentType, &r.headers, &r.auth, &r.tls,
-		&w.MaxAttempts, &timeout, &w.RateLimit, &w.Ordered, &r.secrets, &w.DisabledReason, &w.FailingSince,
+		&w.MaxAttempts, &timeout, &w.RateLimit, &w.Ordered, &w.RetryClientErrors, &r.secrets, &w.DisabledReason, &w.FailingSince,
 		&w.CreatedAt, &w.UpdatedAt); err != nil {
 		return nil, err
 	}
@@ -166,13 +166,14 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *herald.Webhook) error {
 	tag, err := s.db.Exec(ctx, `UPDATE webhooks SET
 		name = $1, project = $2, url = $3, enabled = $4, category = $5, event_types = $6, conditions = $7,
 		severity = $8, language = $9, format = $10, template = $11, content_type = $12, headers = $13, auth = $14,
-		tls = $15, max_attempts = $16, timeout_ns = $17, rate_limit = $18, ordered = $19, secrets = $20,
-		disabled_reason = $21, failing_since = $22, created_at = $23, updated_at = $24
-		WHERE id = $25`,
+		tls = $15, max_attempts = $16, timeout_ns = $17, rate_limit = $18, ordered = $19,
+		retry_client_errors = $20, secrets = $21, disabled_reason = $22, failing_since = $23,
+		created_at = $24, updated_at = $25
+		WHERE id = $26`,
 		w.Name, w.Project, w.URL, w.Enabled, w.Category, r.eventTypes, r.conditions,
 		w.Severity, w.Language, w.Format, w.Template, w.ContentType, r.headers, r.auth,
-		r.tls, w.MaxAttempts, int64(w.Timeout), w.RateLimit, w.Ordered, r.secrets,
-		w.DisabledReason, w.FailingSince, w.CreatedAt, w.UpdatedAt,
+		r.tls, w.MaxAttempts, int64(w.Timeout), w.RateLimit, w.Ordered,
+		w.RetryClientErrors, r.secrets, w.DisabledReason, w.FailingSince, w.CreatedAt, w.UpdatedAt,
 		w.ID)
 	return wrap("update webhook", notFoundIfNone(tag, webhookConflict(err, w), "webhook"))
 }

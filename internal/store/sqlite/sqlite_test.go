@@ -126,6 +126,30 @@ func TestReopen(t *testing.T) {
 	errContains(t, err, "cannot decrypt")
 }
 
+// Webhooks stored before migration 0004 retry 4xx answers, as they did.
+func TestRetryClientErrorsMigration(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "herald.db")
+	box := testBox(t)
+	s, err := Open(t.Context(), Options{Path: path, Box: box})
+	noErr(t, err)
+	w := &herald.Webhook{ID: herald.NewID("wh"), Name: "old", URL: "https://example.com", SigningSecret: "whsec_x"}
+	noErr(t, s.CreateWebhook(t.Context(), w))
+	// Back to the schema before 0004, with the row in it.
+	_, err = s.w.Exec(`ALTER TABLE webhooks DROP COLUMN retry_client_errors`)
+	noErr(t, err)
+	_, err = s.w.Exec(`DELETE FROM schema_migrations WHERE version = 4`)
+	noErr(t, err)
+	noErr(t, s.Close())
+
+	s, err = Open(t.Context(), Options{Path: path, Box: box})
+	noErr(t, err)
+	defer s.Close()
+	got, err := s.GetWebhook(t.Context(), w.ID)
+	noErr(t, err)
+	check(t, got.RetryClientErrors, "an existing webhook has retry_client_errors false after the migration")
+}
+
 // Paths are passed to SQLite as URIs: characters that mean something in a
 // URI must not change which file is opened.
 func TestOddPath(t *testing.T) {

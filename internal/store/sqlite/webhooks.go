@@ -57,11 +57,11 @@ func (s *Store) CreateWebhook(ctx context.Context, w *herald.Webhook) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO webhooks (
 			id, name, project, url, enabled, category, event_types, conditions, severity, language,
 			format, template, content_type, headers, auth, tls, max_attempts, timeout_ns, rate_limit,
-			ordered, secrets, disabled_reason, failing_since, created_at, updated_at
-		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			ordered, retry_client_errors, secrets, disabled_reason, failing_since, created_at, updated_at
+		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			w.ID, w.Name, w.Project, w.URL, w.Enabled, w.Category, r.eventTypes, r.conditions, w.Severity, w.Language,
 			w.Format, w.Template, w.ContentType, r.headers, r.auth, r.tls, w.MaxAttempts, int64(w.Timeout), w.RateLimit,
-			w.Ordered, r.secrets, w.DisabledReason, toDBNull(w.FailingSince), toDB(w.CreatedAt), toDB(w.UpdatedAt))
+			w.Ordered, w.RetryClientErrors, r.secrets, w.DisabledReason, toDBNull(w.FailingSince), toDB(w.CreatedAt), toDB(w.UpdatedAt))
 		return webhookConflict(err, w)
 	})
 	return wrap("create webhook", err)
@@ -83,7 +83,7 @@ func webhookConflict(err error, w *herald.Webhook) error {
 
 const webhookColumns = `id, name, project, url, enabled, category, event_types, conditions, severity, language,
 	format, template, content_type, headers, auth, tls, max_attempts, timeout_ns, rate_limit,
-	ordered, secrets, disabled_reason, failing_since, created_at, updated_at`
+	ordered, retry_client_errors, secrets, disabled_reason, failing_since, created_at, updated_at`
 
 func (s *Store) scanWebhook(sc interface{ Scan(...any) error }) (*herald.Webhook, error) {
 	var w herald.Webhook
@@ -93,7 +93,7 @@ func (s *Store) scanWebhook(sc interface{ Scan(...any) error }) (*herald.Webhook
 	var created, updated int64
 	if err := sc.Scan(&w.ID, &w.Name, &w.Project, &w.URL, &w.Enabled, &w.Category, &r.eventTypes, &r.conditions,
 		&w.Severity, &w.Language, &w.Format, &w.Template, &w.ContentType, &r.headers, &r.auth, &r.tls,
-		&w.MaxAttempts, &timeout, &w.RateLimit, &w.Ordered, &r.secrets, &w.DisabledReason, &failing,
+		&w.MaxAttempts, &timeout, &w.RateLimit, &w.Ordered, &w.RetryClientErrors, &r.secrets, &w.DisabledReason, &failing,
 		&created, &updated); err != nil {
 		return nil, err
 	}
@@ -170,13 +170,13 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *herald.Webhook) error {
 		res, err := tx.ExecContext(ctx, `UPDATE webhooks SET
 			name = ?, project = ?, url = ?, enabled = ?, category = ?, event_types = ?, conditions = ?,
 			severity = ?, language = ?, format = ?, template = ?, content_type = ?, headers = ?, auth = ?,
-			tls = ?, max_attempts = ?, timeout_ns = ?, rate_limit = ?, ordered = ?, secrets = ?,
-			disabled_reason = ?, failing_since = ?, created_at = ?, updated_at = ?
+			tls = ?, max_attempts = ?, timeout_ns = ?, rate_limit = ?, ordered = ?,
+			retry_client_errors = ?, secrets = ?, disabled_reason = ?, failing_since = ?, created_at = ?, updated_at = ?
 			WHERE id = ?`,
 			w.Name, w.Project, w.URL, w.Enabled, w.Category, r.eventTypes, r.conditions,
 			w.Severity, w.Language, w.Format, w.Template, w.ContentType, r.headers, r.auth,
-			r.tls, w.MaxAttempts, int64(w.Timeout), w.RateLimit, w.Ordered, r.secrets,
-			w.DisabledReason, toDBNull(w.FailingSince), toDB(w.CreatedAt), toDB(w.UpdatedAt),
+			r.tls, w.MaxAttempts, int64(w.Timeout), w.RateLimit, w.Ordered,
+			w.RetryClientErrors, r.secrets, w.DisabledReason, toDBNull(w.FailingSince), toDB(w.CreatedAt), toDB(w.UpdatedAt),
 			w.ID)
 		return notFoundIfNone(res, webhookConflict(err, w), "webhook")
 	})

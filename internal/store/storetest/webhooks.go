@@ -86,7 +86,7 @@ var webhookTests = map[string]func(t *testing.T, b *bundle){
 			Category: herald.CategoryEvents, EventTypes: []string{"*"}, Severity: herald.SeverityPresetCritical,
 			Language: "en", Format: herald.FormatCloudEvents, Headers: map[string]string{},
 			Auth:            herald.Auth{Type: herald.AuthBearer, Token: "new-token"},
-			ChallengeSecret: "", MaxAttempts: 3, Timeout: herald.Duration(time.Second),
+			ChallengeSecret: "", MaxAttempts: 3, Timeout: herald.Duration(time.Second), RetryClientErrors: true,
 			SigningSecret: "whsec_rotated", PreviousSecret: "whsec_current", PreviousSecretUntil: at(24 * time.Hour),
 			DisabledReason: "admin", FailingSince: nil,
 			CreatedAt: orig.CreatedAt, UpdatedAt: at(time.Minute),
