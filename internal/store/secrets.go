@@ -60,3 +60,52 @@ func OpenWebhookSecrets(box *seal.Box, sealed string, w *herald.Webhook) error {
 	w.PreviousSecretUntil = ws.PreviousSecretUntil
 	return nil
 }
+
+// WebhookRow is a webhook's structured fields in column form (JSON text) and
+// its sealed secrets, as both stores keep them. EncodeWebhook is the one
+// place where secrets are split off the webhook.
+type WebhookRow struct {
+	EventTypes, Conditions, Headers, Auth, TLS string
+	Secrets                                    string
+}
+
+// EncodeWebhook returns w's structured columns; seal turns its secrets into
+// the sealed column. The auth column has the secret fields blanked, not
+// masked: it must not even say which secrets are set.
+func EncodeWebhook(w *herald.Webhook, seal func(*herald.Webhook) (string, error)) (WebhookRow, error) {
+	auth := w.Auth
+	auth.Password, auth.Token, auth.HeaderValue, auth.KeyPEM = "", "", "", ""
+	var r WebhookRow
+	for _, f := range []struct {
+		dst *string
+		v   any
+	}{
+		{&r.EventTypes, w.EventTypes}, {&r.Conditions, w.Conditions}, {&r.Headers, w.Headers},
+		{&r.Auth, auth}, {&r.TLS, w.TLS},
+	} {
+		b, err := json.Marshal(f.v)
+		if err != nil {
+			return r, err
+		}
+		*f.dst = string(b)
+	}
+	var err error
+	r.Secrets, err = seal(w)
+	return r, err
+}
+
+// DecodeInto fills w's structured fields from r, and its secrets with open.
+func (r WebhookRow) DecodeInto(w *herald.Webhook, open func(string, *herald.Webhook) error) error {
+	for _, f := range []struct {
+		src string
+		dst any
+	}{
+		{r.EventTypes, &w.EventTypes}, {r.Conditions, &w.Conditions}, {r.Headers, &w.Headers},
+		{r.Auth, &w.Auth}, {r.TLS, &w.TLS},
+	} {
+		if err := json.Unmarshal([]byte(f.src), f.dst); err != nil {
+			return err
+		}
+	}
+	return open(r.Secrets, w)
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -90,24 +89,9 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]*st
 	if err != nil {
 		return nil, wrap("claim deliveries: load events", err)
 	}
-	for i, c := range out {
-		ev := events[seqs[i]]
-		if ev == nil {
-			return nil, fmt.Errorf("postgres: claim deliveries: event %d of delivery %s is missing", seqs[i], c.Delivery.ID)
-		}
-		c.Event = ev
-		c.Delivery.EventID = ev.ID
+	if err := store.AttachEvents(out, seqs, events); err != nil {
+		return nil, wrap("claim deliveries", err)
 	}
-	// RETURNING order is unspecified: restore due order, then creation order,
-	// which ordered webhooks rely on. (A row claimed after its lease expired
-	// was due at lease_until; sorting by next_attempt_at puts it first, where
-	// it belongs: it was due before the lease was taken.)
-	slices.SortFunc(out, func(a, b *store.Claimed) int {
-		if c := a.Delivery.NextAttemptAt.Compare(b.Delivery.NextAttemptAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Delivery.ID, b.Delivery.ID)
-	})
 	return out, nil
 }
 

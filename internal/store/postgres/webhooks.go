@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strconv"
 	"time"
@@ -13,38 +12,8 @@ import (
 	"github.com/herald-hq/herald/internal/store"
 )
 
-// webhookRow is a webhook in column form: JSON for the structured fields and
-// the sealed secrets. Building it is the one place where secrets are split off.
-type webhookRow struct {
-	eventTypes, conditions, headers, auth, tls string
-	secrets                                    string
-}
-
-func (s *Store) encodeWebhook(w *herald.Webhook) (webhookRow, error) {
-	var r webhookRow
-	var err error
-	enc := func(v any) string {
-		if err != nil {
-			return ""
-		}
-		var out string
-		out, err = jsonText(v)
-		return out
-	}
-	// The secret fields are blanked rather than left to herald.Secret's
-	// masking: the column must not even say which secrets are set.
-	auth := w.Auth
-	auth.Password, auth.Token, auth.HeaderValue, auth.KeyPEM = "", "", "", ""
-	r.eventTypes = enc(w.EventTypes)
-	r.conditions = enc(w.Conditions)
-	r.headers = enc(w.Headers)
-	r.auth = enc(auth)
-	r.tls = enc(w.TLS)
-	if err != nil {
-		return r, err
-	}
-	r.secrets, err = s.seal(w)
-	return r, err
+func (s *Store) encodeWebhook(w *herald.Webhook) (store.WebhookRow, error) {
+	return store.EncodeWebhook(w, s.seal)
 }
 
 // webhookConflict turns a uniqueness violation into EConflict, naming the
@@ -74,9 +43,9 @@ func (s *Store) CreateWebhook(ctx context.Context, w *herald.Webhook) error {
 		ordered, retry_client_errors, secrets, disabled_reason, failing_since, created_at, updated_at
 	) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
 		$20, $21, $22, $23, $24, $25, $26)`,
-		w.ID, w.Name, w.Project, w.URL, w.Enabled, w.Category, r.eventTypes, r.conditions, w.Severity, w.Language,
-		w.Format, w.Template, w.ContentType, r.headers, r.auth, r.tls, w.MaxAttempts, int64(w.Timeout), w.RateLimit,
-		w.Ordered, w.RetryClientErrors, r.secrets, w.DisabledReason, w.FailingSince, w.CreatedAt, w.UpdatedAt)
+		w.ID, w.Name, w.Project, w.URL, w.Enabled, w.Category, r.EventTypes, r.Conditions, w.Severity, w.Language,
+		w.Format, w.Template, w.ContentType, r.Headers, r.Auth, r.TLS, w.MaxAttempts, int64(w.Timeout), w.RateLimit,
+		w.Ordered, w.RetryClientErrors, r.Secrets, w.DisabledReason, w.FailingSince, w.CreatedAt, w.UpdatedAt)
 	return wrap("create webhook", webhookConflict(err, w))
 }
 
@@ -86,26 +55,15 @@ const webhookColumns = `id, name, project, url, enabled, category, event_types, 
 
 func (s *Store) scanWebhook(row pgx.Row) (*herald.Webhook, error) {
 	var w herald.Webhook
-	var r webhookRow
+	var r store.WebhookRow
 	var timeout int64
-	if err := row.Scan(&w.ID, &w.Name, &w.Project, &w.URL, &w.Enabled, &w.Category, &r.eventTypes, &r.conditions,
-		&w.Severity, &w.Language, &w.Format, &w.Template, &w.ContentType, &r.headers, &r.auth, &r.tls,
-		&w.MaxAttempts, &timeout, &w.RateLimit, &w.Ordered, &w.RetryClientErrors, &r.secrets, &w.DisabledReason, &w.FailingSince,
+	if err := row.Scan(&w.ID, &w.Name, &w.Project, &w.URL, &w.Enabled, &w.Category, &r.EventTypes, &r.Conditions,
+		&w.Severity, &w.Language, &w.Format, &w.Template, &w.ContentType, &r.Headers, &r.Auth, &r.TLS,
+		&w.MaxAttempts, &timeout, &w.RateLimit, &w.Ordered, &w.RetryClientErrors, &r.Secrets, &w.DisabledReason, &w.FailingSince,
 		&w.CreatedAt, &w.UpdatedAt); err != nil {
 		return nil, err
 	}
-	for _, f := range []struct {
-		src string
-		dst any
-	}{
-		{r.eventTypes, &w.EventTypes}, {r.conditions, &w.Conditions}, {r.headers, &w.Headers},
-		{r.auth, &w.Auth}, {r.tls, &w.TLS},
-	} {
-		if err := json.Unmarshal([]byte(f.src), f.dst); err != nil {
-			return nil, err
-		}
-	}
-	if err := s.open(r.secrets, &w); err != nil {
+	if err := r.DecodeInto(&w, s.open); err != nil {
 		return nil, err
 	}
 	w.Timeout = herald.Duration(timeout)
@@ -170,10 +128,10 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *herald.Webhook) error {
 		retry_client_errors = $20, secrets = $21, disabled_reason = $22, failing_since = $23,
 		created_at = $24, updated_at = $25
 		WHERE id = $26`,
-		w.Name, w.Project, w.URL, w.Enabled, w.Category, r.eventTypes, r.conditions,
-		w.Severity, w.Language, w.Format, w.Template, w.ContentType, r.headers, r.auth,
-		r.tls, w.MaxAttempts, int64(w.Timeout), w.RateLimit, w.Ordered,
-		w.RetryClientErrors, r.secrets, w.DisabledReason, w.FailingSince, w.CreatedAt, w.UpdatedAt,
+		w.Name, w.Project, w.URL, w.Enabled, w.Category, r.EventTypes, r.Conditions,
+		w.Severity, w.Language, w.Format, w.Template, w.ContentType, r.Headers, r.Auth,
+		r.TLS, w.MaxAttempts, int64(w.Timeout), w.RateLimit, w.Ordered,
+		w.RetryClientErrors, r.Secrets, w.DisabledReason, w.FailingSince, w.CreatedAt, w.UpdatedAt,
 		w.ID)
 	return wrap("update webhook", notFoundIfNone(tag, webhookConflict(err, w), "webhook"))
 }

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -13,38 +12,14 @@ import (
 	"github.com/herald-hq/herald/internal/store"
 )
 
-// webhookRow is a webhook in column form: JSON for the structured fields and
-// the sealed secrets. Building it is the one place where secrets are split off.
-type webhookRow struct {
-	eventTypes, conditions, headers, auth, tls string
-	secrets                                    string
+func (s *Store) encodeWebhook(w *herald.Webhook) (store.WebhookRow, error) {
+	return store.EncodeWebhook(w, func(w *herald.Webhook) (string, error) {
+		return store.SealWebhookSecrets(s.box.Load(), w)
+	})
 }
 
-func (s *Store) encodeWebhook(w *herald.Webhook) (webhookRow, error) {
-	var r webhookRow
-	var err error
-	enc := func(v any) string {
-		if err != nil {
-			return ""
-		}
-		var b []byte
-		b, err = json.Marshal(v)
-		return string(b)
-	}
-	// The secret fields are blanked rather than left to herald.Secret's
-	// masking: the column must not even say which secrets are set.
-	auth := w.Auth
-	auth.Password, auth.Token, auth.HeaderValue, auth.KeyPEM = "", "", "", ""
-	r.eventTypes = enc(w.EventTypes)
-	r.conditions = enc(w.Conditions)
-	r.headers = enc(w.Headers)
-	r.auth = enc(auth)
-	r.tls = enc(w.TLS)
-	if err != nil {
-		return r, err
-	}
-	r.secrets, err = store.SealWebhookSecrets(s.box.Load(), w)
-	return r, err
+func (s *Store) openSecrets(sealed string, w *herald.Webhook) error {
+	return store.OpenWebhookSecrets(s.box.Load(), sealed, w)
 }
 
 // CreateWebhook implements store.Store.
@@ -59,9 +34,9 @@ func (s *Store) CreateWebhook(ctx context.Context, w *herald.Webhook) error {
 			format, template, content_type, headers, auth, tls, max_attempts, timeout_ns, rate_limit,
 			ordered, retry_client_errors, secrets, disabled_reason, failing_since, created_at, updated_at
 		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			w.ID, w.Name, w.Project, w.URL, w.Enabled, w.Category, r.eventTypes, r.conditions, w.Severity, w.Language,
-			w.Format, w.Template, w.ContentType, r.headers, r.auth, r.tls, w.MaxAttempts, int64(w.Timeout), w.RateLimit,
-			w.Ordered, w.RetryClientErrors, r.secrets, w.DisabledReason, toDBNull(w.FailingSince), toDB(w.CreatedAt), toDB(w.UpdatedAt))
+			w.ID, w.Name, w.Project, w.URL, w.Enabled, w.Category, r.EventTypes, r.Conditions, w.Severity, w.Language,
+			w.Format, w.Template, w.ContentType, r.Headers, r.Auth, r.TLS, w.MaxAttempts, int64(w.Timeout), w.RateLimit,
+			w.Ordered, w.RetryClientErrors, r.Secrets, w.DisabledReason, toDBNull(w.FailingSince), toDB(w.CreatedAt), toDB(w.UpdatedAt))
 		return webhookConflict(err, w)
 	})
 	return wrap("create webhook", err)
@@ -87,28 +62,17 @@ const webhookColumns = `id, name, project, url, enabled, category, event_types, 
 
 func (s *Store) scanWebhook(sc interface{ Scan(...any) error }) (*herald.Webhook, error) {
 	var w herald.Webhook
-	var r webhookRow
+	var r store.WebhookRow
 	var timeout int64
 	var failing sql.NullInt64
 	var created, updated int64
-	if err := sc.Scan(&w.ID, &w.Name, &w.Project, &w.URL, &w.Enabled, &w.Category, &r.eventTypes, &r.conditions,
-		&w.Severity, &w.Language, &w.Format, &w.Template, &w.ContentType, &r.headers, &r.auth, &r.tls,
-		&w.MaxAttempts, &timeout, &w.RateLimit, &w.Ordered, &w.RetryClientErrors, &r.secrets, &w.DisabledReason, &failing,
+	if err := sc.Scan(&w.ID, &w.Name, &w.Project, &w.URL, &w.Enabled, &w.Category, &r.EventTypes, &r.Conditions,
+		&w.Severity, &w.Language, &w.Format, &w.Template, &w.ContentType, &r.Headers, &r.Auth, &r.TLS,
+		&w.MaxAttempts, &timeout, &w.RateLimit, &w.Ordered, &w.RetryClientErrors, &r.Secrets, &w.DisabledReason, &failing,
 		&created, &updated); err != nil {
 		return nil, err
 	}
-	for _, f := range []struct {
-		src string
-		dst any
-	}{
-		{r.eventTypes, &w.EventTypes}, {r.conditions, &w.Conditions}, {r.headers, &w.Headers},
-		{r.auth, &w.Auth}, {r.tls, &w.TLS},
-	} {
-		if err := json.Unmarshal([]byte(f.src), f.dst); err != nil {
-			return nil, err
-		}
-	}
-	if err := store.OpenWebhookSecrets(s.box.Load(), r.secrets, &w); err != nil {
+	if err := r.DecodeInto(&w, s.openSecrets); err != nil {
 		return nil, err
 	}
 	w.Timeout = herald.Duration(timeout)
@@ -173,10 +137,10 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *herald.Webhook) error {
 			tls = ?, max_attempts = ?, timeout_ns = ?, rate_limit = ?, ordered = ?,
 			retry_client_errors = ?, secrets = ?, disabled_reason = ?, failing_since = ?, created_at = ?, updated_at = ?
 			WHERE id = ?`,
-			w.Name, w.Project, w.URL, w.Enabled, w.Category, r.eventTypes, r.conditions,
-			w.Severity, w.Language, w.Format, w.Template, w.ContentType, r.headers, r.auth,
-			r.tls, w.MaxAttempts, int64(w.Timeout), w.RateLimit, w.Ordered,
-			w.RetryClientErrors, r.secrets, w.DisabledReason, toDBNull(w.FailingSince), toDB(w.CreatedAt), toDB(w.UpdatedAt),
+			w.Name, w.Project, w.URL, w.Enabled, w.Category, r.EventTypes, r.Conditions,
+			w.Severity, w.Language, w.Format, w.Template, w.ContentType, r.Headers, r.Auth,
+			r.TLS, w.MaxAttempts, int64(w.Timeout), w.RateLimit, w.Ordered,
+			w.RetryClientErrors, r.Secrets, w.DisabledReason, toDBNull(w.FailingSince), toDB(w.CreatedAt), toDB(w.UpdatedAt),
 			w.ID)
 		return notFoundIfNone(res, webhookConflict(err, w), "webhook")
 	})
