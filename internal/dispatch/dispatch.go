@@ -74,6 +74,9 @@ type Dispatcher struct {
 	lanes    map[string]*lane
 	held     map[string]*item // claimed and not yet completed, by delivery ID
 	inMemory int
+	// waiting are lanes with queued items that found the ready channel full,
+	// oldest first: a finishing worker pumps them, not every lane.
+	waiting []*lane
 	// readyClosed is set once the workers are told to finish; nothing is
 	// pumped to them after that.
 	readyClosed bool
@@ -92,6 +95,8 @@ type lane struct {
 	id       string
 	queue    []*item
 	inflight int // items in the ready channel or being sent
+	// waiting is set while the lane is in Dispatcher.waiting.
+	waiting bool
 	// cap is the webhook's concurrency cap: Options.PerWebhook, lowered for a
 	// rate-limited webhook so waiting for its rate does not hold many workers.
 	cap int
@@ -356,7 +361,12 @@ func (d *Dispatcher) pumpLocked(l *lane) {
 		select {
 		case d.ready <- l.queue[0]:
 		default:
-			// Workers are all busy; a finishing worker pumps again.
+			// Workers are all busy: the lane waits in line, and a finishing
+			// worker pumps it again.
+			if !l.waiting {
+				l.waiting = true
+				d.waiting = append(d.waiting, l)
+			}
 			return
 		}
 		l.queue[0] = nil
@@ -376,13 +386,18 @@ func (d *Dispatcher) worker() {
 		c := d.send(it)
 		d.mu.Lock()
 		it.lane.inflight--
-		d.pumpLocked(it.lane)
-		// A worker is free: let other lanes that waited for one move on.
-		for _, l := range d.lanes {
-			if len(l.queue) > 0 && l != it.lane {
-				d.pumpLocked(l)
-			}
+		// A worker is free: lanes that found every worker busy go first, in
+		// the order they started waiting, so a busy webhook cannot keep the
+		// freed slots to itself; then this lane (which queues up behind them
+		// if there is no room left).
+		for len(d.waiting) > 0 && len(d.ready) < cap(d.ready) {
+			l := d.waiting[0]
+			d.waiting[0] = nil
+			d.waiting = d.waiting[1:]
+			l.waiting = false
+			d.pumpLocked(l)
 		}
+		d.pumpLocked(it.lane)
 		if it.lane.inflight == 0 && len(it.lane.queue) == 0 {
 			delete(d.lanes, it.lane.id)
 		}
