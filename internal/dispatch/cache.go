@@ -42,6 +42,11 @@ func (c *webhookCache) get(ctx context.Context, id string) (*cachedWebhook, erro
 	}
 	w, err := c.store.GetWebhook(ctx, id)
 	if err != nil {
+		if herald.ErrorCode(err) == herald.ENotFound {
+			c.mu.Lock()
+			delete(c.m, id) // a deleted webhook leaves nothing behind
+			c.mu.Unlock()
+		}
 		return nil, err
 	}
 	sg, err := signing.NewSigner(w.Secrets(now)...)
