@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -154,9 +155,11 @@ func errBadLogin() error {
 
 // Login checks a console user's password and opens a session. It returns
 // the session and the cookie value to hand to the browser (shown once; only
-// its hash is stored).
-func (s *Service) Login(ctx context.Context, username, password string) (*herald.Session, string, error) {
-	if err := s.logins.check(username, s.now()); err != nil {
+// its hash is stored). from is the client's address, which failed logins are
+// counted by (see LoginMaxFailures); the zero Addr counts as one unknown
+// client.
+func (s *Service) Login(ctx context.Context, username, password string, from netip.Addr) (*herald.Session, string, error) {
+	if err := s.logins.check(username, from, s.now()); err != nil {
 		return nil, "", err
 	}
 	u, err := s.o.Store.UserByName(ctx, strings.TrimSpace(username))
@@ -165,22 +168,29 @@ func (s *Service) Login(ctx context.Context, username, password string) (*herald
 			return nil, "", err
 		}
 		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
-		s.logins.fail(username, s.now())
+		s.logins.fail(username, from, s.now())
 		return nil, "", errBadLogin()
 	}
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
-		s.logins.fail(username, s.now())
+		s.logins.fail(username, from, s.now())
 		return nil, "", errBadLogin()
 	}
-	s.logins.succeed(username)
+	s.logins.succeed(username, from)
 	return s.openSession(ctx, "user:"+u.ID, u.Username, u.Role, u.Projects)
 }
 
 // LoginToken opens a console session for an API token. Publisher tokens
-// may only post events and cannot log in.
-func (s *Service) LoginToken(ctx context.Context, token string) (*herald.Session, string, error) {
+// may only post events and cannot log in. An unknown token counts as a
+// failed login of the client address from (see LoginMaxAddrFailures).
+func (s *Service) LoginToken(ctx context.Context, token string, from netip.Addr) (*herald.Session, string, error) {
+	if err := s.logins.checkAddr(from, s.now()); err != nil {
+		return nil, "", err
+	}
 	p, err := s.Authenticate(ctx, strings.TrimSpace(token))
 	if err != nil {
+		if herald.ErrorCode(err) == herald.EUnauthorized {
+			s.logins.failAddr(from, s.now())
+		}
 		return nil, "", err
 	}
 	if p.Token.Role == herald.RolePublisher {

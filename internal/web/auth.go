@@ -25,7 +25,8 @@ func (c *Console) loginPage(w http.ResponseWriter, r *http.Request, rq *request)
 }
 
 // login opens a session with a username and password or with an API token,
-// replacing any session the browser had.
+// replacing any session the browser had. Failed logins are throttled by the
+// client's address (see service.LoginMaxFailures and client).
 func (c *Console) login(w http.ResponseWriter, r *http.Request, rq *request) error {
 	f := r.PostForm
 	d := loginData{Next: localPath(f.Get("next"), "/webhooks"), Method: f.Get("method")}
@@ -33,12 +34,13 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, rq *request) err
 		se    *herald.Session
 		value string
 		err   error
+		from  = clientOf(r).addr
 	)
 	if d.Method == "token" {
-		se, value, err = c.svc.LoginToken(r.Context(), f.Get("token"))
+		se, value, err = c.svc.LoginToken(r.Context(), f.Get("token"), from)
 	} else {
 		d.Method, d.Username = "password", f.Get("username")
-		se, value, err = c.svc.Login(r.Context(), d.Username, f.Get("password"))
+		se, value, err = c.svc.Login(r.Context(), d.Username, f.Get("password"), from)
 	}
 	if err != nil {
 		switch herald.ErrorCode(err) {

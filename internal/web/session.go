@@ -158,12 +158,13 @@ func randomToken() string {
 }
 
 // setCookie sets an HttpOnly, SameSite=Strict cookie for the whole console,
-// Secure when the request came over TLS. maxAge 0 makes a browser-session
+// Secure when the browser reached Herald over HTTPS: directly, or through a
+// trusted proxy that says so (see client). maxAge 0 makes a browser-session
 // cookie.
 func setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{
 		Name: name, Value: value, Path: "/", MaxAge: maxAge,
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode,
+		HttpOnly: true, Secure: clientOf(r).https, SameSite: http.SameSiteStrictMode,
 	})
 }
 

@@ -10,7 +10,8 @@
 //
 // Sessions: logging in (username and password, or an API token) opens a
 // session in the store; the browser holds a random cookie value (HttpOnly,
-// SameSite=Strict, Secure over TLS) of which only the hash is stored. Every
+// SameSite=Strict, Secure over TLS, or behind a trusted proxy that says it
+// was reached over HTTPS) of which only the hash is stored. Every
 // form carries the session's CSRF token, compared in constant time; before
 // login, a double-submit cookie plays that role. A post without a valid token
 // is answered 403.
@@ -27,6 +28,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/herald-hq/herald"
@@ -48,6 +50,10 @@ type Options struct {
 	Service *service.Service
 	// Logger receives internal errors. Defaults to slog.Default().
 	Logger *slog.Logger
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed (server.trusted_proxies). Defaults to
+	// none: the TCP peer is the client.
+	TrustedProxies []netip.Prefix
 }
 
 // Console is the web console's http.Handler, meant to be mounted at "/".
@@ -58,6 +64,7 @@ type Console struct {
 	pages   map[string]map[string]*pageTemplate // language → page → template
 	assets  map[string]string                   // static file → content hash
 	handler http.Handler
+	trusted []netip.Prefix
 }
 
 // New returns the console. The templates, catalogs and assets are embedded,
@@ -67,7 +74,7 @@ func New(o Options) *Console {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	c := &Console{svc: o.Service, log: o.Logger}
+	c := &Console{svc: o.Service, log: o.Logger, trusted: o.TrustedProxies}
 	var err error
 	if c.i18n, err = loadCatalogs(catalogFiles); err != nil {
 		panic("web: " + err.Error())
@@ -78,7 +85,7 @@ func New(o Options) *Console {
 	if c.pages, err = c.parseTemplates(); err != nil {
 		panic("web: " + err.Error())
 	}
-	c.handler = http.NewCrossOriginProtection().Handler(securityHeaders(c.routes()))
+	c.handler = c.withClient(http.NewCrossOriginProtection().Handler(securityHeaders(c.routes())))
 	return c
 }
 
