@@ -34,11 +34,30 @@ type Config struct {
 	// Defaults to 720h (30 days).
 	Retention string `yaml:"retention"`
 
+	Server   Server   `yaml:"server"`
 	Storage  Storage  `yaml:"storage"`
 	Network  Network  `yaml:"network"`
 	Delivery Delivery `yaml:"delivery"`
 	Ingest   Ingest   `yaml:"ingest"`
 }
+
+// Server is how the API and console face their clients.
+type Server struct {
+	// TrustedProxies are the reverse proxies (IPs or CIDRs) whose
+	// X-Forwarded-For and X-Forwarded-Proto headers are believed: the client
+	// address is the rightmost X-Forwarded-For entry that is not a trusted
+	// proxy, and "X-Forwarded-Proto: https" makes cookies Secure. Defaults to
+	// none (HERALD_TRUSTED_PROXIES, comma separated).
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// TLSCertFile and TLSKeyFile are a PEM certificate (chain) and its key:
+	// with both set, Herald serves HTTPS itself. Re-read when they change.
+	// (HERALD_TLS_CERT_FILE, HERALD_TLS_KEY_FILE)
+	TLSCertFile string `yaml:"tls_cert_file"`
+	TLSKeyFile  string `yaml:"tls_key_file"`
+}
+
+// TLS reports whether Herald serves HTTPS itself.
+func (s Server) TLS() bool { return s.TLSCertFile != "" && s.TLSKeyFile != "" }
 
 // Storage selects the database.
 type Storage struct {
@@ -129,6 +148,11 @@ func Load(path string, getenv func(string) string) (Config, error) {
 	set(&c.DataDir, "HERALD_DATA_DIR")
 	set(&c.AdminToken, "HERALD_ADMIN_TOKEN")
 	set(&c.SecretKey, "HERALD_SECRET_KEY")
+	if v := getenv("HERALD_TRUSTED_PROXIES"); v != "" {
+		c.Server.TrustedProxies = splitList(v)
+	}
+	set(&c.Server.TLSCertFile, "HERALD_TLS_CERT_FILE")
+	set(&c.Server.TLSKeyFile, "HERALD_TLS_KEY_FILE")
 	set(&c.Storage.Driver, "HERALD_STORAGE_DRIVER")
 	set(&c.Storage.DatabaseURL, "HERALD_DATABASE_URL")
 	if v := getenv("HERALD_ALLOW_CIDRS"); v != "" {
@@ -181,6 +205,12 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.Listen == "" {
 		errs = append(errs, errors.New("listen: must not be empty"))
+	}
+	if _, err := c.TrustedProxyPrefixes(); err != nil {
+		errs = append(errs, err)
+	}
+	if (c.Server.TLSCertFile == "") != (c.Server.TLSKeyFile == "") {
+		errs = append(errs, errors.New("server.tls_cert_file (HERALD_TLS_CERT_FILE) and server.tls_key_file (HERALD_TLS_KEY_FILE): set both to serve HTTPS, or neither"))
 	}
 	if c.Storage.Driver != "sqlite" && c.Storage.Driver != "postgres" {
 		errs = append(errs, fmt.Errorf("storage.driver: %q is not sqlite or postgres", c.Storage.Driver))
@@ -238,6 +268,30 @@ func (c Config) AllowPrefixes() ([]netip.Prefix, error) {
 			} else {
 				return nil, fmt.Errorf("network.allow_cidrs (HERALD_ALLOW_CIDRS): %q is not a CIDR like 127.0.0.0/8", s)
 			}
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// TrustedProxyPrefixes parses Server.TrustedProxies (IPs or CIDRs;
+// IPv4-mapped IPv6 forms count as IPv4).
+func (c Config) TrustedProxyPrefixes() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range c.Server.TrustedProxies {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, err2 := netip.ParseAddr(s)
+			if err2 != nil || a.Zone() != "" {
+				return nil, fmt.Errorf("server.trusted_proxies (HERALD_TRUSTED_PROXIES): %q is not an IP address or a CIDR like 10.0.0.0/8", s)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		if a := p.Addr(); a.Is4In6() {
+			if p.Bits() < 96 {
+				return nil, fmt.Errorf("server.trusted_proxies (HERALD_TRUSTED_PROXIES): %q mixes IPv6 and IPv4-mapped addresses; write the IPv4 range", s)
+			}
+			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
 		}
 		out = append(out, p.Masked())
 	}
