@@ -66,6 +66,8 @@ type Options struct {
 	// ChallengeTimeout bounds the ownership challenge. Defaults to 5s;
 	// tests shorten it.
 	ChallengeTimeout time.Duration
+	// LoginLimits lower the console sign-in throttle; tests use it.
+	LoginLimits service.LoginLimits
 }
 
 // New opens the store and builds every part; nothing runs until Start.
@@ -116,6 +118,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	a.Service = service.New(service.Options{
 		Store: st, Ingester: a.ing, Engine: a.disp, Challenger: a.send,
 		OnWebhookChange: func(string) { a.router.Invalidate() },
+		LoginLimits:     o.LoginLimits,
 	})
 	mux := http.NewServeMux()
 	api.New(api.Options{Service: a.Service, Logger: log, MaxEventBytes: cfg.Ingest.MaxBodyBytes,
@@ -133,7 +136,8 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 		w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{}))
-	mux.Handle("/", web.New(web.Options{Service: a.Service, Logger: log}))
+	trusted, _ := cfg.TrustedProxyPrefixes()
+	mux.Handle("/", web.New(web.Options{Service: a.Service, Logger: log, TrustedProxies: trusted}))
 	a.srv = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -213,6 +217,10 @@ func (a *App) bootstrap(ctx context.Context) error {
 // Start listens and runs every worker. It returns once the server accepts
 // requests.
 func (a *App) Start(ctx context.Context) error {
+	tlsCfg, err := a.serverTLS()
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", a.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (set HERALD_LISTEN to another address)", a.cfg.Listen, err)
@@ -223,8 +231,14 @@ func (a *App) Start(ctx context.Context) error {
 	a.disp.Start(ctx)
 	a.prune.Start(ctx)
 	a.serveErr = make(chan error, 1)
+	a.srv.TLSConfig = tlsCfg
 	go func() {
-		err := a.srv.Serve(ln)
+		var err error
+		if tlsCfg != nil {
+			err = a.srv.ServeTLS(ln, "", "") // the certificate comes from tlsCfg
+		} else {
+			err = a.srv.Serve(ln)
+		}
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil
 		}
@@ -236,8 +250,13 @@ func (a *App) Start(ctx context.Context) error {
 // Addr is the address the server listens on (useful with port 0).
 func (a *App) Addr() string { return a.ln.Addr().String() }
 
-// URL is the base URL of the server.
-func (a *App) URL() string { return "http://" + a.Addr() }
+// URL is the base URL of the server: https:// when it serves TLS itself.
+func (a *App) URL() string {
+	if a.cfg.Server.TLS() {
+		return "https://" + a.Addr()
+	}
+	return "http://" + a.Addr()
+}
 
 // Close stops gracefully: no new requests, requests in flight finish (events
 // being ingested are committed), the dispatcher finishes and records the

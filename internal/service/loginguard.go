@@ -22,7 +22,7 @@ import (
 //     This stops one password being sprayed over many usernames.
 //
 // A counter starts with a failure and grows with each further failure that
-// comes within LoginWindow of the previous one; once over its limit, logins
+// comes within LoginWindow of the previous one; once at its limit, logins
 // are refused until LoginWindow has passed since the last failure. A
 // successful login clears its (username, address) counter but not the
 // address's: knowing one account's password must not reset a spray.
@@ -39,10 +39,28 @@ const (
 	LoginMaxEntries      = 50000
 )
 
+// LoginLimits override the sign-in throttle's limits (tests); a zero field
+// keeps its default (LoginMaxFailures, LoginMaxAddrFailures).
+type LoginLimits struct {
+	MaxFailures     int
+	MaxAddrFailures int
+}
+
 type loginGuard struct {
-	mu    sync.Mutex
-	pairs failureTable // username "\x00" address → failures
-	addrs failureTable // address → failures
+	limits LoginLimits
+	mu     sync.Mutex
+	pairs  failureTable // username "\x00" address → failures
+	addrs  failureTable // address → failures
+}
+
+func newLoginGuard(l LoginLimits) *loginGuard {
+	if l.MaxFailures <= 0 {
+		l.MaxFailures = LoginMaxFailures
+	}
+	if l.MaxAddrFailures <= 0 {
+		l.MaxAddrFailures = LoginMaxAddrFailures
+	}
+	return &loginGuard{limits: l}
 }
 
 // clientKey is how a client address is counted: IPv4 as is, IPv6 by its
@@ -66,7 +84,7 @@ func pairKey(username string, from netip.Addr) string {
 func (g *loginGuard) checkAddr(from netip.Addr, now time.Time) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if wait, locked := g.addrs.locked(clientKey(from), LoginMaxAddrFailures, now); locked {
+	if wait, locked := g.addrs.locked(clientKey(from), g.limits.MaxAddrFailures, now); locked {
 		m := minutes(wait)
 		return herald.ErrorfKey(herald.ERateLimited, "login.throttled_address", herald.Args{"minutes": strconv.Itoa(m)},
 			"too many failed logins from this address; try again in %d minutes", m)
@@ -82,7 +100,7 @@ func (g *loginGuard) check(username string, from netip.Addr, now time.Time) erro
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if wait, locked := g.pairs.locked(pairKey(username, from), LoginMaxFailures, now); locked {
+	if wait, locked := g.pairs.locked(pairKey(username, from), g.limits.MaxFailures, now); locked {
 		m := minutes(wait)
 		return herald.ErrorfKey(herald.ERateLimited, "login.throttled", herald.Args{"minutes": strconv.Itoa(m)},
 			"too many failed logins for this user; try again in %d minutes", m)

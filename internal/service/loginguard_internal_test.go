@@ -90,7 +90,7 @@ func TestLoginGuard(t *testing.T) {
 
 	t.Run("per user and address", func(t *testing.T) {
 		t.Parallel()
-		var g loginGuard
+		g := newLoginGuard(LoginLimits{})
 		for i := range LoginMaxFailures {
 			if err := g.check("carol", a, now); err != nil {
 				t.Fatalf("before failure %d: %v", i, err)
@@ -113,7 +113,7 @@ func TestLoginGuard(t *testing.T) {
 
 	t.Run("spray", func(t *testing.T) {
 		t.Parallel()
-		var g loginGuard
+		g := newLoginGuard(LoginLimits{})
 		for i := range LoginMaxAddrFailures {
 			if err := g.check("user"+strconv.Itoa(i), a, now); err != nil {
 				t.Fatalf("before failure %d: %v", i, err)
@@ -143,7 +143,7 @@ func TestLoginGuard(t *testing.T) {
 
 	t.Run("token failures count for the address", func(t *testing.T) {
 		t.Parallel()
-		var g loginGuard
+		g := newLoginGuard(LoginLimits{})
 		for range LoginMaxAddrFailures {
 			g.failAddr(a, now)
 		}
@@ -154,7 +154,7 @@ func TestLoginGuard(t *testing.T) {
 
 	t.Run("success resets the pair", func(t *testing.T) {
 		t.Parallel()
-		var g loginGuard
+		g := newLoginGuard(LoginLimits{})
 		for range LoginMaxFailures - 1 {
 			g.fail("carol", a, now)
 		}
@@ -167,7 +167,7 @@ func TestLoginGuard(t *testing.T) {
 
 	t.Run("window", func(t *testing.T) {
 		t.Parallel()
-		var g loginGuard
+		g := newLoginGuard(LoginLimits{})
 		for i := range LoginMaxFailures {
 			g.fail("carol", a, now.Add(time.Duration(i)*time.Minute))
 		}
@@ -205,4 +205,21 @@ func TestLoginGuard(t *testing.T) {
 			t.Errorf("zero address key %q", clientKey(netip.Addr{}))
 		}
 	})
+}
+
+// Limits can be lowered (tests of the whole server do).
+func TestLoginGuardLimits(t *testing.T) {
+	t.Parallel()
+	a := netip.MustParseAddr("192.0.2.10")
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	g := newLoginGuard(LoginLimits{MaxFailures: 2, MaxAddrFailures: 3})
+	g.fail("carol", a, now)
+	g.fail("carol", a, now)
+	if k := herr(t, g.check("carol", a, now)); k != "login.throttled" {
+		t.Fatalf("after 2: %q", k)
+	}
+	g.fail("dave", a, now)
+	if k := herr(t, g.check("erin", a, now)); k != "login.throttled_address" {
+		t.Fatalf("after 3 from the address: %q", k)
+	}
 }

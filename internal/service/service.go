@@ -42,13 +42,15 @@ type Options struct {
 	// deleted (the router recompiles its matchers).
 	OnWebhookChange func(id string)
 	Now             func() time.Time
+	// LoginLimits override the console sign-in throttle (tests).
+	LoginLimits LoginLimits
 }
 
 // Service is the application layer.
 type Service struct {
 	o      Options
 	tokens tokenCache
-	logins loginGuard
+	logins *loginGuard
 }
 
 // New returns a Service.
@@ -59,7 +61,7 @@ func New(o Options) *Service {
 	if o.OnWebhookChange == nil {
 		o.OnWebhookChange = func(string) {}
 	}
-	return &Service{o: o, tokens: tokenCache{m: map[string]cachedToken{}}}
+	return &Service{o: o, tokens: tokenCache{m: map[string]cachedToken{}}, logins: newLoginGuard(o.LoginLimits)}
 }
 
 // Store gives read access for front ends that show plain data.
