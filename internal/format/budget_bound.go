@@ -26,6 +26,7 @@ type spec struct {
 	verb         rune
 	sharp, space bool
 	wid, prec    int64
+	erroring     bool // inside %!d(…), where fmt calls no String method
 }
 
 // printfBound bounds len(fmt.Sprintf(format, args...)).
@@ -65,32 +66,24 @@ func printfBound(b *budget, format string, args []any) (int64, error) {
 				break flags
 			}
 		}
-		if loose {
-			// Skip indexes, stars, digits and dots; take the largest width
-			// and precision the format or the arguments could give.
-			for i < len(format) && strings.IndexByte("[]*.0123456789", format[i]) >= 0 {
-				switch c := format[i]; {
-				case c == '*':
-					s.wid = max(s.wid, starMax)
-					s.prec = max(s.prec, starMax)
-					i++
-				case c >= '0' && c <= '9':
-					var n int64
-					n, i = parseNum(format, i)
-					s.wid = max(s.wid, n)
-					s.prec = max(s.prec, n)
-				default:
-					i++
-				}
-			}
+		// As fmt reads them: [index] width .precision [index] verb, where
+		// width and precision are digits or "*" (from an argument).
+		i = skipIndex(format, i)
+		if i < len(format) && format[i] == '*' {
+			s.wid, i = starMax, i+1
 		} else {
 			s.wid, i = parseNum(format, i)
-			if i < len(format) && format[i] == '.' {
-				i++
+		}
+		if i+1 < len(format) && format[i] == '.' {
+			i = skipIndex(format, i+1)
+			if i < len(format) && format[i] == '*' {
+				s.prec, i = starMax, i+1
+			} else {
 				s.prec, i = parseNum(format, i)
 				s.prec = max(s.prec, 0)
 			}
 		}
+		i = skipIndex(format, i)
 		if i >= len(format) {
 			w.n += 16 // %!(NOVERB)
 			break
@@ -144,6 +137,18 @@ func sprintBound(b *budget, args []any) (int64, error) {
 	return w.n, w.err
 }
 
+// skipIndex skips an argument index ("[2]") at format[i:], or the "[" of
+// one that does not end.
+func skipIndex(format string, i int) int {
+	if i >= len(format) || format[i] != '[' {
+		return i
+	}
+	if j := strings.IndexByte(format[i:], ']'); j >= 0 {
+		return i + j + 1
+	}
+	return i + 1
+}
+
 // parseNum reads a decimal number at format[i:], -1 when there is none;
 // beyond maxFmtNum it stays at maxFmtNum.
 func parseNum(format string, i int) (int64, int) {
@@ -181,6 +186,7 @@ type walker struct {
 	n     int64 // the bound so far
 	extra int64 // memory the writer needs besides its output
 	nodes int
+	nest  int // the depth of the walk
 	err   error
 }
 
@@ -249,35 +255,49 @@ func (w *walker) fmt(v reflect.Value, s spec, depth int) {
 	if w.visit() {
 		return
 	}
-	if depth > maxDepth {
+	w.nest++
+	defer func() { w.nest-- }()
+	if w.nest > maxDepth {
 		w.err = errTemplateMemory
 		return
 	}
-	start := w.n
-	leaf := true
-	defer func() {
-		if w.err != nil {
-			return
-		}
-		if !leaf {
-			return
-		}
-		if written := w.n - start; s.wid > written {
-			w.n += s.wid - written // padded to the width
-		}
-		if !validVerb(v, s.verb) { // %!d(string=…)
-			w.n += 16
-			if v.IsValid() {
-				w.n += int64(len(v.Type().String()))
-			}
-		}
-	}()
 	if !v.IsValid() {
-		w.n += 8 // <nil>
+		w.n += 24 + max(s.wid, 0) // <nil>, %!d(<nil>)
 		return
 	}
+	t := v.Kind()
+	if t == reflect.Pointer && depth == 0 && !v.IsNil() && !(s.verb == 'p') {
+		switch v.Elem().Kind() {
+		case reflect.Struct, reflect.Map, reflect.Slice, reflect.Array:
+			if s.erroring || !strings.ContainsRune("vsxXq", s.verb) || !hasFmtMethods(v.Type()) {
+				w.n++ // &{…}
+				w.fmt(v.Elem(), s, depth+1)
+				return
+			}
+		}
+	}
+	switch t {
+	case reflect.Struct, reflect.Map, reflect.Slice, reflect.Array, reflect.Interface:
+		// The verb applies to the elements.
+	default:
+		w.n += max(s.wid, 0) // padding, at most the width
+		if !validVerb(v, s.verb) {
+			// %!d(string=…): the value written with %v, without its
+			// String method.
+			w.n += 16 + int64(len(v.Type().String()))
+			s.verb, s.erroring = 'v', true
+		}
+	}
+	w.value(v, s, depth)
+}
+
+// value adds a bound of v itself (fmt adds the padding and the error
+// wrapper).
+func (w *walker) value(v reflect.Value, s spec, depth int) {
 	t := v.Type()
-	if v.Kind() != reflect.Interface && hasFmtMethods(t) {
+	if !s.erroring && v.Kind() != reflect.Interface && strings.ContainsRune("vsxXq", s.verb) && hasFmtMethods(t) {
+		// fmt writes what the String (or Error, GoString) method returns;
+		// with another verb, the value itself.
 		if t == numberType {
 			w.str(int64(v.Len()), s)
 			return
@@ -291,7 +311,6 @@ func (w *walker) fmt(v reflect.Value, s spec, depth int) {
 			return
 		}
 		w.str(bound, s)
-		w.n += 16 + int64(len(t.String())) // %d of a time writes its fields
 		return
 	}
 	switch v.Kind() {
@@ -307,24 +326,23 @@ func (w *walker) fmt(v reflect.Value, s spec, depth int) {
 	case reflect.String:
 		w.str(int64(v.Len()), s)
 	case reflect.Interface:
-		leaf = false
 		if v.IsNil() {
-			w.n += 8 + int64(len(t.String())) // <nil>, or interface {}(nil) for %#v
+			w.n += 24 + max(s.wid, 0) + int64(len(t.String())) // <nil>, or interface {}(nil) for %#v
 			return
 		}
 		w.fmt(v.Elem(), s, depth+1)
 	case reflect.Pointer:
 		w.n += 24 + int64(len(t.String())) // 0xc000012345, or (*T)(0xc000012345) for %#v
-		if !v.IsNil() && depth == 0 {
-			leaf = false
-			w.fmt(v.Elem(), s, depth+1) // &{…} at the top level only
+		if !v.IsNil() && s.erroring {
+			// %!s(*T=&{…}): written again from the top level.
+			w.fmt(v.Elem(), s, 0)
 		}
 	case reflect.Slice, reflect.Array:
 		if t.Elem().Kind() == reflect.Uint8 && strings.ContainsRune("sqxX", s.verb) {
+			w.n += max(s.wid, 0)
 			w.str(int64(v.Len()), s) // written as a string
 			return
 		}
-		leaf = false
 		w.n += 4 + int64(len(t.String()))
 		for i := range v.Len() {
 			w.n += 2 // ", "
@@ -333,7 +351,6 @@ func (w *walker) fmt(v reflect.Value, s spec, depth int) {
 			}
 		}
 	case reflect.Map:
-		leaf = false
 		w.n += 4 + int64(len(t.String()))
 		it := v.MapRange()
 		for it.Next() {
@@ -347,7 +364,6 @@ func (w *walker) fmt(v reflect.Value, s spec, depth int) {
 		}
 		w.extra += int64(v.Len()) * entryCost // fmt sorts the keys
 	case reflect.Struct:
-		leaf = false
 		w.n += 4 + int64(len(t.String()))
 		for i := range v.NumField() {
 			w.n += int64(len(t.Field(i).Name)) + 3
@@ -380,6 +396,8 @@ func validVerb(v reflect.Value, verb rune) bool {
 		verbs = "beEfFgGxX"
 	case reflect.String, reflect.Slice, reflect.Array:
 		verbs = "sqxX"
+	case reflect.Pointer, reflect.Chan, reflect.Func, reflect.UnsafePointer:
+		verbs = "pbdoxX"
 	}
 	return strings.ContainsRune(verbs, verb)
 }
