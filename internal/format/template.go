@@ -20,9 +20,10 @@ import (
 	"github.com/herald-hq/herald"
 )
 
-// Limits of format template. A template that passes validation on the sample
-// event may still exceed them on a real one; that delivery then fails with
-// the reason in its attempt log.
+// Limits of format template (with MaxTemplateMemory, in budget.go). A
+// template that passes validation on the sample event may still exceed them
+// on a real one; that delivery then fails permanently with the reason in its
+// attempt log (see Permanent).
 const (
 	// MaxTemplateSize is the longest template text accepted: 32 KiB.
 	MaxTemplateSize = 32 << 10
@@ -61,11 +62,20 @@ const (
 //	                  layout L; L may also be "RFC3339", "unix" or "unixMilli"
 //	get V PATH        the value at a dot path inside V ("a.b.0.c"), nil when absent
 //
+// Methods of these values may be called ({{.Timestamp.Unix}}); with
+// arguments only those of time.Time listed in allowedMethods
+// ({{.Timestamp.Format "2006-01-02"}}, .Add, .Before…).
+//
 // There is no access to the environment, files or the clock; the output
 // depends on the event alone. Templates may not call themselves
-// recursively; rendering is bounded by TemplateTimeout and
-// MaxTemplateOutput. The output must be valid JSON unless the webhook's
-// content_type is not a JSON media type.
+// recursively. Every render is bounded in time (TemplateTimeout, checked at
+// each range iteration, template call and function call), in output
+// (MaxTemplateOutput) and in memory (MaxTemplateMemory): every value a
+// function produces, the builtins print, printf, println, html, js,
+// urlquery, index, slice and len included, counts against the budget, and a
+// function that would pass it fails before it allocates. A render over a
+// limit fails permanently (see Permanent). The output must be valid JSON
+// unless the webhook's content_type is not a JSON media type.
 type TemplateData struct {
 	ID        string
 	Type      string
