@@ -281,8 +281,9 @@ func (b *budget) sprint(ln bool, args []any) (string, error) {
 }
 
 // escape is html, js and urlquery: their argument as text (text/template's
-// rule: a lone string as is, anything else as fmt.Sprint writes it) with
-// escape applied, which writes at most factor bytes for each byte.
+// rule: a lone string as is, anything else as fmt.Sprint writes it after
+// printable) with escape applied, which writes at most factor bytes for
+// each byte.
 func (b *budget) escape(args []any, factor int64, escape func(string) string) (string, error) {
 	if err := b.step(); err != nil {
 		return "", err
@@ -292,6 +293,11 @@ func (b *budget) escape(args []any, factor int64, escape func(string) string) (s
 		s, ok = args[0].(string)
 	}
 	if !ok {
+		for i, a := range args {
+			if p, ok := printable(reflect.ValueOf(a)); ok {
+				args[i] = p
+			}
+		}
 		bound, err := sprintBound(b, args)
 		if err != nil {
 			return "", err
@@ -301,6 +307,27 @@ func (b *budget) escape(args []any, factor int64, escape func(string) string) (s
 		}
 	}
 	return b.produce(factor*int64(len(s)), func() (string, error) { return escape(s), nil })
+}
+
+// printable is what text/template's html, js and urlquery make of an
+// argument before fmt.Sprint: a pointer's target, "<no value>" for nil.
+func printable(v reflect.Value) (any, bool) {
+	if v.Kind() == reflect.Pointer {
+		for (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) && !v.IsNil() {
+			v = v.Elem()
+		}
+	}
+	if !v.IsValid() {
+		return "<no value>", true
+	}
+	if !v.Type().Implements(errorType) && !v.Type().Implements(stringerType) {
+		if v.CanAddr() && (reflect.PointerTo(v.Type()).Implements(errorType) || reflect.PointerTo(v.Type()).Implements(stringerType)) {
+			v = v.Addr()
+		} else if k := v.Kind(); k == reflect.Chan || k == reflect.Func {
+			return nil, false
+		}
+	}
+	return v.Interface(), true
 }
 
 // mapCase is upper and lower: a case mapping writes at most three bytes for

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"text/template"
 	"time"
 
 	"github.com/herald-hq/herald"
@@ -82,6 +83,8 @@ func TestBudgetFuncs(t *testing.T) {
 		{name: "println", fits: `{{println "a" 1}}`, want: "a 1\n", minUsed: 4,
 			over: `{{$a := printf "%0300000d" 0}}{{println $a $a $a $a}}`},
 		{name: "html", fits: `{{html "<a>"}}`, want: "&lt;a&gt;", minUsed: 9, over: `{{html .Data.lt}}`},
+		{name: "html as text/template writes it", fits: `{{html .Data.nope}}|{{html 1 "<"}}|{{html .Event.Labels}}`, want: "&lt;no value&gt;|1&lt;|map[alertname:HighCPU app.kubernetes.io/name:node-exporter instance:node-1:9100 job:node severity:critical]", minUsed: 20,
+			over: `{{html .Data.lt 1}}`},
 		{name: "js", fits: `{{js "<"}}`, want: `\u003C`, minUsed: 6, over: `{{js .Data.lt}}`},
 		{name: "urlquery", fits: `{{urlquery "a b"}}`, want: "a+b", minUsed: 3, over: `{{urlquery .Data.lt}}`},
 		{name: "json", fits: `{{json .Data.small}}`, want: `["a","b"]`, minUsed: 9, over: `{{json .Data}}`},
@@ -389,6 +392,37 @@ func TestTemplateDataTypes(t *testing.T) {
 					t.Errorf("%s.%s returns a %s: check that its size is bounded and add it here", rt, m.Name, out)
 				}
 			}
+		}
+	}
+}
+
+// The builtins replaced or followed by the budget write what
+// text/template's own write, and method calls work as before.
+func TestBuiltinsUnchanged(t *testing.T) {
+	t.Parallel()
+	ev := firingEvent()
+	data := templateData(webhook(herald.FormatTemplate, "en"), newView(ev))
+	for _, tmpl := range []string{
+		`{{print 1 2 "a" "b" 3 nil .Data.nope}}|{{println .Labels.job 1}}|{{printf "%v %q %5.2f %[1]T %x" .Data.annotations "a" 3.14159}}`,
+		`{{printf "%s %d %!" "a"}}|{{printf "%d" "x" 1 2}}|{{printf "%v" .Event.Labels}}|{{printf "%#v" .Webhook}}`,
+		`{{html .Data.nope}}|{{html "<a href='x'>&</a>" 1}}|{{html .Event}}|{{html .Data}}|{{html nil}}`,
+		`{{js "</script>\u2028"}}|{{js .Data.annotations}}|{{urlquery "a b&c=d" .Type}}|{{urlquery .Data.nope}}`,
+		`{{index .Labels "job"}}|{{index .Data "annotations" "summary"}}|{{slice .Type 1 4}}|{{len .Labels}}|{{"job" | index .Labels}}`,
+		`{{.Timestamp.Format "2006-01-02T15:04"}}|{{.Timestamp.Add 60000000000}}|{{.Timestamp.Before .Event.ReceivedAt}}|{{(.Timestamp.AddDate 0 1 0).Month}}`,
+		`{{with .Timestamp}}{{.Format "15"}}{{end}}|{{$t := .Event.OccurredAt}}{{$t.Format "Jan"}}|{{"2006" | .Timestamp.Format}}|{{.Timestamp.Unix}}`,
+		`{{range $k, $v := .Labels}}{{$k}}={{len $v}},{{end}}|{{if and .Type (index .Labels "job")}}yes{{end}}`,
+	} {
+		std, err := template.New("std").Option("missingkey=zero").Parse(tmpl)
+		if err != nil {
+			t.Fatalf("%s: %v", tmpl, err)
+		}
+		var want strings.Builder
+		if err := std.Execute(&want, data); err != nil {
+			t.Fatalf("%s: text/template: %v", tmpl, err)
+		}
+		got, _, err := renderWith(t, tmpl, ev, defaultLimits())
+		if err != nil || got != want.String() {
+			t.Errorf("%s:\n got %q (%v)\nwant %q", tmpl, got, err, want.String())
 		}
 	}
 }
