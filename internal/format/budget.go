@@ -153,6 +153,7 @@ func (b *budget) funcs() template.FuncMap {
 	return template.FuncMap{
 		tickFunc:   func() (string, error) { return "", b.step() },
 		chargeFunc: b.chargeResult,
+		rangeFunc:  b.chargeRange,
 		methodFunc: b.callMethod,
 		"printf":   b.printf,
 		"print":    func(args ...any) (string, error) { return b.sprint(false, args) },
@@ -247,6 +248,25 @@ func (b *budget) chargeResult(v reflect.Value) (reflect.Value, error) {
 		return v, err
 	}
 	return v, b.chargeValue(v)
+}
+
+// rangeFunc ends the pipeline of every range: text/template sorts the keys
+// of a map before it ranges over it, which rangeFunc charges (entryCost a
+// key) along with a step.
+const rangeFunc = "_heraldRange"
+
+func (b *budget) chargeRange(v reflect.Value) (reflect.Value, error) {
+	if err := b.step(); err != nil {
+		return v, err
+	}
+	u := v
+	for u.IsValid() && u.Kind() == reflect.Interface {
+		u = u.Elem()
+	}
+	if u.IsValid() && u.Kind() == reflect.Map {
+		return v, b.reserve(int64(u.Len()) * entryCost)
+	}
+	return v, b.reserve(valueCost)
 }
 
 func (b *budget) printf(format string, args ...any) (string, error) {

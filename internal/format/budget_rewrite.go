@@ -16,7 +16,8 @@ var chargedBuiltins = map[string]bool{"index": true, "slice": true, "len": true}
 //     that receives a piped value) becomes a call of methodFunc, which
 //     checks the budget and the method;
 //   - a call of a chargedBuiltins builtin is followed by chargeFunc in its
-//     pipeline ({{index .Labels "a"}} becomes {{index .Labels "a" | _heraldCharge}}).
+//     pipeline ({{index .Labels "a"}} becomes {{index .Labels "a" | _heraldCharge}});
+//   - the pipeline of a range ends with rangeFunc.
 //
 // Method calls without arguments are left alone: those of the template
 // data's types return values of a bounded size (TestTemplateDataTypes).
@@ -41,6 +42,11 @@ func rewrite(n parse.Node) {
 		rewrite(n.ElseList)
 	case *parse.RangeNode:
 		rewritePipe(n.Pipe)
+		if n.Pipe != nil && len(n.Pipe.Cmds) > 0 {
+			// {{range .Labels}} sorts the keys: rangeFunc charges them.
+			id := parse.NewIdentifier(rangeFunc).SetPos(n.Pipe.Pos)
+			n.Pipe.Cmds = append(n.Pipe.Cmds, &parse.CommandNode{NodeType: parse.NodeCommand, Pos: n.Pipe.Pos, Args: []parse.Node{id}})
+		}
 		rewrite(n.List)
 		rewrite(n.ElseList)
 	case *parse.TemplateNode:

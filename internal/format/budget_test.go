@@ -119,6 +119,8 @@ func TestBudgetFuncs(t *testing.T) {
 			over: `{{with .Timestamp}}{{.Format $.Data.lt}}{{end}}`},
 		{name: "time method of a pipeline", fits: `{{(.Timestamp.Add 3600000000000).Format "15"}}`, want: "13", minUsed: 2,
 			over: `{{(.Timestamp.Add 0).Format .Data.lt}}`},
+		{name: "range over a map", fits: `{{range $k, $v := .Labels}}{{$k}},{{end}}`, want: "alertname,app.kubernetes.io/name,instance,job,severity,", minUsed: 5 * entryCost,
+			over: `{{range 10000}}{{range $.Labels}}{{end}}{{end}}`, overLimit: 64 << 10},
 		{name: "nested calls", fits: `{{upper (printf "%s" (lower "A"))}}`, want: "A", minUsed: 3,
 			over: `{{$a := printf "%0200000d" 0}}{{upper (printf "%s%s" $a $a)}}`},
 	}

@@ -488,7 +488,7 @@ func templateError(err error) error {
 // them, and what the template's author wrote.
 var (
 	methodCallRE = regexp.MustCompile(methodFunc + ` (\S+) "(\w+)"`)
-	untangler    = strings.NewReplacer(" | "+chargeFunc, "", "error calling "+methodFunc+": ", "")
+	untangler    = strings.NewReplacer(" | "+chargeFunc, "", " | "+rangeFunc, "", "error calling "+methodFunc+": ", "")
 )
 
 // untangle writes the calls rewrite made as the template wrote them:
