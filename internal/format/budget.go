@@ -19,9 +19,11 @@ import (
 // would produce a value larger than what is left fails before it
 // allocates. It is 16 times the default ingest.max_body_bytes, so a
 // template may write or transform the whole data of any event several
-// times, and small enough that all the delivery workers rendering runaway
-// templates at once cannot exhaust the memory of the process. A render
-// that needs more fails permanently (see Permanent).
+// times, and small enough that runaway templates on every delivery worker
+// at once hold a bounded amount: delivery.workers × 4 MiB of values (1 GiB
+// with the default 256 workers), plus the transient buffers of fmt and
+// encoding/json behind them. A render that needs more fails permanently
+// (see Permanent).
 const MaxTemplateMemory = 4 << 20
 
 var errTemplateMemory = fmt.Errorf("rendering needs more than %d MiB of memory", MaxTemplateMemory>>20)
