@@ -14,27 +14,39 @@ import (
 	"github.com/herald-hq/herald"
 )
 
-// bigEvent has data large enough to blow a small budget: 400,000 "<"
-// (6 bytes each in JSON), a list of 20,000 strings of 60 bytes.
+// bigEvent has data large enough to blow a budget of 256 KiB: 100,000 "<"
+// (6 bytes each in JSON), a list of 5,000 strings of 60 bytes.
 func bigEvent() *herald.Event {
-	list := make([]string, 20000)
+	list := make([]string, 5000)
 	for i := range list {
 		list[i] = fmt.Sprintf("item-%05d-%s", i, strings.Repeat("x", 49))
 	}
-	data, _ := json.Marshal(map[string]any{"lt": strings.Repeat("<", 400000), "list": list, "s": "abc", "small": []string{"a", "b"}})
+	data, _ := json.Marshal(map[string]any{"lt": strings.Repeat("<", 100000), "list": list, "s": "abc", "small": []string{"a", "b"}})
 	ev := firingEvent()
 	ev.Data = data
 	return ev
 }
 
+// dataOf is what a template sees for ev.
+func dataOf(ev *herald.Event) *TemplateData {
+	return templateData(webhook(herald.FormatTemplate, "en"), newView(ev))
+}
+
 // renderWith renders tmpl for ev (as text) within l.
 func renderWith(t *testing.T, tmpl string, ev *herald.Event, l renderLimits) (string, *budget, error) {
+	t.Helper()
+	return renderData(t, tmpl, dataOf(ev), l)
+}
+
+// renderData renders tmpl for data (as text) within l. Renders only read
+// data: several may share it.
+func renderData(t *testing.T, tmpl string, data *TemplateData, l renderLimits) (string, *budget, error) {
 	t.Helper()
 	c, err := compileTemplate(tmpl)
 	if err != nil {
 		t.Fatalf("compile %s: %v", tmpl, err)
 	}
-	body, b, err := c.executeWith(templateData(webhook(herald.FormatTemplate, "en"), newView(ev)), false, l)
+	body, b, err := c.executeWith(data, false, l)
 	return string(body), b, err
 }
 
@@ -55,8 +67,8 @@ func isMemoryError(err error) bool {
 // allocates, and the charge never passes the limit.
 func TestBudgetFuncs(t *testing.T) {
 	t.Parallel()
-	const limit = 1 << 20
-	ev := bigEvent()
+	const limit = 256 << 10
+	data := dataOf(bigEvent())
 	tests := []struct {
 		name string
 		// fits renders within the limit to want; the budget used is at
@@ -69,9 +81,9 @@ func TestBudgetFuncs(t *testing.T) {
 		overLimit int64
 	}{
 		{name: "printf", fits: `{{printf "%05d|%s" 42 .Type}}`, want: "00042|alert.firing", minUsed: 18,
-			over: `{{printf "%01048577d" 0}}`},
-		{name: "printf concatenation", fits: `{{$a := printf "%0100000d" 0}}{{len (printf "%s%s" $a $a)}}`, want: "200000", minUsed: 300000,
-			over: `{{$a := printf "%0100000d" 0}}{{$b := printf "%s%s%s%s%s%s%s%s%s%s%s" $a $a $a $a $a $a $a $a $a $a $a}}`},
+			over: `{{printf "%0262145d" 0}}`},
+		{name: "printf concatenation", fits: `{{$a := printf "%050000d" 0}}{{len (printf "%s%s" $a $a)}}`, want: "100000", minUsed: 150000,
+			over: `{{$a := printf "%050000d" 0}}{{$b := printf "%s%s%s%s%s%s%s%s%s%s%s" $a $a $a $a $a $a $a $a $a $a $a}}`},
 		{name: "printf of a list", fits: `{{printf "%v" .Data.small}}`, want: "[a b]", minUsed: 5,
 			over: `{{printf "%v" .Data.list}}`},
 		{name: "printf width from an argument", fits: `{{printf "%*d" 5 1}}`, want: "    1", minUsed: 5,
@@ -79,9 +91,9 @@ func TestBudgetFuncs(t *testing.T) {
 		{name: "printf precision", fits: `{{printf "%.3f" 1.0}}`, want: "1.000", minUsed: 5,
 			over: `{{printf "%.1000000f%.1000000f" 1.0 1.0}}`},
 		{name: "print", fits: `{{print 1 2 "a"}}`, want: "1 2a", minUsed: 4,
-			over: `{{$a := printf "%0300000d" 0}}{{print $a $a $a $a}}`},
+			over: `{{$a := printf "%0100000d" 0}}{{print $a $a $a}}`},
 		{name: "println", fits: `{{println "a" 1}}`, want: "a 1\n", minUsed: 4,
-			over: `{{$a := printf "%0300000d" 0}}{{println $a $a $a $a}}`},
+			over: `{{$a := printf "%0100000d" 0}}{{println $a $a $a}}`},
 		{name: "html", fits: `{{html "<a>"}}`, want: "&lt;a&gt;", minUsed: 9, over: `{{html .Data.lt}}`},
 		{name: "html as text/template writes it", fits: `{{html .Data.nope}}|{{html 1 "<"}}|{{html .Event.Labels}}`, want: "&lt;no value&gt;|1&lt;|map[alertname:HighCPU app.kubernetes.io/name:node-exporter instance:node-1:9100 job:node severity:critical]", minUsed: 20,
 			over: `{{html .Data.lt 1}}`},
@@ -107,7 +119,7 @@ func TestBudgetFuncs(t *testing.T) {
 			over: `{{$a := "lt" | index .Data}}{{$b := "lt" | index .Data}}{{$c := "lt" | index .Data}}`},
 		{name: "slice", fits: `{{slice "abcd" 1 3}}`, want: "bc", minUsed: 2,
 			over: `{{$a := slice .Data.lt 0}}{{$b := slice .Data.lt 0}}{{$c := slice .Data.lt 0}}`},
-		{name: "len", fits: `{{len .Data.lt}}`, want: "400000", minUsed: valueCost,
+		{name: "len", fits: `{{len .Data.lt}}`, want: "100000", minUsed: valueCost,
 			over: `{{range 1000}}{{$n := len $.Data.lt}}{{end}}`, overLimit: 4096},
 		{name: "time method", fits: `{{.Timestamp.Format "2006-01"}}`, want: "2026-03", minUsed: 7,
 			over: `{{.Timestamp.Format .Data.lt}}`},
@@ -122,12 +134,12 @@ func TestBudgetFuncs(t *testing.T) {
 		{name: "range over a map", fits: `{{range $k, $v := .Labels}}{{$k}},{{end}}`, want: "alertname,app.kubernetes.io/name,instance,job,severity,", minUsed: 5 * entryCost,
 			over: `{{range 10000}}{{range $.Labels}}{{end}}{{end}}`, overLimit: 64 << 10},
 		{name: "nested calls", fits: `{{upper (printf "%s" (lower "A"))}}`, want: "A", minUsed: 3,
-			over: `{{$a := printf "%0200000d" 0}}{{upper (printf "%s%s" $a $a)}}`},
+			over: `{{$a := printf "%060000d" 0}}{{upper (printf "%s%s" $a $a)}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			out, b, err := renderWith(t, tt.fits, ev, withMemory(limit))
+			out, b, err := renderData(t, tt.fits, data, withMemory(limit))
 			if err != nil {
 				t.Fatalf("%s: %v", tt.fits, err)
 			}
@@ -141,7 +153,7 @@ func TestBudgetFuncs(t *testing.T) {
 			if tt.overLimit > 0 {
 				over = tt.overLimit
 			}
-			_, b, err = renderWith(t, tt.over, ev, withMemory(over))
+			_, b, err = renderData(t, tt.over, data, withMemory(over))
 			if !isMemoryError(err) {
 				t.Fatalf("%s: err = %v, want the memory error", tt.over, err)
 			}
