@@ -225,7 +225,8 @@ func isJSONContentType(ct string) bool {
 	return mt == "application/json" || mt == "text/json" || strings.HasSuffix(mt, "+json")
 }
 
-// compiledTemplate is a parsed template with its deadline checks in place.
+// compiledTemplate is a parsed template with its deadline checks and budget
+// calls in place (see instrument and rewrite).
 type compiledTemplate struct {
 	tmpl *template.Template
 }
