@@ -16,14 +16,14 @@ import (
 	"text/template"
 	"text/template/parse"
 	"time"
-	"unicode/utf8"
 
 	"github.com/herald-hq/herald"
 )
 
-// Limits of format template. A template that passes validation on the sample
-// event may still exceed them on a real one; that delivery then fails with
-// the reason in its attempt log.
+// Limits of format template (with MaxTemplateMemory, in budget.go). A
+// template that passes validation on the sample event may still exceed them
+// on a real one; that delivery then fails permanently with the reason in its
+// attempt log (see Permanent).
 const (
 	// MaxTemplateSize is the longest template text accepted: 32 KiB.
 	MaxTemplateSize = 32 << 10
@@ -62,11 +62,20 @@ const (
 //	                  layout L; L may also be "RFC3339", "unix" or "unixMilli"
 //	get V PATH        the value at a dot path inside V ("a.b.0.c"), nil when absent
 //
+// Methods of these values may be called ({{.Timestamp.Unix}}); with
+// arguments only those of time.Time listed in allowedMethods
+// ({{.Timestamp.Format "2006-01-02"}}, .Add, .Before…).
+//
 // There is no access to the environment, files or the clock; the output
 // depends on the event alone. Templates may not call themselves
-// recursively; rendering is bounded by TemplateTimeout and
-// MaxTemplateOutput. The output must be valid JSON unless the webhook's
-// content_type is not a JSON media type.
+// recursively. Every render is bounded in time (TemplateTimeout, checked at
+// each range iteration, template call and function call), in output
+// (MaxTemplateOutput) and in memory (MaxTemplateMemory): every value a
+// function produces, the builtins print, printf, println, html, js,
+// urlquery, index, slice and len included, counts against the budget, and a
+// function that would pass it fails before it allocates. A render over a
+// limit fails permanently (see Permanent). The output must be valid JSON
+// unless the webhook's content_type is not a JSON media type.
 type TemplateData struct {
 	ID        string
 	Type      string
@@ -112,14 +121,31 @@ func renderTemplate(w *herald.Webhook, v *view) (Rendered, error) {
 	}
 	t, err := compiled(w.Template)
 	if err != nil {
-		return Rendered{}, err
+		return Rendered{}, &permanentError{err}
 	}
 	body, err := t.execute(templateData(w, v), isJSONContentType(ct))
 	if err != nil {
-		return Rendered{}, err
+		return Rendered{}, &permanentError{err}
 	}
 	return Rendered{Body: body, ContentType: ct}, nil
 }
+
+// Permanent reports whether err, an error of Render, will happen again
+// however often the same event is rendered for the same webhook, so that
+// retrying the delivery is pointless: a template that does not parse, fails
+// on this event, writes more than MaxTemplateOutput, needs more than
+// MaxTemplateMemory or TemplateTimeout. It is false for other errors.
+func Permanent(err error) bool {
+	var p *permanentError
+	return errors.As(err, &p)
+}
+
+// permanentError marks an error of Render that Permanent reports. It
+// wraps the *herald.Error whose message goes into the attempt log.
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
 
 // ValidateTemplate checks a template for format template: it must parse,
 // render the sample event (see SampleEvent) within the limits and, unless
@@ -199,7 +225,8 @@ func isJSONContentType(ct string) bool {
 	return mt == "application/json" || mt == "text/json" || strings.HasSuffix(mt, "+json")
 }
 
-// compiledTemplate is a parsed template with its deadline checks in place.
+// compiledTemplate is a parsed template with its deadline checks and budget
+// calls in place (see instrument and rewrite).
 type compiledTemplate struct {
 	tmpl *template.Template
 }
@@ -253,8 +280,7 @@ func compileTemplate(text string) (*compiledTemplate, error) {
 	if len(text) > MaxTemplateSize {
 		return nil, herald.InvalidKey("template", "template.too_long", herald.Args{"max": strconv.Itoa(MaxTemplateSize >> 10)}, "template is longer than %d KiB", MaxTemplateSize>>10)
 	}
-	funcs := templateFuncs()
-	funcs[tickFunc] = func() (string, error) { return "", nil } // replaced per execution
+	funcs := newBudget(defaultLimits()).funcs() // replaced per execution
 	t, err := template.New(templateName).Option("missingkey=zero").Funcs(funcs).Parse(text)
 	if err != nil {
 		return nil, templateError(err)
@@ -269,6 +295,7 @@ func compileTemplate(text string) (*compiledTemplate, error) {
 	tickNode := tick.Tree.Root.Nodes[0]
 	for _, sub := range t.Templates() {
 		if sub.Tree != nil && sub.Tree.Root != nil {
+			rewrite(sub.Tree.Root)
 			instrument(sub.Tree.Root, tickNode)
 			sub.Tree.Root.Nodes = append([]parse.Node{tickNode}, sub.Tree.Root.Nodes...)
 		}
@@ -378,32 +405,36 @@ func checkCalls(t *template.Template) error {
 // execute renders data within the limits, and checks the output is JSON when
 // wantJSON.
 func (c *compiledTemplate) execute(data *TemplateData, wantJSON bool) ([]byte, error) {
-	deadline := time.Now().Add(TemplateTimeout)
+	body, _, err := c.executeWith(data, wantJSON, defaultLimits())
+	return body, err
+}
+
+// executeWith is execute with other limits; it also returns the budget the
+// render used.
+func (c *compiledTemplate) executeWith(data *TemplateData, wantJSON bool, l renderLimits) ([]byte, *budget, error) {
+	b := newBudget(l)
 	t, err := c.tmpl.Clone()
 	if err != nil {
-		return nil, herald.InvalidKey("template", "template.invalid", herald.Args{"detail": err.Error()}, "%v", err)
+		return nil, b, herald.InvalidKey("template", "template.invalid", herald.Args{"detail": err.Error()}, "%v", err)
 	}
-	t.Funcs(template.FuncMap{tickFunc: func() (string, error) {
-		if time.Now().After(deadline) {
-			return "", errTemplateTimeout
-		}
-		return "", nil
-	}})
-	out := &limitedBuffer{max: MaxTemplateOutput}
+	t.Funcs(b.funcs())
+	out := &limitedBuffer{max: l.output}
 	if err := t.Execute(out, data); err != nil {
 		switch {
 		case errors.Is(err, errTemplateTimeout):
-			return nil, herald.InvalidKey("template", "template.timeout", herald.Args{"limit": TemplateTimeout.String()}, "%v (a loop too long?)", errTemplateTimeout)
+			return nil, b, herald.InvalidKey("template", "template.timeout", herald.Args{"limit": l.timeout.String()}, "%v (a loop too long?)", errTemplateTimeout)
 		case errors.Is(err, errTemplateTooLarge):
-			return nil, herald.InvalidKey("template", "template.output_too_large", herald.Args{"max": strconv.Itoa(MaxTemplateOutput >> 10)}, "%v", errTemplateTooLarge)
+			return nil, b, herald.InvalidKey("template", "template.output_too_large", herald.Args{"max": strconv.Itoa(MaxTemplateOutput >> 10)}, "%v", errTemplateTooLarge)
+		case errors.Is(err, errTemplateMemory):
+			return nil, b, memoryError(errorLocation(err))
 		}
-		return nil, templateError(err)
+		return nil, b, templateError(err)
 	}
 	body := out.Bytes()
 	if wantJSON && !json.Valid(body) {
-		return nil, jsonError(body)
+		return nil, b, jsonError(body)
 	}
-	return body, nil
+	return body, b, nil
 }
 
 // limitedBuffer is a bytes.Buffer that fails once more than max bytes are
@@ -445,12 +476,47 @@ func templateError(err error) error {
 	if e := executingRE.FindStringSubmatch(reason); e != nil {
 		reason = "at <" + e[1] + ">: " + e[2]
 	}
+	reason = untangle(reason)
 	reason = strings.ReplaceAll(reason, "*format.TemplateData", "the template data")
 	if m[1] != templateName {
 		loc += " (in " + strconv.Quote(m[1]) + ")"
 	}
 	detail := loc + ": " + reason
 	return herald.InvalidKey("template", "template.invalid", herald.Args{"detail": detail}, "%s", detail)
+}
+
+// Parts of the rewritten parse tree (see rewrite) as error messages show
+// them, and what the template's author wrote.
+var (
+	methodCallRE = regexp.MustCompile(methodFunc + ` (\S+) "(\w+)"`)
+	untangler    = strings.NewReplacer(" | "+chargeFunc, "", " | "+rangeFunc, "", "error calling "+methodFunc+": ", "")
+)
+
+// untangle writes the calls rewrite made as the template wrote them:
+// `_heraldMethod .Timestamp "Format" "x"` as `.Timestamp.Format "x"`.
+func untangle(s string) string {
+	s = methodCallRE.ReplaceAllStringFunc(s, func(m string) string {
+		p := methodCallRE.FindStringSubmatch(m)
+		if p[1] == "." {
+			return "." + p[2]
+		}
+		return p[1] + "." + p[2]
+	})
+	return untangler.Replace(s)
+}
+
+// errorLocation is "line 3, column 12: " for an execution error of
+// text/template, "" when it names no line.
+func errorLocation(err error) string {
+	m := templateErrorRE.FindStringSubmatch(err.Error())
+	if m == nil {
+		return ""
+	}
+	loc := "line " + m[2]
+	if m[3] != "" {
+		loc += ", column " + m[3]
+	}
+	return loc + ": "
 }
 
 // jsonError says where the output stops being JSON.
@@ -470,67 +536,6 @@ func jsonError(body []byte) error {
 		err = errors.New("invalid")
 	}
 	return herald.InvalidKey("template", "template.output_not_json", herald.Args{"detail": err.Error()}, "output is not valid JSON (%v); set content_type for another format", err)
-}
-
-// templateFuncs is the function set of format template; see TemplateData.
-func templateFuncs() template.FuncMap {
-	return template.FuncMap{
-		"json": func(v any) (string, error) {
-			b, err := json.Marshal(v)
-			if err != nil {
-				return "", err
-			}
-			return string(b), nil
-		},
-		"quote": func(v any) string {
-			b, _ := json.Marshal(toString(v)) // a string always marshals
-			return string(b)
-		},
-		"upper": func(v any) string { return strings.ToUpper(toString(v)) },
-		"lower": func(v any) string { return strings.ToLower(toString(v)) },
-		"default": func(def, v any) any {
-			if isEmpty(v) {
-				return def
-			}
-			return v
-		},
-		"join": func(sep string, list any) (string, error) {
-			rv := reflect.ValueOf(list)
-			if !rv.IsValid() {
-				return "", nil
-			}
-			if rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
-				return "", fmt.Errorf("join: %T is not a list", list)
-			}
-			parts := make([]string, rv.Len())
-			for i := range parts {
-				parts[i] = toString(rv.Index(i).Interface())
-			}
-			return strings.Join(parts, sep), nil
-		},
-		"truncate": func(n int, v any) string {
-			s := toString(v)
-			if n < 0 {
-				n = 0
-			}
-			if utf8.RuneCountInString(s) <= n {
-				return s
-			}
-			i := 0
-			for j := range s {
-				if i == n {
-					return s[:j]
-				}
-				i++
-			}
-			return s
-		},
-		"formatTime": formatTime,
-		"get": func(v any, path string) any {
-			x, _ := lookupPath(normalize(v), path)
-			return x
-		},
-	}
 }
 
 // normalize turns what get may receive (the decoded data, or a map of
