@@ -142,6 +142,12 @@ func TestGolden(t *testing.T) {
 			Subject:    "harbor.example.com/prj/team/app:v2@sha256:4f1a",
 			OccurredAt: t0, ReceivedAt: t0,
 		}, ContentTypeJSON},
+		{"harbor_legacy.json", webhook(herald.FormatHarborLegacy, "en"), pushEvent(), ContentTypeJSON},
+		{"harbor_legacy_subject.json", webhook(herald.FormatHarborLegacy, "en"), &herald.Event{
+			ID: "evt_07scan", Type: "image.scan.failed", Project: "prj",
+			Subject:    "harbor.example.com/prj/team/app:v2@sha256:4f1a",
+			OccurredAt: t0, ReceivedAt: t0,
+		}, ContentTypeJSON},
 		{"netdata.json", webhook(herald.FormatNetdata, "en"), netdataEvent(), ContentTypeJSON},
 		{"netdata_derived.json", webhook(herald.FormatNetdata, "zh-CN"), firingEvent(), ContentTypeJSON},
 		{"alertmanager_firing.json", webhook(herald.FormatAlertmanager, "en"), firingEvent(), ContentTypeJSON},
