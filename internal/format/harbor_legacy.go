@@ -31,7 +31,7 @@ import "strings"
 //
 // The subject is read as an image reference: "[registry/]prj/repo1[:tag][@digest]".
 type HarborLegacyPayload struct {
-	EventType string        `json:"event_type"`
+	EventType string              `json:"event_type"`
 	Events    []HarborLegacyEvent `json:"events"`
 }
 
