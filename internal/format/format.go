@@ -9,7 +9,8 @@
 //   - cloudevents: CloudEvents 1.0 structured mode, see cloudevents.go.
 //   - harbor: Harbor 2.x's {"type", "occur_at", "operator", "event_data"} payload, see HarborPayload.
 //   - harbor-legacy: Harbor 1.x's {"event_type", "events"} payload (seed 004), see HarborLegacyPayload.
-//   - netdata: Netdata Cloud's webhook payload (seed 003), see NetdataPayload.
+//   - netdata: Netdata Cloud's webhook payload (seed 003 and Netdata's current
+//     documentation), see NetdataPayload and NetdataReachability.
 //   - alertmanager: Prometheus Alertmanager's webhook payload version 4, see AlertmanagerMessage.
 //   - template: the webhook's own Go text/template, see TemplateData.
 //
@@ -66,7 +67,11 @@ func Render(w *herald.Webhook, ev *herald.Event) (Rendered, error) {
 	case herald.FormatHarborLegacy:
 		body = harborLegacy(v)
 	case herald.FormatNetdata:
-		body = netdata(w, v)
+		if _, ok := NetdataReachabilityTypes[ev.Type]; ok {
+			body = netdataReachability(w, v)
+		} else {
+			body = netdata(w, v)
+		}
 	case herald.FormatAlertmanager:
 		body = alertmanager(w, v)
 	case herald.FormatTemplate:

@@ -150,6 +150,12 @@ func TestGolden(t *testing.T) {
 		}, ContentTypeJSON},
 		{"netdata.json", webhook(herald.FormatNetdata, "en"), netdataEvent(), ContentTypeJSON},
 		{"netdata_derived.json", webhook(herald.FormatNetdata, "zh-CN"), firingEvent(), ContentTypeJSON},
+		{"netdata_reachability.json", webhook(herald.FormatNetdata, "en"), hostEvent(), ContentTypeJSON},
+		{"netdata_reachable.json", webhook(herald.FormatNetdata, "zh-CN"), &herald.Event{
+			ID: "evt_08up", Type: "host.recovered", Subject: "node-7", Severity: herald.SeverityClear,
+			Data:       json.RawMessage(`{"url":"https://app.netdata.cloud/spaces/space1/nodes/node-7"}`),
+			OccurredAt: t0, ReceivedAt: t0,
+		}, ContentTypeJSON},
 		{"alertmanager_firing.json", webhook(herald.FormatAlertmanager, "en"), firingEvent(), ContentTypeJSON},
 		{"alertmanager_resolved.json", webhook(herald.FormatAlertmanager, "en"), resolvedEvent(), ContentTypeJSON},
 		{"template.json", tmpl(chatTemplate, ""), templateEvent(), ContentTypeJSON},
