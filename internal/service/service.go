@@ -42,6 +42,9 @@ type Options struct {
 	// deleted (the router recompiles its matchers).
 	OnWebhookChange func(id string)
 	Now             func() time.Time
+	// AlertmanagerExternalURL is the externalURL of Alertmanager
+	// notifications that carry none.
+	AlertmanagerExternalURL string
 }
 
 // Service is the application layer.
