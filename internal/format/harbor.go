@@ -51,7 +51,8 @@ import (
 // data.image_id (written "sha256:<hex>" when given bare), data.tag /
 // data.tags[0] and data.resource_url, the subject's tag and digest filling
 // the gaps; resource_url is "<registry>/<repo_full_name>:<tag>" (or
-// "@<digest>") when the subject names the registry.
+// "@<digest>") when the registry is known: from the subject, data.registry,
+// data.harbor_hostname or the label registry.
 type HarborPayload struct {
 	Type      string           `json:"type"`
 	OccurAt   int64            `json:"occur_at"`
@@ -349,7 +350,14 @@ func harborResources(v *view, ed any, str func(...string) string, fullName strin
 		r.Tag = ref.tag
 	}
 	if r.ResourceURL == "" && fullName != "" {
-		if host := imageRegistry(v.ev.Subject); host != "" {
+		host := imageRegistry(v.ev.Subject)
+		if host == "" {
+			host = str("registry", "harbor_hostname")
+		}
+		if host == "" {
+			host = v.ev.Labels["registry"]
+		}
+		if host != "" {
 			switch {
 			case r.Tag != "":
 				r.ResourceURL = host + "/" + fullName + ":" + r.Tag

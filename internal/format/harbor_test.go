@@ -199,6 +199,14 @@ func TestHarborFromFlatFields(t *testing.T) {
 				`"repository":{"name":"team/app","namespace":"library","repo_full_name":"library/team/app","repo_type":"private"}}}`,
 		},
 		{
+			name: "registry from the data",
+			ev: herald.Event{Type: "image.push", OccurredAt: at, Subject: "library/nginx:v1",
+				Data: json.RawMessage(`{"registry":"harbor.example.com","operator":"admin"}`)},
+			want: `{"type":"PUSH_ARTIFACT","occur_at":1583222632,"operator":"admin","event_data":{"resources":[{"tag":"v1",` +
+				`"resource_url":"harbor.example.com/library/nginx:v1"}],` +
+				`"repository":{"name":"nginx","namespace":"library","repo_full_name":"library/nginx","repo_type":"private"}}}`,
+		},
+		{
 			name: "quota details from the message",
 			ev: herald.Event{Type: "project.quota.warning", Project: "p-harbor", OccurredAt: at, Message: "quota usage reach 85%",
 				Subject: "library/nginx:v1"},
