@@ -1,6 +1,9 @@
 package format
 
-import "strings"
+import (
+	"math"
+	"strings"
+)
 
 // HarborLegacyPayload is Harbor 1.x's webhook payload (format harbor-legacy;
 // seed 004, as in the Harbor 1.9 user guide). Harbor 1.10 and later send
@@ -25,7 +28,12 @@ import "strings"
 //	tag           data.resources[i].tag, data.tag, data.tags[0], the subject's tag
 //	image_id      data.resources[i].digest, data.image_id, data.digest, the
 //	              subject's digest; without its "sha256:" prefix, as Harbor writes it
-//	trigger_time  data.trigger_time, else occurred_at; unix milliseconds
+//	trigger_time  data.trigger_time, else data.occur_at (seconds), else
+//	              occurred_at; unix milliseconds
+//
+// When the data is a whole Harbor 2.x payload, the fields are read from its
+// event_data.
+//
 //	project_type  data.project_type, data.repository.repo_type (capitalised),
 //	              else "Private", Harbor's default access level
 //
@@ -82,6 +90,12 @@ func HarborLegacyEventType(heraldType string) string {
 
 func harborLegacy(v *view) HarborLegacyPayload {
 	ev := v.ev
+	occurAt, hasOccurAt := v.int("occur_at")
+	if x, ok := v.lookup("event_data"); ok {
+		if _, isObj := x.(map[string]any); isObj {
+			v = &view{ev: ev, decoded: true, data: x} // a whole Harbor 2.x payload
+		}
+	}
 	base := HarborLegacyEvent{
 		Project:     v.strOr("", "project", "repository.namespace"),
 		RepoName:    v.strOr("", "repo_name", "repository.name"),
@@ -118,6 +132,8 @@ func harborLegacy(v *view) HarborLegacyPayload {
 	}
 	if n, ok := v.int("trigger_time"); ok {
 		base.TriggerTime = n
+	} else if hasOccurAt && occurAt >= 0 && occurAt < math.MaxInt64/1000 {
+		base.TriggerTime = occurAt * 1000
 	} else {
 		base.TriggerTime = v.time().UnixMilli()
 	}

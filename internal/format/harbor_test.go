@@ -104,6 +104,13 @@ func TestHarborExamplesRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			golden(t, "harbor-legacy/"+typ+".json", indentJSON(t, r.Body))
+			whole, err := Render(webhook(herald.FormatHarborLegacy, "en"), events["whole payload"])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(whole.Body, r.Body) {
+				t.Errorf("harbor-legacy of the whole payload differs:\n%s\n%s", whole.Body, r.Body)
+			}
 		})
 	}
 }
