@@ -29,6 +29,7 @@ const (
 	FormatStandard     = "standard"
 	FormatCloudEvents  = "cloudevents"
 	FormatHarbor       = "harbor"
+	FormatHarborLegacy = "harbor-legacy" // Harbor 1.x {"event_type", "events"}
 	FormatNetdata      = "netdata"
 	FormatAlertmanager = "alertmanager"
 	FormatTemplate     = "template"

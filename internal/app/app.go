@@ -117,8 +117,9 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 
 	a.Service = service.New(service.Options{
 		Store: st, Ingester: a.ing, Engine: a.disp, Challenger: a.send,
-		OnWebhookChange: func(string) { a.router.Invalidate() },
-		LoginLimits:     o.LoginLimits,
+		LoginLimits:             o.LoginLimits,
+		OnWebhookChange:         func(string) { a.router.Invalidate() },
+		AlertmanagerExternalURL: cfg.Ingest.AlertmanagerExternalURL,
 	})
 	mux := http.NewServeMux()
 	api.New(api.Options{Service: a.Service, Logger: log, MaxEventBytes: cfg.Ingest.MaxBodyBytes,

@@ -19,13 +19,14 @@ func TestFormatsAndLanguage(t *testing.T) {
 		raw  string
 	}
 	rcs := map[string]*receiver{}
-	for _, f := range []string{"standard", "zh", "cloudevents", "harbor", "netdata", "alertmanager", "template"} {
+	for _, f := range []string{"standard", "zh", "cloudevents", "harbor", "harbor-legacy", "netdata", "alertmanager", "template"} {
 		rcs[f] = newReceiver(t, nil)
 	}
 	h.createWebhook(map[string]any{"url": rcs["standard"].URL})
 	h.createWebhook(map[string]any{"url": rcs["zh"].URL, "language": "zh-CN"})
 	h.createWebhook(map[string]any{"url": rcs["cloudevents"].URL, "format": "cloudevents"})
 	h.createWebhook(map[string]any{"url": rcs["harbor"].URL, "format": "harbor"})
+	h.createWebhook(map[string]any{"url": rcs["harbor-legacy"].URL, "format": "harbor-legacy"})
 	h.createWebhook(map[string]any{"url": rcs["netdata"].URL, "format": "netdata"})
 	h.createWebhook(map[string]any{"url": rcs["alertmanager"].URL, "format": "alertmanager"})
 	h.createWebhook(map[string]any{"url": rcs["template"].URL, "format": "template",
@@ -55,8 +56,12 @@ func TestFormatsAndLanguage(t *testing.T) {
 	if g := read("cloudevents"); g.ct != "application/cloudevents+json" || g.body["specversion"] != "1.0" || g.body["id"] != "ev-1" {
 		t.Errorf("cloudevents: %s %s", g.ct, g.raw)
 	}
-	if g := read("harbor"); g.body["event_type"] != "pushImage" || !strings.Contains(g.raw, `"repo_name":"repo1"`) {
+	if g := read("harbor"); g.body["type"] != "PUSH_ARTIFACT" || g.body["operator"] != "alice" ||
+		!strings.Contains(g.raw, `"repo_full_name":"prj/repo1"`) || !strings.Contains(g.raw, `"tag":"latest"`) {
 		t.Errorf("harbor: %s", g.raw)
+	}
+	if g := read("harbor-legacy"); g.body["event_type"] != "pushImage" || !strings.Contains(g.raw, `"repo_name":"repo1"`) {
+		t.Errorf("harbor-legacy: %s", g.raw)
 	}
 	if g := read("netdata"); g.body["alarm"] == nil || g.body["space"] != "prj" {
 		t.Errorf("netdata: %s", g.raw)

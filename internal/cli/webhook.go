@@ -56,7 +56,7 @@ func (f *webhookFlags) register(fs *pflag.FlagSet, update bool) {
 	fs.StringArrayVar(&f.conditions, "condition", nil, "label condition, all must hold: 'LABEL In a,b', 'LABEL NotIn a,b', 'LABEL Exists', 'LABEL DoesNotExist' (repeatable)"+replaces)
 	fs.StringVar(&f.severity, "severity", "", "severity filter: all, alerts (warning, critical, clear) or critical")
 	fs.StringVar(&f.language, "language", "", "language of the message text: en or zh-CN")
-	fs.StringVar(&f.format, "format", "", "payload format: standard, cloudevents, harbor, netdata, alertmanager or template")
+	fs.StringVar(&f.format, "format", "", "payload format: standard, cloudevents, harbor, harbor-legacy, netdata, alertmanager or template")
 	fs.StringVar(&f.templateFile, "template-file", "", "Go text/template for --format template (\"-\" reads stdin; implies --format template)")
 	fs.StringArrayVar(&f.headers, "header", nil, "extra request header NAME=VALUE (repeatable)"+replaces)
 	fs.StringVar(&f.authType, "auth-type", "", "endpoint auth: none, basic, bearer, header or mtls (default: inferred from the auth flags given)")

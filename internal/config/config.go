@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -104,6 +105,10 @@ type Ingest struct {
 	// spell; a batch costs one per event, at most the burst. Defaults to 20000
 	// (HERALD_INGEST_RATE_BURST).
 	RateBurst int `yaml:"rate_burst"`
+	// AlertmanagerExternalURL is the externalURL sent to alertmanager-format
+	// webhooks for Alertmanager notifications that carry none
+	// (HERALD_ALERTMANAGER_EXTERNAL_URL). An absolute http(s) URL, or empty.
+	AlertmanagerExternalURL string `yaml:"alertmanager_external_url"`
 }
 
 // Defaults returns the configuration used when nothing is set.
@@ -155,6 +160,7 @@ func Load(path string, getenv func(string) string) (Config, error) {
 	set(&c.Server.TLSKeyFile, "HERALD_TLS_KEY_FILE")
 	set(&c.Storage.Driver, "HERALD_STORAGE_DRIVER")
 	set(&c.Storage.DatabaseURL, "HERALD_DATABASE_URL")
+	set(&c.Ingest.AlertmanagerExternalURL, "HERALD_ALERTMANAGER_EXTERNAL_URL")
 	if v := getenv("HERALD_ALLOW_CIDRS"); v != "" {
 		c.Network.AllowCIDRs = splitList(v)
 	}
@@ -226,6 +232,11 @@ func (c Config) Validate() error {
 	}
 	if _, err := c.AllowPrefixes(); err != nil {
 		errs = append(errs, err)
+	}
+	if u := c.Ingest.AlertmanagerExternalURL; u != "" {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			errs = append(errs, fmt.Errorf("ingest.alertmanager_external_url: %q is not an absolute http or https URL", u))
+		}
 	}
 	if _, err := c.RetryWaits(); err != nil {
 		errs = append(errs, err)

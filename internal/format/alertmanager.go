@@ -10,8 +10,10 @@ import (
 	"github.com/herald-hq/herald"
 )
 
-// Alertmanager's webhook payload, version 4, one alert per event; fields in
-// the order Alertmanager writes them. Our own structs: Alertmanager's
+// Alertmanager's webhook payload, version 4, with the fields of Alertmanager
+// v0.34 (notification_reason, routeLabels); fields in the order Alertmanager
+// writes them. An event stands for one alert, except the group event of a
+// whole notification (see AlertmanagerGroupType and alertmanager_group.go). Our own structs: Alertmanager's
 // packages pull in 26 modules.
 //
 //	status        "resolved" when the event ends an alert (severity clear or
@@ -35,6 +37,8 @@ import (
 //	              platform event)
 //	externalURL   data.externalURL / data.external_url
 //	truncatedAlerts 0
+//	notification_reason  data.notification_reason, else ""
+//	routeLabels   {}
 
 // AlertmanagerVersion is the webhook payload version Herald writes.
 const AlertmanagerVersion = "4"
@@ -47,16 +51,18 @@ const (
 
 // AlertmanagerMessage is Alertmanager's webhook payload.
 type AlertmanagerMessage struct {
-	Receiver          string              `json:"receiver"`
-	Status            string              `json:"status"`
-	Alerts            []AlertmanagerAlert `json:"alerts"`
-	GroupLabels       map[string]string   `json:"groupLabels"`
-	CommonLabels      map[string]string   `json:"commonLabels"`
-	CommonAnnotations map[string]string   `json:"commonAnnotations"`
-	ExternalURL       string              `json:"externalURL"`
-	Version           string              `json:"version"`
-	GroupKey          string              `json:"groupKey"`
-	TruncatedAlerts   uint64              `json:"truncatedAlerts"`
+	Receiver           string              `json:"receiver"`
+	Status             string              `json:"status"`
+	Alerts             []AlertmanagerAlert `json:"alerts"`
+	NotificationReason string              `json:"notification_reason"`
+	GroupLabels        map[string]string   `json:"groupLabels"`
+	CommonLabels       map[string]string   `json:"commonLabels"`
+	CommonAnnotations  map[string]string   `json:"commonAnnotations"`
+	RouteLabels        map[string]string   `json:"routeLabels"`
+	ExternalURL        string              `json:"externalURL"`
+	Version            string              `json:"version"`
+	GroupKey           string              `json:"groupKey"`
+	TruncatedAlerts    uint64              `json:"truncatedAlerts"`
 }
 
 // AlertmanagerAlert is one alert of AlertmanagerMessage.
@@ -72,6 +78,11 @@ type AlertmanagerAlert struct {
 
 func alertmanager(w *herald.Webhook, v *view) AlertmanagerMessage {
 	ev := v.ev
+	if ev.Type == AlertmanagerGroupType {
+		if m, ok := alertmanagerGroup(w, v); ok {
+			return m
+		}
+	}
 	status := AlertFiring
 	if v.resolved() {
 		status = AlertResolved
@@ -131,7 +142,9 @@ func alertmanager(w *herald.Webhook, v *view) AlertmanagerMessage {
 	}
 	return AlertmanagerMessage{
 		Receiver: receiver, Status: status, Alerts: []AlertmanagerAlert{a},
-		GroupLabels: group, CommonLabels: labels, CommonAnnotations: annotations,
+		NotificationReason: v.strOr("", "notification_reason"),
+		GroupLabels:        group, CommonLabels: labels, CommonAnnotations: annotations,
+		RouteLabels: map[string]string{},
 		ExternalURL: v.strOr("", "externalURL", "external_url"),
 		Version:     AlertmanagerVersion,
 		GroupKey:    key + ":" + labelSetString(group),

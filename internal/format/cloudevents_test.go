@@ -2,6 +2,7 @@ package format
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 	"time"
 
@@ -73,9 +74,81 @@ func TestCloudEventsAttributes(t *testing.T) {
 	if m["source"] != "alertmanager" || m["zone"] != "eu1" || m["severity"] != "critical" || m["project"] != "ops" {
 		t.Errorf("attributes: %v", m)
 	}
-	for _, k := range []string{"Upper", "upper", "with_underscore", "averyveryverylonglabelname"} {
+	for _, k := range []string{"Upper", "with_underscore", "averyveryverylonglabelname", "averyveryverylonglabe"} {
 		if _, ok := m[k]; ok {
 			t.Errorf("label %s became an attribute", k)
+		}
+	}
+	if m["upper"] != "x" || m["withunderscore"] != "x" {
+		t.Errorf("mapped labels: %v", m)
+	}
+}
+
+// Every label survives: all of them, names and values exact, in the labels
+// attribute (a JSON object in a string); each under its mapped name where
+// there is one; none overrides a context attribute or Herald's extensions.
+func TestCloudEventsLabels(t *testing.T) {
+	t.Parallel()
+	labels := map[string]string{
+		"app.kubernetes.io/name": "node-exporter", "Team": "db", "a_b": "1", "ab": "2", "A-B": "3",
+		"id": "x", "time": "x", "data": "x", "Source": "x", "severity": "x", "labels": "x", "specversion": "x",
+		"averyveryverylonglabelname": "long", "日本": "jp", "empty": "", "x.y": "first", "x_y": "second",
+	}
+	ev := firingEvent()
+	ev.Labels = labels
+	m := renderMap(t, webhook(herald.FormatCloudEvents, "en"), ev)
+	var all map[string]string
+	s, ok := m["labels"].(string)
+	if !ok || json.Unmarshal([]byte(s), &all) != nil || !reflect.DeepEqual(all, labels) {
+		t.Fatalf("labels attribute %#v, want every label", m["labels"])
+	}
+	want := map[string]any{
+		"appkubernetesioname": "node-exporter", "team": "db", "ab": "2", // ab needs no mapping: it wins over a_b and A-B
+		"xy": "first", // x.y sorts before x_y
+		"id": "evt_02firing", "time": "2026-03-01T12:00:00Z", "source": "alertmanager", "severity": "critical", "specversion": "1.0",
+	}
+	for k, v := range want {
+		if m[k] != v {
+			t.Errorf("%s = %v, want %v", k, m[k], v)
+		}
+	}
+	if _, ok := m["data"].(map[string]any); !ok {
+		t.Errorf("data overridden: %v", m["data"])
+	}
+	for _, k := range []string{"averyveryverylonglabelname", "averyveryverylonglab", "empty", ""} {
+		if _, ok := m[k]; ok {
+			t.Errorf("%q became an attribute", k)
+		}
+	}
+	for k, v := range m {
+		if !ValidCloudEventsExtension(k) {
+			t.Errorf("attribute name %q breaks the naming rules", k)
+		}
+		if _, isStr := v.(string); !isStr && k != "data" {
+			t.Errorf("attribute %s is %T", k, v)
+		}
+	}
+	// Deterministic: the same labels always give the same attributes.
+	for i := 0; i < 20; i++ {
+		if got := renderMap(t, webhook(herald.FormatCloudEvents, "en"), ev); !reflect.DeepEqual(got, m) {
+			t.Fatalf("render %d differs", i)
+		}
+	}
+	if _, ok := renderMap(t, webhook(herald.FormatCloudEvents, "en"), minimalEvent())["labels"]; ok {
+		t.Error("labels attribute on an event without labels")
+	}
+}
+
+func TestCloudEventsExtensionName(t *testing.T) {
+	t.Parallel()
+	tests := map[string]string{
+		"app.kubernetes.io/name": "appkubernetesioname", "Team": "team", "a_b": "ab", "zone": "zone",
+		"k8s.io/v1": "k8siov1", "日本": "", "___": "", "abcdefghijklmnopqrstu": "",
+	}
+	for in, want := range tests {
+		got, ok := CloudEventsExtensionName(in)
+		if ok != (want != "") || (ok && got != want) {
+			t.Errorf("CloudEventsExtensionName(%q) = %q, %v; want %q", in, got, ok, want)
 		}
 	}
 }

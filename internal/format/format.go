@@ -7,8 +7,10 @@
 //
 //   - standard (the default): Herald's envelope, see Envelope.
 //   - cloudevents: CloudEvents 1.0 structured mode, see cloudevents.go.
-//   - harbor: Harbor's {"event_type", "events"} payload (seed 004), see HarborPayload.
-//   - netdata: Netdata Cloud's webhook payload (seed 003), see NetdataPayload.
+//   - harbor: Harbor 2.x's {"type", "occur_at", "operator", "event_data"} payload, see HarborPayload.
+//   - harbor-legacy: Harbor 1.x's {"event_type", "events"} payload (seed 004), see HarborLegacyPayload.
+//   - netdata: Netdata Cloud's webhook payload (seed 003 and Netdata's current
+//     documentation), see NetdataPayload and NetdataReachability.
 //   - alertmanager: Prometheus Alertmanager's webhook payload version 4, see AlertmanagerMessage.
 //   - template: the webhook's own Go text/template, see TemplateData.
 //
@@ -39,7 +41,7 @@ type Rendered struct {
 func Formats() []string {
 	return []string{
 		herald.FormatStandard, herald.FormatCloudEvents, herald.FormatHarbor,
-		herald.FormatNetdata, herald.FormatAlertmanager, herald.FormatTemplate,
+		herald.FormatHarborLegacy, herald.FormatNetdata, herald.FormatAlertmanager, herald.FormatTemplate,
 	}
 }
 
@@ -62,8 +64,14 @@ func Render(w *herald.Webhook, ev *herald.Event) (Rendered, error) {
 		body, ct = cloudEvent(w, v), ContentTypeCloudEvents
 	case herald.FormatHarbor:
 		body = harbor(v)
+	case herald.FormatHarborLegacy:
+		body = harborLegacy(v)
 	case herald.FormatNetdata:
-		body = netdata(w, v)
+		if _, ok := NetdataReachabilityTypes[ev.Type]; ok {
+			body = netdataReachability(w, v)
+		} else {
+			body = netdata(w, v)
+		}
 	case herald.FormatAlertmanager:
 		body = alertmanager(w, v)
 	case herald.FormatTemplate:

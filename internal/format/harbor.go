@@ -1,70 +1,154 @@
 package format
 
-import "strings"
+import (
+	"encoding/json"
+	"strings"
+)
 
-// HarborPayload is Harbor's webhook payload (seed 004):
+// HarborPayload is the webhook payload of Harbor 1.10, 2.x and main (format
+// harbor), field for field as Harbor's notifier model writes it (matched
+// against goharbor/harbor main, commit c50c7ddd, src/pkg/notifier/model):
 //
-//	{"event_type": "pushImage", "events": [{"project": "prj", "repo_name": "repo1",
-//	  "tag": "latest", "full_name": "prj/repo1", "trigger_time": 1583222332130,
-//	  "image_id": "9e2c…", "project_type": "Private"}]}
+//	{"type": "PUSH_ARTIFACT", "occur_at": 1680501893, "operator": "admin",
+//	 "event_data": {"resources": [{"digest": "sha256:…", "tag": "latest",
+//	   "resource_url": "harbor.example.com/library/nginx:latest"}],
+//	  "repository": {"date_created": 1680501893, "name": "nginx",
+//	   "namespace": "library", "repo_full_name": "library/nginx", "repo_type": "public"}}}
 //
-// event_type is Harbor's name for the Herald type (see HarborEventType); types
-// Harbor does not know are passed through unchanged. events holds one item
-// per resource: one per element of data.resources when the event carries
-// Harbor's resources list, otherwise one. Each field comes from the first of
-// these that is present:
+// type is Harbor's name for the Herald event type (see HarborEventType).
+// occur_at is unix seconds: data.occur_at, else occurred_at. operator is
+// data.operator, else the label operator, else "".
 //
-//	project       event project, data.project, data.repository.namespace
-//	repo_name     data.repo_name, data.repository.name, full_name without "<project>/"
-//	full_name     data.full_name, data.repository.repo_full_name,
-//	              "<project>/<repo_name>", the repository of the event subject
-//	tag           data.resources[i].tag, data.tag, data.tags[0], the subject's tag
-//	image_id      data.resources[i].digest, data.image_id, data.digest, the
-//	              subject's digest; without its "sha256:" prefix, as Harbor writes it
-//	trigger_time  data.trigger_time, else occurred_at; unix milliseconds
-//	project_type  data.project_type, data.repository.repo_type (capitalised),
-//	              else "Private", Harbor's default access level
+// event_data is the event's data.event_data when the data is a whole Harbor
+// payload, else the event's data read as Harbor's event_data, with Herald's
+// flat fields (seed 004) as fallbacks. Per type, as Harbor sends it:
 //
-// The subject is read as an image reference: "[registry/]prj/repo1[:tag][@digest]".
+//	artifact, chart, scan and quota events
+//	              repository and resources
+//	SCANNING_*    plus scan ({"scan_type": "vulnerability"} by default) and
+//	              each resource's scan_overview / sbom_overview as given
+//	QUOTA_*       plus custom_attributes ({"Details": data.details, else the
+//	              event's message}) and the resource's tag and digest
+//	REPLICATION   replication: data.replication, else the fields of Harbor's
+//	              replication record found flat in data (job_status, …)
+//	TAG_RETENTION retention: data.retention, else the fields of Harbor's
+//	              retention record found flat in data (total, retained, …)
+//
+// repository:
+//
+//	namespace       repository.namespace, data.namespace, data.project, the
+//	                first path element of repo_full_name, else the event's project
+//	name            repository.name, data.repo_name (without "<namespace>/"),
+//	                else repo_full_name after its first "/" (as Harbor derives it)
+//	repo_full_name  repository.repo_full_name, data.full_name,
+//	                "<namespace>/<name>", the repository of the event subject
+//	repo_type       repository.repo_type, data.project_type (lowercased), else
+//	                "private"
+//	date_created    repository.date_created (unix seconds), left out without it
+//
+// resources: one per element of data.resources (digest, tag, resource_url,
+// scan_overview, sbom_overview kept as given), else one from data.digest /
+// data.image_id (written "sha256:<hex>" when given bare), data.tag /
+// data.tags[0] and data.resource_url, the subject's tag and digest filling
+// the gaps; resource_url is "<registry>/<repo_full_name>:<tag>" (or
+// "@<digest>") when the registry is known: from the subject, data.registry,
+// data.harbor_hostname or the label registry.
 type HarborPayload struct {
-	EventType string        `json:"event_type"`
-	Events    []HarborEvent `json:"events"`
+	Type      string           `json:"type"`
+	OccurAt   int64            `json:"occur_at"`
+	Operator  string           `json:"operator"`
+	EventData *HarborEventData `json:"event_data,omitempty"`
 }
 
-// HarborEvent is one item of HarborPayload.Events.
-type HarborEvent struct {
-	Project     string `json:"project"`
-	RepoName    string `json:"repo_name"`
-	Tag         string `json:"tag"`
-	FullName    string `json:"full_name"`
-	TriggerTime int64  `json:"trigger_time"`
-	ImageID     string `json:"image_id"`
-	ProjectType string `json:"project_type"`
+// HarborEventData is HarborPayload.EventData. Replication, retention and scan
+// are Harbor's own records, passed through as the event carries them.
+type HarborEventData struct {
+	Resources   []HarborResource  `json:"resources,omitempty"`
+	Repository  *HarborRepository `json:"repository,omitempty"`
+	Replication json.RawMessage   `json:"replication,omitempty"`
+	Retention   json.RawMessage   `json:"retention,omitempty"`
+	Scan        json.RawMessage   `json:"scan,omitempty"`
+	Custom      map[string]string `json:"custom_attributes,omitempty"`
 }
 
-// harborEventTypes maps Herald's Harbor event types to Harbor's names.
-var harborEventTypes = map[string]string{
-	"image.push":             "pushImage",
-	"image.pull":             "pullImage",
-	"image.delete":           "deleteImage",
-	"chart.push":             "uploadChart",
-	"chart.pull":             "downloadChart",
-	"chart.delete":           "deleteChart",
-	"image.scan.completed":   "scanningCompleted",
-	"image.scan.failed":      "scanningFailed",
-	"project.quota.exceeded": "quotaExceed",
+// HarborResource is one artifact of HarborEventData.Resources.
+type HarborResource struct {
+	Digest       string          `json:"digest,omitempty"`
+	Tag          string          `json:"tag,omitempty"`
+	ResourceURL  string          `json:"resource_url,omitempty"`
+	ScanOverview json.RawMessage `json:"scan_overview,omitempty"`
+	SBOMOverview json.RawMessage `json:"sbom_overview,omitempty"`
 }
 
-// HarborEventType returns Harbor's event_type for a Herald event type:
+// HarborRepository is HarborEventData.Repository.
+type HarborRepository struct {
+	DateCreated  int64  `json:"date_created,omitempty"`
+	Name         string `json:"name"`
+	Namespace    string `json:"namespace"`
+	RepoFullName string `json:"repo_full_name"`
+	RepoType     string `json:"repo_type"`
+}
+
+// Harbor 2.x event types (Harbor's src/controller/event/topic.go; the chart
+// events are Harbor 2.0 to 2.7's, before ChartMuseum was removed).
+const (
+	HarborPushArtifact      = "PUSH_ARTIFACT"
+	HarborPullArtifact      = "PULL_ARTIFACT"
+	HarborDeleteArtifact    = "DELETE_ARTIFACT"
+	HarborUploadChart       = "UPLOAD_CHART"
+	HarborDownloadChart     = "DOWNLOAD_CHART"
+	HarborDeleteChart       = "DELETE_CHART"
+	HarborScanningCompleted = "SCANNING_COMPLETED"
+	HarborScanningFailed    = "SCANNING_FAILED"
+	HarborScanningStopped   = "SCANNING_STOPPED"
+	HarborQuotaExceed       = "QUOTA_EXCEED"
+	HarborQuotaWarning      = "QUOTA_WARNING"
+	HarborReplication       = "REPLICATION"
+	HarborTagRetention      = "TAG_RETENTION"
+)
+
+// harborEventTypes maps Herald's Harbor event types to Harbor 2.x's names;
+// heraldFromHarbor is the other way.
+var (
+	harborEventTypes = map[string]string{
+		"image.push":             HarborPushArtifact,
+		"image.pull":             HarborPullArtifact,
+		"image.delete":           HarborDeleteArtifact,
+		"chart.push":             HarborUploadChart,
+		"chart.pull":             HarborDownloadChart,
+		"chart.delete":           HarborDeleteChart,
+		"image.scan.completed":   HarborScanningCompleted,
+		"image.scan.failed":      HarborScanningFailed,
+		"image.scan.stopped":     HarborScanningStopped,
+		"project.quota.exceeded": HarborQuotaExceed,
+		"project.quota.warning":  HarborQuotaWarning,
+		"image.replication":      HarborReplication,
+		"image.retention":        HarborTagRetention,
+	}
+	heraldFromHarbor = func() map[string]string {
+		m := make(map[string]string, 2*len(harborEventTypes))
+		for h, t := range harborEventTypes {
+			m[t] = h
+		}
+		for h, t := range harborLegacyEventTypes {
+			m[t] = h
+		}
+		return m
+	}()
+)
+
+// HarborEventType returns Harbor 2.x's type for a Herald event type:
 //
-//	image.push → pushImage              chart.push → uploadChart
-//	image.pull → pullImage              chart.pull → downloadChart
-//	image.delete → deleteImage          chart.delete → deleteChart
-//	image.scan.completed → scanningCompleted
-//	image.scan.failed → scanningFailed
-//	project.quota.exceeded → quotaExceed
+//	image.push → PUSH_ARTIFACT                 chart.push → UPLOAD_CHART
+//	image.pull → PULL_ARTIFACT                 chart.pull → DOWNLOAD_CHART
+//	image.delete → DELETE_ARTIFACT             chart.delete → DELETE_CHART
+//	image.scan.completed → SCANNING_COMPLETED  project.quota.exceeded → QUOTA_EXCEED
+//	image.scan.failed → SCANNING_FAILED        project.quota.warning → QUOTA_WARNING
+//	image.scan.stopped → SCANNING_STOPPED      image.replication → REPLICATION
+//	image.retention → TAG_RETENTION
 //
-// Any other type is returned unchanged.
+// Any other type (a Harbor name already, or not Harbor's) is returned
+// unchanged.
 func HarborEventType(heraldType string) string {
 	if t, ok := harborEventTypes[heraldType]; ok {
 		return t
@@ -72,113 +156,280 @@ func HarborEventType(heraldType string) string {
 	return heraldType
 }
 
+// HeraldEventType returns the Herald event type of a Harbor event type, 2.x
+// (PUSH_ARTIFACT) or 1.x (pushImage): the inverse of HarborEventType and
+// HarborLegacyEventType. ok is false for a name Harbor does not send.
+func HeraldEventType(harborType string) (string, bool) {
+	t, ok := heraldFromHarbor[harborType]
+	return t, ok
+}
+
+// Harbor's replication and retention record fields (Harbor's
+// src/controller/event/model), looked for flat in the event data when the
+// data carries no replication or retention object.
+var (
+	harborReplicationFields = []string{
+		"harbor_hostname", "job_status", "description", "artifact_type", "authentication_type",
+		"override_mode", "trigger_type", "policy_creator", "execution_timestamp", "src_resource",
+		"dest_resource", "successful_artifact", "failed_artifact", "execution_id", "task_id",
+	}
+	harborRetentionFields = []string{
+		"total", "retained", "harbor_hostname", "project_name", "retention_policy_id",
+		"retention_rule", "result", "deleted_artifact",
+	}
+)
+
 func harbor(v *view) HarborPayload {
 	ev := v.ev
-	base := HarborEvent{
-		Project:     ev.Project,
-		RepoName:    v.strOr("", "repo_name", "repository.name"),
-		FullName:    v.strOr("", "full_name", "repository.repo_full_name"),
-		Tag:         v.strOr("", "tag", "tags.0"),
-		ImageID:     v.strOr("", "image_id", "digest"),
-		ProjectType: v.strOr("", "project_type", "repository.repo_type"),
-	}
-	if base.Project == "" {
-		base.Project = v.strOr("", "project", "repository.namespace")
-	}
-	ref := parseImageRef(ev.Subject)
-	if base.RepoName == "" && base.FullName == "" {
-		base.FullName = ref.repository
-	}
-	switch {
-	case base.RepoName == "" && base.FullName != "":
-		base.RepoName = repoName(base.Project, base.FullName)
-	case base.FullName == "" && base.RepoName != "":
-		base.FullName = base.RepoName
-		if base.Project != "" && !strings.HasPrefix(base.RepoName, base.Project+"/") {
-			base.FullName = base.Project + "/" + base.RepoName
-		}
-	}
-	if base.Tag == "" {
-		base.Tag = ref.tag
-	}
-	if base.ImageID == "" {
-		base.ImageID = ref.digest
-	}
-	if n, ok := v.int("trigger_time"); ok {
-		base.TriggerTime = n
+	typ := HarborEventType(ev.Type)
+	p := HarborPayload{Type: typ, Operator: v.strOr(ev.Labels["operator"], "operator")}
+	if n, ok := v.int("occur_at"); ok {
+		p.OccurAt = n
 	} else {
-		base.TriggerTime = v.time().UnixMilli()
-	}
-	switch base.ProjectType {
-	case "":
-		base.ProjectType = "Private"
-	default:
-		base.ProjectType = strings.ToUpper(base.ProjectType[:1]) + base.ProjectType[1:]
+		p.OccurAt = v.time().Unix()
 	}
 
-	var events []HarborEvent
-	if x, ok := v.lookup("resources"); ok {
+	// The event_data: data.event_data of a whole Harbor payload, else data.
+	var ed any = v.root()
+	if x, ok := v.lookup("event_data"); ok {
+		if _, isObj := x.(map[string]any); isObj {
+			ed = x
+		}
+	}
+	str := func(paths ...string) string {
+		for _, path := range paths {
+			if x, ok := lookupPath(ed, path); ok {
+				if s, ok := scalarText(x); ok && s != "" {
+					return s
+				}
+			}
+		}
+		return ""
+	}
+	raw := func(path string) json.RawMessage {
+		x, ok := lookupPath(ed, path)
+		if !ok || x == nil {
+			return nil
+		}
+		b, err := json.Marshal(x)
+		if err != nil {
+			return nil
+		}
+		return b
+	}
+
+	data := &HarborEventData{}
+	switch typ {
+	case HarborReplication:
+		data.Replication = harborRecord(ed, "replication", harborReplicationFields, nil)
+	case HarborTagRetention:
+		data.Retention = harborRecord(ed, "retention", harborRetentionFields, []string{"total", "retained"})
+	default:
+		data.Repository = harborRepository(v, str)
+		data.Resources = harborResources(v, ed, str, data.Repository.RepoFullName)
+	}
+	switch typ {
+	case HarborScanningCompleted, HarborScanningFailed, HarborScanningStopped:
+		if data.Scan = raw("scan"); data.Scan == nil {
+			st := str("scan_type")
+			if st == "" {
+				st = "vulnerability"
+			}
+			data.Scan, _ = json.Marshal(map[string]string{"scan_type": st})
+		}
+	case HarborQuotaExceed, HarborQuotaWarning:
+		data.Custom = map[string]string{}
+		if x, ok := lookupPath(ed, "custom_attributes"); ok {
+			if m, ok := x.(map[string]any); ok {
+				for k, val := range m {
+					data.Custom[k] = text(val)
+				}
+			}
+		}
+		if data.Custom["Details"] == "" {
+			d := str("details", "Details", "message")
+			if d == "" {
+				d = ev.Message
+			}
+			if d != "" {
+				data.Custom["Details"] = d
+			}
+		}
+		if len(data.Custom) == 0 {
+			data.Custom = nil
+		}
+		// Harbor's quota resource is the artifact's tag and digest only.
+		for i := range data.Resources {
+			data.Resources[i].ResourceURL = ""
+		}
+	}
+	p.EventData = data
+	return p
+}
+
+func harborRepository(v *view, str func(...string) string) *HarborRepository {
+	ev := v.ev
+	ref := parseImageRef(ev.Subject)
+	r := &HarborRepository{
+		Namespace:    str("repository.namespace", "namespace", "project"),
+		Name:         str("repository.name"),
+		RepoFullName: str("repository.repo_full_name", "full_name", "repo_full_name"),
+		RepoType:     strings.ToLower(str("repository.repo_type", "project_type", "repo_type")),
+	}
+	if r.Name == "" {
+		switch n := str("repo_name"); {
+		case n == "":
+		case r.Namespace != "":
+			r.Name = strings.TrimPrefix(n, r.Namespace+"/")
+		case strings.Contains(n, "/") && r.RepoFullName == "":
+			r.RepoFullName = n
+		default:
+			r.Name = n
+		}
+	}
+	if r.RepoFullName == "" && r.Name == "" {
+		r.RepoFullName = ref.repository
+	}
+	if r.Namespace == "" {
+		if ns, _, ok := strings.Cut(r.RepoFullName, "/"); ok {
+			r.Namespace = ns
+		} else {
+			r.Namespace = ev.Project
+		}
+	}
+	if r.RepoFullName == "" && r.Name != "" {
+		r.RepoFullName = r.Name
+		if r.Namespace != "" {
+			r.RepoFullName = r.Namespace + "/" + r.Name
+		}
+	}
+	if r.Name == "" {
+		if _, rest, ok := strings.Cut(r.RepoFullName, "/"); ok {
+			r.Name = rest
+		} else {
+			r.Name = r.RepoFullName
+		}
+	}
+	if r.RepoType == "" {
+		r.RepoType = "private"
+	}
+	if x, ok := v.lookup("repository.date_created"); ok {
+		r.DateCreated, _ = intOf(x)
+	} else if x, ok := v.lookup("event_data.repository.date_created"); ok {
+		r.DateCreated, _ = intOf(x)
+	}
+	return r
+}
+
+func harborResources(v *view, ed any, str func(...string) string, fullName string) []HarborResource {
+	ref := parseImageRef(v.ev.Subject)
+	var out []HarborResource
+	if x, ok := lookupPath(ed, "resources"); ok {
 		if list, ok := x.([]any); ok {
-			for _, r := range list {
-				e := base
-				if s, ok := scalarText(valueAt(r, "tag")); ok && s != "" {
-					e.Tag = s
-				}
-				if s, ok := scalarText(valueAt(r, "digest")); ok && s != "" {
-					e.ImageID = s
-				}
-				events = append(events, e)
+			for _, item := range list {
+				r := HarborResource{}
+				r.Digest, _ = scalarText(valueAt(item, "digest"))
+				r.Tag, _ = scalarText(valueAt(item, "tag"))
+				r.ResourceURL, _ = scalarText(valueAt(item, "resource_url"))
+				r.ScanOverview = rawAt(item, "scan_overview")
+				r.SBOMOverview = rawAt(item, "sbom_overview")
+				out = append(out, r)
+			}
+			return out
+		}
+	}
+	r := HarborResource{
+		Digest:      harborDigest(str("digest", "image_id")),
+		Tag:         str("tag", "tags.0"),
+		ResourceURL: str("resource_url"),
+	}
+	if r.Digest == "" {
+		r.Digest = ref.digest
+	}
+	if r.Tag == "" {
+		r.Tag = ref.tag
+	}
+	if r.ResourceURL == "" && fullName != "" {
+		host := imageRegistry(v.ev.Subject)
+		if host == "" {
+			host = str("registry", "harbor_hostname")
+		}
+		if host == "" {
+			host = v.ev.Labels["registry"]
+		}
+		if host != "" {
+			switch {
+			case r.Tag != "":
+				r.ResourceURL = host + "/" + fullName + ":" + r.Tag
+			case r.Digest != "":
+				r.ResourceURL = host + "/" + fullName + "@" + r.Digest
 			}
 		}
 	}
-	if len(events) == 0 {
-		events = []HarborEvent{base}
+	if r.Digest == "" && r.Tag == "" && r.ResourceURL == "" {
+		return nil
 	}
-	for i := range events {
-		events[i].ImageID = strings.TrimPrefix(events[i].ImageID, "sha256:")
-	}
-	return HarborPayload{EventType: HarborEventType(ev.Type), Events: events}
+	return []HarborResource{r}
 }
 
-func valueAt(x any, path string) any {
-	v, _ := lookupPath(x, path)
-	return v
-}
-
-// repoName is a full repository name without its project: "prj/team/app" in
-// project prj is "team/app".
-func repoName(project, full string) string {
-	if project != "" {
-		if rest, ok := strings.CutPrefix(full, project+"/"); ok {
-			return rest
+// harborRecord returns the object at data.<name>, else an object of the
+// record's fields found flat in data (required ones 0 when absent), else nil.
+func harborRecord(ed any, name string, fields, required []string) json.RawMessage {
+	if x, ok := lookupPath(ed, name); ok {
+		if _, isObj := x.(map[string]any); isObj {
+			b, _ := json.Marshal(x)
+			return b
 		}
 	}
-	if _, rest, ok := strings.Cut(full, "/"); ok {
-		return rest
+	rec := map[string]any{}
+	for _, f := range fields {
+		if x, ok := lookupPath(ed, f); ok && x != nil {
+			rec[f] = x
+		}
 	}
-	return full
+	if len(rec) == 0 {
+		return nil
+	}
+	for _, f := range required {
+		if _, ok := rec[f]; !ok {
+			rec[f] = 0
+		}
+	}
+	b, _ := json.Marshal(rec)
+	return b
 }
 
-type imageRef struct {
-	repository, tag, digest string
+func rawAt(x any, path string) json.RawMessage {
+	v, ok := lookupPath(x, path)
+	if !ok || v == nil {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	return b
 }
 
-// parseImageRef reads "[registry/]repository[:tag][@digest]". A first path
-// element with a dot or a colon, or "localhost", is a registry host and left
-// out of repository.
-func parseImageRef(s string) imageRef {
-	var r imageRef
+// harborDigest writes a bare 64-hex-digit image id as Harbor's digest,
+// "sha256:<hex>"; anything else is kept.
+func harborDigest(s string) string {
+	if len(s) == 64 && strings.Trim(s, "0123456789abcdef") == "" {
+		return "sha256:" + s
+	}
+	return s
+}
+
+// imageRegistry is the registry host of an image reference
+// ("harbor.example.com/prj/repo:1" → "harbor.example.com"), "" when it names
+// none.
+func imageRegistry(s string) string {
 	if s == "" || strings.ContainsAny(s, " \t\n") {
-		return r
+		return ""
 	}
-	s, r.digest, _ = strings.Cut(s, "@")
-	if i := strings.LastIndexByte(s, ':'); i > strings.LastIndexByte(s, '/') {
-		s, r.tag = s[:i], s[i+1:]
+	host, rest, ok := strings.Cut(s, "/")
+	if ok && strings.Contains(rest, "/") && (strings.ContainsAny(host, ".:") || host == "localhost") {
+		return host
 	}
-	if host, rest, ok := strings.Cut(s, "/"); ok && strings.Contains(rest, "/") &&
-		(strings.ContainsAny(host, ".:") || host == "localhost") {
-		s = rest
-	}
-	r.repository = s
-	return r
+	return ""
 }

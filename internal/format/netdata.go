@@ -7,14 +7,19 @@ import (
 	"github.com/herald-hq/herald"
 )
 
-// NetdataPayload is Netdata Cloud's webhook payload (seed 003), every field of
-// its table with the type it lists. A field comes from the event's data field
+// NetdataPayload is Netdata Cloud's webhook payload for alerts: every field of
+// seed 003's table with the type it lists, and the names of Netdata's current
+// webhook documentation (netdata/netdata,
+// integrations/cloud-notifications/integrations/webhook.md) besides: alert
+// next to alarm and alert_url next to alarm_url, with the same values, so a
+// consumer written to either accepts it. A field comes from the event's data field
 // of the same name when there is one (coerced to the listed type: numbers
 // written as text for strings, numeric strings read for integers), else from
 // the event:
 //
 //	message    the human message in the webhook's language
-//	alarm      labels.alertname, labels.alarm, else the event type
+//	alarm      data.alert, labels.alertname, labels.alarm, else the event type
+//	alert      the same as alarm
 //	info       data.annotations.description, data.annotations.summary, else ""
 //	chart      labels.chart, else ""
 //	context    labels.context, else ""
@@ -29,10 +34,15 @@ import (
 //	           a Go duration ("1h2m3s"); a number in data.duration is seconds;
 //	           else "0s"
 //	additional_active_critical_alerts, additional_active_warning_alerts  0
-//	alarm_url  data.generatorURL, data.url, else ""
+//	alarm_url  data.alarm_url, data.alert_url, data.generatorURL, data.url, else ""
+//	alert_url  the same as alarm_url
+//
+// Host reachability events (see NetdataReachabilityTypes) get
+// NetdataReachability instead.
 type NetdataPayload struct {
 	Message                        string            `json:"message"`
 	Alarm                          string            `json:"alarm"`
+	Alert                          string            `json:"alert"`
 	Info                           string            `json:"info"`
 	Chart                          string            `json:"chart"`
 	Context                        string            `json:"context"`
@@ -46,6 +56,74 @@ type NetdataPayload struct {
 	AdditionalActiveCriticalAlerts int64             `json:"additional_active_critical_alerts"`
 	AdditionalActiveWarningAlerts  int64             `json:"additional_active_warning_alerts"`
 	AlarmURL                       string            `json:"alarm_url"`
+	AlertURL                       string            `json:"alert_url"`
+}
+
+// NetdataReachability is Netdata Cloud's reachability notification:
+//
+//	message           data.message, else the human message in the webhook's language
+//	url               data.url, data.host_url, data.node_url, else ""
+//	host              data.host, data.hostname, labels host / hostname / node /
+//	                  instance, else the event subject
+//	severity          info when the host is reachable, critical when it is not
+//	status.reachable  true for host.recovered, a clear event or data.status.reachable
+//	                  / data.reachable true; false otherwise
+//	status.text       "reachable" or "unreachable"
+type NetdataReachability struct {
+	Message  string                    `json:"message"`
+	URL      string                    `json:"url"`
+	Host     string                    `json:"host"`
+	Severity string                    `json:"severity"`
+	Status   NetdataReachabilityStatus `json:"status"`
+}
+
+// NetdataReachabilityStatus is NetdataReachability.Status.
+type NetdataReachabilityStatus struct {
+	Reachable bool   `json:"reachable"`
+	Text      string `json:"text"`
+}
+
+// NetdataReachabilityTypes are the catalog's host reachability event types,
+// sent as NetdataReachability; true for the one that means reachable again.
+var NetdataReachabilityTypes = map[string]bool{
+	"host.lost_connection":  false,
+	"host.recovery_timeout": false,
+	"host.recovered":        true,
+	"unreachable":           false,
+}
+
+func netdataReachability(w *herald.Webhook, v *view) NetdataReachability {
+	ev := v.ev
+	reachable := NetdataReachabilityTypes[ev.Type] || ev.Severity == herald.SeverityClear
+	for _, path := range []string{"status.reachable", "reachable"} {
+		if x, ok := v.lookup(path); ok {
+			if b, ok := x.(bool); ok {
+				reachable = b
+				break
+			}
+		}
+	}
+	r := NetdataReachability{
+		Message:  v.strOr("", "message"),
+		URL:      v.strOr("", "url", "host_url", "node_url"),
+		Host:     v.strOr("", "host", "hostname"),
+		Severity: herald.SeverityCritical,
+		Status:   NetdataReachabilityStatus{Reachable: reachable, Text: "unreachable"},
+	}
+	if reachable {
+		r.Severity, r.Status.Text = herald.SeverityInfo, "reachable"
+	}
+	if r.Message == "" {
+		r.Message = message(w.Language, v)
+	}
+	if r.Host == "" {
+		if s, ok := v.label("host", "hostname", "node", "instance"); ok {
+			r.Host = s
+		} else {
+			r.Host = ev.Subject
+		}
+	}
+	return r
 }
 
 // NetdataSeverity maps an event to Netdata's three severities: warning and
@@ -76,7 +154,7 @@ func netdata(w *herald.Webhook, v *view) NetdataPayload {
 	ev := v.ev
 	p := NetdataPayload{
 		Message:  v.strOr("", "message"),
-		Alarm:    v.strOr("", "alarm"),
+		Alarm:    v.strOr("", "alarm", "alert"),
 		Info:     v.strOr("", "info", "annotations.description", "annotations.summary"),
 		Chart:    v.strOr(ev.Labels["chart"], "chart"),
 		Context:  v.strOr(ev.Labels["context"], "context"),
@@ -87,7 +165,7 @@ func netdata(w *herald.Webhook, v *view) NetdataPayload {
 		Severity: netdataSeverity(v),
 		Date:     v.strOr(v.time().Format(time.RFC3339Nano), "date"),
 		Duration: netdataDuration(v),
-		AlarmURL: v.strOr("", "alarm_url", "generatorURL", "url"),
+		AlarmURL: v.strOr("", "alarm_url", "alert_url", "generatorURL", "url"),
 	}
 	if p.Message == "" {
 		p.Message = message(w.Language, v)
@@ -99,6 +177,7 @@ func netdata(w *herald.Webhook, v *view) NetdataPayload {
 			p.Alarm = ev.Type
 		}
 	}
+	p.Alert, p.AlertURL = p.Alarm, p.AlarmURL
 	p.AdditionalActiveCriticalAlerts, _ = v.int("additional_active_critical_alerts")
 	p.AdditionalActiveWarningAlerts, _ = v.int("additional_active_warning_alerts")
 	return p

@@ -44,6 +44,9 @@ type Options struct {
 	Now             func() time.Time
 	// LoginLimits override the console sign-in throttle (tests).
 	LoginLimits LoginLimits
+	// AlertmanagerExternalURL is the externalURL of Alertmanager
+	// notifications that carry none.
+	AlertmanagerExternalURL string
 }
 
 // Service is the application layer.
