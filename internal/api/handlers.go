@@ -23,6 +23,12 @@ func viewOf(w *herald.Webhook) webhookView {
 	return webhookView{Webhook: w, Warnings: service.Warnings(w)}
 }
 
+// checkedViewOf is viewOf with the SSRF guard's verdict on the target (it
+// may resolve the host): for the answers about one webhook, not lists.
+func (a *API) checkedViewOf(r *http.Request, w *herald.Webhook) webhookView {
+	return webhookView{Webhook: w, Warnings: a.svc.WebhookWarnings(r.Context(), w)}
+}
+
 func readWebhookInput(r *http.Request) (*service.WebhookInput, error) {
 	r.Body = http.MaxBytesReader(nil, r.Body, 1<<20)
 	var in service.WebhookInput
@@ -41,7 +47,7 @@ func (a *API) createWebhook(w http.ResponseWriter, r *http.Request, p *service.P
 	if err != nil {
 		return err
 	}
-	v := viewOf(wh)
+	v := a.checkedViewOf(r, wh)
 	v.SigningSecret = wh.SigningSecret.Reveal()
 	writeJSON(w, http.StatusCreated, v)
 	return nil
@@ -70,7 +76,7 @@ func (a *API) getWebhook(w http.ResponseWriter, r *http.Request, p *service.Prin
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, viewOf(wh))
+	writeJSON(w, http.StatusOK, a.checkedViewOf(r, wh))
 	return nil
 }
 
@@ -87,7 +93,7 @@ func (a *API) patchWebhook(w http.ResponseWriter, r *http.Request, p *service.Pr
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, viewOf(wh))
+	writeJSON(w, http.StatusOK, a.checkedViewOf(r, wh))
 	return nil
 }
 
@@ -298,6 +304,10 @@ func (a *API) postAlertmanager(w http.ResponseWriter, r *http.Request, p *servic
 	project := r.URL.Query().Get("project")
 	if !p.CanPublish(project) {
 		return &herald.Error{Code: herald.EForbidden, Field: "project", Message: "your token may not publish events to project " + project}
+	}
+	r, err := withHops(r)
+	if err != nil {
+		return err
 	}
 	body, err := readBody(w, r, a.o.MaxEventBytes*4)
 	if err != nil {

@@ -51,7 +51,9 @@ func (s *Service) PublishAlerts(ctx context.Context, p *Principal, project strin
 	}
 	events := make([]*herald.Event, 0, len(pl.Alerts))
 	for i := range pl.Alerts {
-		events = append(events, alertEvent(project, pl, &pl.Alerts[i]))
+		ev := alertEvent(project, pl, &pl.Alerts[i])
+		ev.Hops = Hops(ctx)
+		events = append(events, ev)
 	}
 	for rest := events; len(rest) > 0; {
 		n := min(len(rest), 1000)
