@@ -81,27 +81,20 @@ type Condition struct {
 
 // Webhook is one endpoint configuration.
 type Webhook struct {
-	ID          string      `json:"id"`
-	Name        string      `json:"name"`
-	Project     string      `json:"project"`
-	URL         string      `json:"url"`
-	Enabled     bool        `json:"enabled"`
-	Category    string      `json:"category"`
-	EventTypes  []string    `json:"event_types"`
-	Conditions  []Condition `json:"conditions"`
-	Severity    string      `json:"severity"`
-	Language    string      `json:"language"`
-	Format      string      `json:"format"`
-	Template    string      `json:"template,omitempty"`
-	ContentType string      `json:"content_type,omitempty"`
-	// Headers are extra request headers sent as they are and shown to
-	// every reader.
-	Headers map[string]string `json:"headers"`
-	// SecretHeaders are extra request headers that carry credentials: sealed
-	// at rest, shown as "********", redacted in attempt records and scrubbed
-	// from echoed responses. A header named like a credential (see
-	// CredentialHeader) given in Headers is moved here when saved.
-	SecretHeaders   map[string]Secret `json:"secret_headers"`
+	ID              string            `json:"id"`
+	Name            string            `json:"name"`
+	Project         string            `json:"project"`
+	URL             string            `json:"url"`
+	Enabled         bool              `json:"enabled"`
+	Category        string            `json:"category"`
+	EventTypes      []string          `json:"event_types"`
+	Conditions      []Condition       `json:"conditions"`
+	Severity        string            `json:"severity"`
+	Language        string            `json:"language"`
+	Format          string            `json:"format"`
+	Template        string            `json:"template,omitempty"`
+	ContentType     string            `json:"content_type,omitempty"`
+	Headers         map[string]string `json:"headers"`
 	Auth            Auth              `json:"auth"`
 	TLS             TLS               `json:"tls"`
 	ChallengeSecret Secret            `json:"challenge_secret,omitempty"`
@@ -127,6 +120,12 @@ type Webhook struct {
 	FailingSince *time.Time `json:"failing_since,omitempty"`
 	CreatedAt    time.Time  `json:"created_at"`
 	UpdatedAt    time.Time  `json:"updated_at"`
+
+	// SecretHeaders are extra request headers that carry credentials: sealed
+	// at rest, shown as "********", redacted in attempt records and scrubbed
+	// from echoed responses. A header named like a credential (see
+	// CredentialHeader) given in Headers is moved here when saved.
+	SecretHeaders map[string]Secret `json:"secret_headers"`
 }
 
 // EffectiveTimeout is the request timeout. Defaults to 15s.

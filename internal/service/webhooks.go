@@ -27,32 +27,33 @@ import (
 // defaults; PATCH decodes it over the stored webhook, so only fields present
 // change. Unknown fields are refused.
 type WebhookInput struct {
-	Name        *string             `json:"name"`
-	Project     *string             `json:"project"`
-	URL         *string             `json:"url"`
-	Enabled     *bool               `json:"enabled"`
-	Category    *string             `json:"category"`
-	EventTypes  *[]string           `json:"event_types"`
-	Conditions  *[]herald.Condition `json:"conditions"`
-	Severity    *string             `json:"severity"`
-	Language    *string             `json:"language"`
-	Format      *string             `json:"format"`
-	Template    *string             `json:"template"`
-	ContentType *string             `json:"content_type"`
-	Headers     *map[string]string  `json:"headers"`
+	Name            *string             `json:"name"`
+	Project         *string             `json:"project"`
+	URL             *string             `json:"url"`
+	Enabled         *bool               `json:"enabled"`
+	Category        *string             `json:"category"`
+	EventTypes      *[]string           `json:"event_types"`
+	Conditions      *[]herald.Condition `json:"conditions"`
+	Severity        *string             `json:"severity"`
+	Language        *string             `json:"language"`
+	Format          *string             `json:"format"`
+	Template        *string             `json:"template"`
+	ContentType     *string             `json:"content_type"`
+	Headers         *map[string]string  `json:"headers"`
+	Auth            *AuthInput          `json:"auth"`
+	TLS             *herald.TLS         `json:"tls"`
+	ChallengeSecret *herald.Secret      `json:"challenge_secret"`
+	MaxAttempts     *int                `json:"max_attempts"`
+	Timeout         *herald.Duration    `json:"timeout"`
+	RateLimit       *int                `json:"rate_limit"`
+	Ordered         *bool               `json:"ordered"`
+	// RetryClientErrors defaults to true on create.
+	RetryClientErrors *bool `json:"retry_client_errors"`
+
 	// SecretHeaders are extra headers holding credentials (write-only:
 	// "********" keeps a stored value). A credential-named header given in
 	// Headers is treated as one.
-	SecretHeaders   *map[string]herald.Secret `json:"secret_headers"`
-	Auth            *AuthInput                `json:"auth"`
-	TLS             *herald.TLS               `json:"tls"`
-	ChallengeSecret *herald.Secret            `json:"challenge_secret"`
-	MaxAttempts     *int                      `json:"max_attempts"`
-	Timeout         *herald.Duration          `json:"timeout"`
-	RateLimit       *int                      `json:"rate_limit"`
-	Ordered         *bool                     `json:"ordered"`
-	// RetryClientErrors defaults to true on create.
-	RetryClientErrors *bool `json:"retry_client_errors"`
+	SecretHeaders *map[string]herald.Secret `json:"secret_headers"`
 }
 
 type AuthInput struct {
