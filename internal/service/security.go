@@ -43,21 +43,32 @@ func (s *Service) refuseSelf(ctx context.Context, w *herald.Webhook) error {
 	return nil
 }
 
-// WebhookWarnings are Warnings plus what the SSRF guard says of the target
-// now: a destination it would refuse (loopback, private, metadata, ... and
-// no network.allow_cidrs entry covers it) is saved, with a warning that
-// every delivery will fail until it is allowed. The API shows them in the
-// create, update and get answers, the console on the form.
+// WebhookWarnings are Warnings plus TargetWarning's message. The API shows
+// them in the create, update and get answers.
 func (s *Service) WebhookWarnings(ctx context.Context, w *herald.Webhook) []string {
 	v := Warnings(w)
+	if err := s.TargetWarning(ctx, w); err != nil {
+		v = append(v, herald.ErrorMessage(err))
+	}
+	return v
+}
+
+// TargetWarning says, as an error with a catalog key (the console
+// translates it), that the SSRF guard refuses w's target now (loopback,
+// private, metadata, ... and no network.allow_cidrs entry covers it); nil
+// when it does not. Such a webhook is saved anyway, since allow_cidrs and
+// DNS may change before the first delivery, but every delivery fails until
+// then.
+func (s *Service) TargetWarning(ctx context.Context, w *herald.Webhook) error {
 	if s.o.Targets == nil {
-		return v
+		return nil
 	}
 	var be *sender.BlockedError
 	if err := s.o.Targets.CheckTarget(ctx, w.URL); errors.As(err, &be) && be.Kind != sender.KindSelf {
-		v = append(v, "the SSRF guard refuses this target, so every delivery will fail: "+be.Error())
+		return herald.ErrorfKey(herald.EInvalid, "target.guarded", herald.Args{"detail": be.Error()},
+			"the SSRF guard refuses this target, so every delivery will fail: %s", be.Error())
 	}
-	return v
+	return nil
 }
 
 // requireCredentialsOnMove refuses a change that moves the URL of stored
