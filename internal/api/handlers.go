@@ -20,13 +20,18 @@ type webhookView struct {
 }
 
 func viewOf(w *herald.Webhook) webhookView {
+	if w.SecretHeaders == nil {
+		w.SecretHeaders = map[string]herald.Secret{} // a row saved before secret headers existed
+	}
 	return webhookView{Webhook: w, Warnings: service.Warnings(w)}
 }
 
 // checkedViewOf is viewOf with the SSRF guard's verdict on the target (it
 // may resolve the host): for the answers about one webhook, not lists.
 func (a *API) checkedViewOf(r *http.Request, w *herald.Webhook) webhookView {
-	return webhookView{Webhook: w, Warnings: a.svc.WebhookWarnings(r.Context(), w)}
+	v := viewOf(w)
+	v.Warnings = a.svc.WebhookWarnings(r.Context(), w)
+	return v
 }
 
 func readWebhookInput(r *http.Request) (*service.WebhookInput, error) {

@@ -19,8 +19,9 @@ type webhookSecrets struct {
 	SigningSecret       string    `json:"signing_secret,omitempty"`
 	PreviousSecret      string    `json:"previous_secret,omitempty"`
 	PreviousSecretUntil time.Time `json:"previous_secret_until"`
-	// Headers are the webhook's secret extra headers (name → value).
-	Headers map[string]string `json:"headers,omitempty"`
+	// Headers are the webhook's secret extra headers (name → value); null
+	// for a nil map, so that a webhook reads back as it was written.
+	Headers map[string]string `json:"headers"`
 }
 
 // SealWebhookSecrets returns the sealed form of w's secret fields.
@@ -35,7 +36,7 @@ func SealWebhookSecrets(box *seal.Box, w *herald.Webhook) (string, error) {
 		PreviousSecret:      w.PreviousSecret.Reveal(),
 		PreviousSecretUntil: w.PreviousSecretUntil,
 	}
-	if len(w.SecretHeaders) > 0 {
+	if w.SecretHeaders != nil {
 		ws.Headers = make(map[string]string, len(w.SecretHeaders))
 		for k, v := range w.SecretHeaders {
 			ws.Headers[k] = v.Reveal()
@@ -66,11 +67,11 @@ func OpenWebhookSecrets(box *seal.Box, sealed string, w *herald.Webhook) error {
 	w.SigningSecret = herald.Secret(ws.SigningSecret)
 	w.PreviousSecret = herald.Secret(ws.PreviousSecret)
 	w.PreviousSecretUntil = ws.PreviousSecretUntil
-	for k, v := range ws.Headers {
-		if w.SecretHeaders == nil {
-			w.SecretHeaders = make(map[string]herald.Secret, len(ws.Headers))
+	if ws.Headers != nil {
+		w.SecretHeaders = make(map[string]herald.Secret, len(ws.Headers))
+		for k, v := range ws.Headers {
+			w.SecretHeaders[k] = herald.Secret(v)
 		}
-		w.SecretHeaders[k] = herald.Secret(v)
 	}
 	return nil
 }
@@ -150,11 +151,11 @@ func (r WebhookRow) DecodeInto(w *herald.Webhook, open func(string, *herald.Webh
 	if err := open(r.Secrets, w); err != nil {
 		return err
 	}
-	if w.SecretHeaders == nil {
-		w.SecretHeaders = map[string]herald.Secret{}
-	}
 	for k, v := range w.Headers {
 		if herald.CredentialHeader(k) {
+			if w.SecretHeaders == nil {
+				w.SecretHeaders = map[string]herald.Secret{}
+			}
 			if _, ok := w.SecretHeader(k); !ok {
 				w.SecretHeaders[k] = herald.Secret(v)
 			}
