@@ -64,7 +64,9 @@ func (s *Service) TargetWarning(ctx context.Context, w *herald.Webhook) error {
 		return nil
 	}
 	var be *sender.BlockedError
-	if err := s.o.Targets.CheckTarget(ctx, w.URL); errors.As(err, &be) && be.Kind != sender.KindSelf {
+	if err := s.o.Targets.CheckTarget(ctx, w.URL); errors.As(err, &be) {
+		// KindSelf only reaches here for a webhook saved before the check
+		// existed: saving refuses it.
 		return herald.ErrorfKey(herald.EInvalid, "target.guarded", herald.Args{"detail": be.Error()},
 			"the SSRF guard refuses this target, so every delivery will fail: %s", be.Error())
 	}
