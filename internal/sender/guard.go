@@ -186,7 +186,8 @@ func (s *Sender) isSelf(a netip.Addr, port uint16) bool {
 		la := ap.Addr().WithZone("").Unmap()
 		switch {
 		case !la.IsUnspecified():
-			if la == a {
+			// Connecting to 0.0.0.0 or :: reaches the loopback listener.
+			if la == a || a.IsUnspecified() && la.IsLoopback() {
 				return true
 			}
 		case la.Is4() && !a.Is4():

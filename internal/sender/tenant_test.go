@@ -116,6 +116,8 @@ func TestSelfAddressRefused(t *testing.T) {
 	}{
 		{"127.0.0.1", "127.0.0.1", true},
 		{"127.0.0.1", "127.0.0.2", false}, // a specific listener takes only its address
+		{"127.0.0.1", "0.0.0.0", true},    // connecting to 0.0.0.0 reaches loopback
+		{"10.1.2.3", "0.0.0.0", false},
 		{"0.0.0.0", "127.0.0.2", true},
 		{"0.0.0.0", "0.0.0.0", true},
 		{"0.0.0.0", "::1", false}, // 0.0.0.0 is IPv4 only
