@@ -6,7 +6,9 @@ package herald
 import (
 	"crypto/rand"
 	"encoding/json"
-	"fmt"
+	"math"
+	"reflect"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -61,13 +63,23 @@ func (d Duration) MarshalJSON() ([]byte, error) {
 	return json.Marshal(time.Duration(d).String())
 }
 
+// MaxDurationSeconds is the largest integer number of seconds a Duration
+// reads from JSON: time.Duration counts nanoseconds in an int64.
+const MaxDurationSeconds = int64(math.MaxInt64 / int64(time.Second))
+
 // UnmarshalJSON accepts "15s"-style strings (and, leniently, integer seconds).
+// A value that does not fit a time.Duration (about 292 years) is refused
+// instead of wrapping around; the error is a *json.UnmarshalTypeError so the
+// decoder names the field.
 func (d *Duration) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
 		var n int64
 		if err2 := json.Unmarshal(b, &n); err2 != nil {
-			return fmt.Errorf("duration must be a string like \"15s\"")
+			return &json.UnmarshalTypeError{Value: "value " + string(b) + ": a duration is a string like \"15s\"", Type: durationType}
+		}
+		if n > MaxDurationSeconds || n < -MaxDurationSeconds {
+			return &json.UnmarshalTypeError{Value: "number " + string(b) + " is out of range (integer seconds, at most " + strconv.FormatInt(MaxDurationSeconds, 10) + ")", Type: durationType}
 		}
 		*d = Duration(time.Duration(n) * time.Second)
 		return nil
@@ -78,11 +90,13 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	}
 	v, err := time.ParseDuration(s)
 	if err != nil {
-		return fmt.Errorf("invalid duration %q (use a form like \"15s\" or \"2m\")", s)
+		return &json.UnmarshalTypeError{Value: "string " + strconv.Quote(s) + " is not a duration (use a form like \"15s\" or \"2m\")", Type: durationType}
 	}
 	*d = Duration(v)
 	return nil
 }
+
+var durationType = reflect.TypeFor[Duration]()
 
 // Std returns the duration as a time.Duration.
 func (d Duration) Std() time.Duration { return time.Duration(d) }

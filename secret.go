@@ -9,6 +9,10 @@ type Secret string
 
 const masked = "********"
 
+// Mask is what the API and the console show for a set secret; sent back,
+// it keeps the stored value.
+const Mask Secret = masked
+
 // Reveal returns the secret value.
 func (s Secret) Reveal() string { return string(s) }
 

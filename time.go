@@ -3,6 +3,7 @@ package herald
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"time"
 )
 
@@ -10,7 +11,13 @@ import (
 // them, unix seconds or milliseconds as numbers) from JSON.
 type Time struct{ time.Time }
 
-// UnmarshalJSON accepts RFC 3339 strings, "" and null (zero), and numbers.
+// maxUnixSeconds is the end of year 9999: numbers beyond it (in seconds or
+// milliseconds) are refused rather than wrapped.
+const maxUnixSeconds = 253402300799
+
+// UnmarshalJSON accepts RFC 3339 strings, "" and null (zero), and numbers
+// (unix seconds, or milliseconds above 1e11) up to the year 9999. Errors are
+// *json.UnmarshalTypeError so the decoder names the field.
 func (t *Time) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		t.Time = time.Time{}
@@ -24,22 +31,27 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 		}
 		v, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
-			return fmt.Errorf("time %q is not RFC 3339 (like 2026-01-02T15:04:05Z)", s)
+			return &json.UnmarshalTypeError{Value: fmt.Sprintf("time %q is not RFC 3339 (like 2026-01-02T15:04:05Z)", s), Type: timeType}
 		}
 		t.Time = v
 		return nil
 	}
 	var n float64
 	if err := json.Unmarshal(b, &n); err != nil {
-		return fmt.Errorf("time must be an RFC 3339 string")
+		return &json.UnmarshalTypeError{Value: "a time must be an RFC 3339 string", Type: timeType}
 	}
-	if n > 1e11 { // milliseconds
+	switch {
+	case n < 0 || n > maxUnixSeconds*1000:
+		return &json.UnmarshalTypeError{Value: fmt.Sprintf("time %s is out of range (unix seconds or milliseconds, up to the year 9999)", b), Type: timeType}
+	case n > 1e11: // milliseconds
 		t.Time = time.UnixMilli(int64(n))
-	} else {
+	default:
 		t.Time = time.Unix(int64(n), 0)
 	}
 	return nil
 }
+
+var timeType = reflect.TypeFor[Time]()
 
 // MarshalJSON writes RFC 3339.
 func (t Time) MarshalJSON() ([]byte, error) { return json.Marshal(t.Time) }

@@ -1,6 +1,11 @@
 package herald
 
-import "time"
+import (
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
 
 // Auth types.
 const (
@@ -116,6 +121,12 @@ type Webhook struct {
 	FailingSince *time.Time `json:"failing_since,omitempty"`
 	CreatedAt    time.Time  `json:"created_at"`
 	UpdatedAt    time.Time  `json:"updated_at"`
+
+	// SecretHeaders are extra request headers that carry credentials: sealed
+	// at rest, shown as "********", redacted in attempt records and scrubbed
+	// from echoed responses. A header named like a credential (see
+	// CredentialHeader) given in Headers is moved here when saved.
+	SecretHeaders map[string]Secret `json:"secret_headers"`
 }
 
 // EffectiveTimeout is the request timeout. Defaults to 15s.
@@ -145,4 +156,79 @@ type EventTypeStatus struct {
 	StatusCode    int       `json:"status_code,omitempty"`
 	Error         string    `json:"error,omitempty"`
 	DeliveryID    string    `json:"delivery_id"`
+}
+
+// Limits of a webhook's lists, refused at save (see SECURITY.md, "Limits").
+const (
+	// MaxHeaders bounds a webhook's extra headers, plain and secret together.
+	MaxHeaders = 32
+	// MaxHeaderBytes bounds the names and values of a webhook's extra headers
+	// together.
+	MaxHeaderBytes = 8 << 10
+	// MaxConditions bounds a webhook's conditions.
+	MaxConditions = 32
+	// MaxConditionValues bounds the values of one condition.
+	MaxConditionValues = 100
+	// MaxConditionValueBytes bounds one condition label or value.
+	MaxConditionValueBytes = 1024
+	// MaxEventTypes bounds a webhook's event_types patterns.
+	MaxEventTypes = 100
+	// MaxHostBytes is the longest host name (RFC 1035: 253 bytes).
+	MaxHostBytes = 253
+)
+
+// CredentialHeader reports whether an extra header's name marks it as a
+// credential: Authorization, Proxy-Authorization, Cookie, and every name
+// containing key, token, secret, password, passwd, signature, auth,
+// credential, session or cookie (case-insensitive). Such headers are always
+// secret headers.
+func CredentialHeader(name string) bool {
+	lower := strings.ToLower(name)
+	for _, p := range [...]string{"key", "token", "secret", "password", "passwd", "signature", "auth", "credential", "session", "cookie"} {
+		if strings.Contains(lower, p) {
+			return true // Authorization and Proxy-Authorization contain "auth"
+		}
+	}
+	return false
+}
+
+// SecretHeader returns the value of the secret header name (any case) and
+// whether w has it.
+func (w *Webhook) SecretHeader(name string) (Secret, bool) {
+	for k, v := range w.SecretHeaders {
+		if strings.EqualFold(k, name) {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// HasControl reports whether s holds a control character (C0, DEL or C1,
+// NUL included) or is not valid UTF-8: such text is refused in names,
+// identifiers and labels.
+func HasControl(s string) bool {
+	if !utf8.ValidString(s) {
+		return true
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// ValidHeaderValue reports whether v may be sent as an HTTP header value:
+// valid UTF-8 without control characters other than horizontal tab (no CR,
+// LF or NUL, which would split or truncate the request).
+func ValidHeaderValue(v string) bool {
+	if !utf8.ValidString(v) {
+		return false
+	}
+	for _, r := range v {
+		if r != '\t' && unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
 }

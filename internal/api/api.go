@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/herald-hq/herald"
@@ -178,6 +179,9 @@ func jsonError(err error) error {
 	switch {
 	case errors.As(err, &mbe):
 		return herald.Errorf(herald.ETooLarge, "request body is larger than %d bytes", mbe.Limit)
+	case errors.As(err, &ute) && (ute.Type == reflect.TypeFor[herald.Duration]() || ute.Type == reflect.TypeFor[herald.Time]()):
+		// Our own UnmarshalJSON methods put the reason into Value.
+		return herald.Invalid(ute.Field, "%s: %s", fieldOrBody(ute.Field), ute.Value)
 	case errors.As(err, &ute):
 		field := ute.Field
 		return herald.Invalid(field, "%s must be a %s, not a JSON %s", fieldOrBody(field), ute.Type.String(), ute.Value)

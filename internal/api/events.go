@@ -37,6 +37,10 @@ type eventResult struct {
 // postEvents ingests one event or {"events": [...]} (at most 1000). It
 // answers 202 only once the events and their deliveries are durable.
 func (a *API) postEvents(w http.ResponseWriter, r *http.Request, p *service.Principal) error {
+	r, err := withHops(r)
+	if err != nil {
+		return err
+	}
 	body, err := readBody(w, r, a.o.MaxEventBytes)
 	if err != nil {
 		return err
@@ -75,6 +79,17 @@ func (a *API) postEvents(w http.ResponseWriter, r *http.Request, p *service.Prin
 	}
 	writeJSON(w, http.StatusAccepted, list[eventResult]{Data: out})
 	return nil
+}
+
+// withHops checks the Herald-Hops header of an ingest request (400 naming
+// it above herald.MaxHops: a loop through Herald) and hands its count to
+// the service, which stamps it on the events.
+func withHops(r *http.Request) (*http.Request, error) {
+	n, err := service.ParseHops(r.Header.Get(herald.HopsHeader))
+	if err != nil {
+		return r, err
+	}
+	return r.WithContext(service.WithHops(r.Context(), n)), nil
 }
 
 // parseEvents reads one event object or {"events": [...]}.

@@ -20,7 +20,18 @@ type webhookView struct {
 }
 
 func viewOf(w *herald.Webhook) webhookView {
+	if w.SecretHeaders == nil {
+		w.SecretHeaders = map[string]herald.Secret{} // a row saved before secret headers existed
+	}
 	return webhookView{Webhook: w, Warnings: service.Warnings(w)}
+}
+
+// checkedViewOf is viewOf with the SSRF guard's verdict on the target (it
+// may resolve the host): for the answers about one webhook, not lists.
+func (a *API) checkedViewOf(r *http.Request, w *herald.Webhook) webhookView {
+	v := viewOf(w)
+	v.Warnings = a.svc.WebhookWarnings(r.Context(), w)
+	return v
 }
 
 func readWebhookInput(r *http.Request) (*service.WebhookInput, error) {
@@ -41,7 +52,7 @@ func (a *API) createWebhook(w http.ResponseWriter, r *http.Request, p *service.P
 	if err != nil {
 		return err
 	}
-	v := viewOf(wh)
+	v := a.checkedViewOf(r, wh)
 	v.SigningSecret = wh.SigningSecret.Reveal()
 	writeJSON(w, http.StatusCreated, v)
 	return nil
@@ -70,7 +81,7 @@ func (a *API) getWebhook(w http.ResponseWriter, r *http.Request, p *service.Prin
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, viewOf(wh))
+	writeJSON(w, http.StatusOK, a.checkedViewOf(r, wh))
 	return nil
 }
 
@@ -87,7 +98,7 @@ func (a *API) patchWebhook(w http.ResponseWriter, r *http.Request, p *service.Pr
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, viewOf(wh))
+	writeJSON(w, http.StatusOK, a.checkedViewOf(r, wh))
 	return nil
 }
 
@@ -298,6 +309,10 @@ func (a *API) postAlertmanager(w http.ResponseWriter, r *http.Request, p *servic
 	project := r.URL.Query().Get("project")
 	if !p.CanPublish(project) {
 		return &herald.Error{Code: herald.EForbidden, Field: "project", Message: "your token may not publish events to project " + project}
+	}
+	r, err := withHops(r)
+	if err != nil {
+		return err
 	}
 	body, err := readBody(w, r, a.o.MaxEventBytes*4)
 	if err != nil {

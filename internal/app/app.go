@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
@@ -116,7 +117,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	a.ing = ingest.New(ingest.Options{Store: st, Router: a.router, Handoff: a.disp})
 
 	a.Service = service.New(service.Options{
-		Store: st, Ingester: a.ing, Engine: a.disp, Challenger: a.send,
+		Store: st, Ingester: a.ing, Engine: a.disp, Challenger: a.send, Targets: a.send,
 		LoginLimits:             o.LoginLimits,
 		OnWebhookChange:         func(string) { a.router.Invalidate() },
 		AlertmanagerExternalURL: cfg.Ingest.AlertmanagerExternalURL,
@@ -227,6 +228,9 @@ func (a *App) Start(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w (set HERALD_LISTEN to another address)", a.cfg.Listen, err)
 	}
 	a.ln = ln
+	if ap, err := netip.ParseAddrPort(ln.Addr().String()); err == nil {
+		a.send.SetSelfAddrs([]netip.AddrPort{ap}) // the guard refuses Herald's own address
+	}
 	ctx, a.cancel = context.WithCancel(ctx)
 	a.ing.Start(ctx)
 	a.disp.Start(ctx)

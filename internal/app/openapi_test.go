@@ -375,7 +375,8 @@ func TestOpenAPILiveFlow(t *testing.T) {
 	refused("PATCH", "/webhooks/"+w1.ID, map[string]any{"timeout": "soon"}, 400)
 	send("PATCH", "/webhooks/"+w1.ID, map[string]any{"timeout": "1h"}, 400, nil) // a duration, but out of range
 	send("PATCH", "/webhooks/"+w2.ID, map[string]any{"name": "registry"}, 409, nil)
-	send("PATCH", "/webhooks/"+w1.ID, map[string]any{"url": wrong.URL}, 422, nil)
+	send("PATCH", "/webhooks/"+w1.ID, map[string]any{"url": wrong.URL}, 400, nil) // another origin: the credentials must come along
+	send("PATCH", "/webhooks/"+w1.ID, map[string]any{"url": wrong.URL, "auth": map[string]any{"type": "bearer", "token": "s3cr3t"}, "challenge_secret": "chal-key"}, 422, nil)
 	c.do(oaCall{token: viewer.Token, method: "PATCH", path: "/webhooks/" + w1.ID, body: map[string]any{"enabled": false}, status: 403}, nil)
 
 	var tested struct {

@@ -34,6 +34,7 @@ func (cc clientCommands) webhookCmd() *cobra.Command {
 type webhookFlags struct {
 	name, project, url, category, severity, language, format, templateFile string
 	eventTypes, headers, conditions                                        []string
+	secretHeaders                                                          []string
 	authType, username, password, tokenValue, headerName, headerValue      string
 	skipTLSVerify                                                          bool
 	caFile, certFile, keyFile                                              string
@@ -58,7 +59,8 @@ func (f *webhookFlags) register(fs *pflag.FlagSet, update bool) {
 	fs.StringVar(&f.language, "language", "", "language of the message text: en or zh-CN")
 	fs.StringVar(&f.format, "format", "", "payload format: standard, cloudevents, harbor, harbor-legacy, netdata, alertmanager or template")
 	fs.StringVar(&f.templateFile, "template-file", "", "Go text/template for --format template (\"-\" reads stdin; implies --format template)")
-	fs.StringArrayVar(&f.headers, "header", nil, "extra request header NAME=VALUE (repeatable)"+replaces)
+	fs.StringArrayVar(&f.headers, "header", nil, "extra request header NAME=VALUE (repeatable; names marking a credential, like Authorization or X-Api-Key, are kept secret)"+replaces)
+	fs.StringArrayVar(&f.secretHeaders, "secret-header", nil, "extra request header NAME=VALUE holding a credential: encrypted, shown as ********, redacted in logs (repeatable)"+replaces)
 	fs.StringVar(&f.authType, "auth-type", "", "endpoint auth: none, basic, bearer, header or mtls (default: inferred from the auth flags given)")
 	fs.StringVar(&f.username, "username", "", "basic auth user name")
 	fs.StringVar(&f.password, "password", "", "basic auth password")
@@ -79,12 +81,16 @@ func (f *webhookFlags) register(fs *pflag.FlagSet, update bool) {
 }
 
 func (f *webhookFlags) parseHeaders() (map[string]string, error) {
+	return parseHeaderList("header", f.headers)
+}
+
+func parseHeaderList(flag string, list []string) (map[string]string, error) {
 	h := map[string]string{}
-	for _, v := range f.headers {
+	for _, v := range list {
 		if v == "" {
 			continue
 		}
-		k, val, err := parseKV("header", v)
+		k, val, err := parseKV(flag, v)
 		if err != nil {
 			return nil, err
 		}
@@ -263,6 +269,9 @@ func (f *webhookFlags) input(cmd *cobra.Command) (client.WebhookInput, error) {
 	if in.Headers, err = f.parseHeaders(); err != nil {
 		return in, usagef(cmd.CommandPath(), "%v", err)
 	}
+	if in.SecretHeaders, err = parseHeaderList("secret-header", f.secretHeaders); err != nil {
+		return in, usagef(cmd.CommandPath(), "%v", err)
+	}
 	if in.Conditions, err = f.parseConditions(); err != nil {
 		return in, usagef(cmd.CommandPath(), "%v", err)
 	}
@@ -316,6 +325,13 @@ func (f *webhookFlags) patch(cmd *cobra.Command, current func() (*client.Webhook
 			return p, usagef(cmd.CommandPath(), "%v", err)
 		}
 		p.Headers = h
+	}
+	if changed(fs, "secret-header") {
+		h, err := parseHeaderList("secret-header", f.secretHeaders)
+		if err != nil {
+			return p, usagef(cmd.CommandPath(), "%v", err)
+		}
+		p.SecretHeaders = h
 	}
 	if changed(fs, "condition") {
 		c, err := f.parseConditions()
@@ -487,6 +503,9 @@ func printWebhook(out io.Writer, w *herald.Webhook) error {
 	headers := make([]string, 0, len(w.Headers))
 	for _, k := range slices.Sorted(maps.Keys(w.Headers)) {
 		headers = append(headers, k+": "+w.Headers[k])
+	}
+	for _, k := range slices.Sorted(maps.Keys(w.SecretHeaders)) {
+		headers = append(headers, k+": ******** (secret)")
 	}
 	f.add("Headers", orDash(strings.Join(headers, "; ")))
 	f.add("Auth", authText(w.Auth))

@@ -62,6 +62,8 @@ type WebhookInput struct {
 	// RetryClientErrors defaults to true when nil: 4xx answers other than
 	// 408, 410 and 429 are retried. False fails the delivery at once.
 	RetryClientErrors *bool `json:"retry_client_errors,omitempty"`
+	// SecretHeaders are extra headers holding credentials (write-only).
+	SecretHeaders map[string]string `json:"secret_headers,omitempty"`
 }
 
 // WebhookInputFrom returns the settable fields of w, secrets revealed: a way
@@ -73,6 +75,12 @@ func WebhookInputFrom(w *herald.Webhook) WebhookInput {
 		Format: w.Format, Template: w.Template, Headers: w.Headers,
 		ChallengeSecret: w.ChallengeSecret.Reveal(), MaxAttempts: w.MaxAttempts, Timeout: w.Timeout,
 		RateLimit: w.RateLimit, Ordered: w.Ordered, RetryClientErrors: &w.RetryClientErrors,
+	}
+	if len(w.SecretHeaders) > 0 {
+		in.SecretHeaders = make(map[string]string, len(w.SecretHeaders))
+		for k, v := range w.SecretHeaders {
+			in.SecretHeaders[k] = v.Reveal()
+		}
 	}
 	if w.Auth != (herald.Auth{}) {
 		a := AuthInputFrom(w.Auth)
@@ -109,6 +117,8 @@ type WebhookPatch struct {
 	RateLimit         *int
 	Ordered           *bool
 	RetryClientErrors *bool
+	// SecretHeaders replaces the secret headers ("********" keeps a value).
+	SecretHeaders map[string]string
 }
 
 // MarshalJSON writes only the fields that are set.
@@ -139,6 +149,7 @@ func (p WebhookPatch) MarshalJSON() ([]byte, error) {
 	put("rate_limit", p.RateLimit != nil, p.RateLimit)
 	put("ordered", p.Ordered != nil, p.Ordered)
 	put("retry_client_errors", p.RetryClientErrors != nil, p.RetryClientErrors)
+	put("secret_headers", p.SecretHeaders != nil, p.SecretHeaders)
 	return json.Marshal(m)
 }
 

@@ -91,6 +91,7 @@ func (d *Dispatcher) attempt(ctx context.Context, w *herald.Webhook, sg *signing
 	sig := sg.Sign(msgID, start, r.Body)
 	res := d.o.Sender.Send(ctx, w, sender.Request{
 		MsgID: msgID, Timestamp: start, Body: r.Body, ContentType: r.ContentType, Signature: sig,
+		Hops: ev.Hops + 1,
 	})
 	a.Latency = herald.Duration(res.Latency)
 	a.RequestHeaders = res.RequestHeaders

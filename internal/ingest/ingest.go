@@ -131,6 +131,27 @@ func Normalize(ev *herald.Event, field string, now time.Time) error {
 	if len(ev.ID) > 200 {
 		return herald.Invalid(field+"id", "id is longer than 200 characters")
 	}
+	for _, f := range []struct{ name, v string }{
+		{"type", ev.Type}, {"id", ev.ID}, {"project", ev.Project}, {"source", ev.Source}, {"subject", ev.Subject},
+	} {
+		if herald.HasControl(f.v) {
+			return herald.Invalid(field+f.name, "%s must not contain control characters (NUL, line breaks, ...)", f.name)
+		}
+	}
+	if strings.ContainsRune(ev.Message, 0) {
+		return herald.Invalid(field+"message", "message must not contain NUL")
+	}
+	if len(ev.Labels) > herald.MaxLabels {
+		return herald.Invalid(field+"labels", "at most %d labels per event, got %d", herald.MaxLabels, len(ev.Labels))
+	}
+	for k, v := range ev.Labels {
+		switch {
+		case k == "" || len(k) > herald.MaxLabelKeyBytes || herald.HasControl(k):
+			return herald.Invalid(field+"labels", "label key %q must be 1 to %d bytes, without control characters", k, herald.MaxLabelKeyBytes)
+		case len(v) > herald.MaxLabelValueBytes || herald.HasControl(v):
+			return herald.Invalid(field+"labels."+k, "label value must be at most %d bytes, without control characters", herald.MaxLabelValueBytes)
+		}
+	}
 	if !herald.ValidSeverity(ev.Severity) {
 		return herald.Invalid(field+"severity", "severity %q is not info, warning, critical or clear", ev.Severity)
 	}

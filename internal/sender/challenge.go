@@ -105,10 +105,15 @@ func (s *Sender) challenge(ctx context.Context, w *herald.Webhook, start time.Ti
 	if err != nil {
 		return fail(ChallengeConfig, "%v", err)
 	}
-	h := make(http.Header, len(w.Headers)+4)
+	h := make(http.Header, len(w.Headers)+len(w.SecretHeaders)+4)
 	for k, v := range w.Headers {
 		if k = http.CanonicalHeaderKey(k); !reservedHeader(k) {
 			h.Set(k, v)
+		}
+	}
+	for k, v := range w.SecretHeaders {
+		if k = http.CanonicalHeaderKey(k); !reservedHeader(k) {
+			h.Set(k, v.Reveal())
 		}
 	}
 	h.Set("Accept", "application/json")

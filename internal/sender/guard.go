@@ -6,7 +6,12 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
+	"slices"
+	"strconv"
+	"sync"
 	"syscall"
+	"time"
 )
 
 // BlockedError is the SSRF guard's refusal: the destination resolved to an
@@ -18,14 +23,24 @@ type BlockedError struct {
 	Addr netip.Addr
 	// Kind says what the address is: "loopback", "private", "link-local",
 	// "cloud metadata", "multicast", "unspecified", "carrier-grade NAT",
-	// "reserved".
+	// "reserved", or KindSelf.
 	Kind string
+	// Port is the refused port; set for KindSelf.
+	Port uint16
 }
+
+// KindSelf is the BlockedError kind of a destination that is one of this
+// Herald node's own listen addresses: a webhook pointing there would feed
+// Herald its own deliveries. network.allow_cidrs cannot allow it.
+const KindSelf = "self"
 
 func (e *BlockedError) Error() string {
 	dest := e.Addr.String()
 	if e.Host != "" && e.Host != dest {
 		dest = e.Host + " (" + dest + ")"
+	}
+	if e.Kind == KindSelf {
+		return fmt.Sprintf("destination %s port %d is this Herald's own listen address: Herald does not deliver to itself", dest, e.Port)
 	}
 	kind := e.Kind
 	if kind == "" {
@@ -40,26 +55,58 @@ func (e *BlockedError) Error() string {
 }
 
 var (
-	cgnat      = netip.MustParsePrefix("100.64.0.0/10")
-	thisNet    = netip.MustParsePrefix("0.0.0.0/8")
-	ietf       = netip.MustParsePrefix("192.0.0.0/24") // IETF protocol assignments, incl. 192.0.0.192 (old OCI metadata)
-	reserved4  = netip.MustParsePrefix("240.0.0.0/4")  // incl. 255.255.255.255
-	nat64      = netip.MustParsePrefix("64:ff9b::/96")
-	metadata4  = netip.MustParseAddr("169.254.169.254")
-	metadataV6 = netip.MustParseAddr("fd00:ec2::254") // AWS IMDS over IPv6
+	cgnat       = netip.MustParsePrefix("100.64.0.0/10")
+	thisNet     = netip.MustParsePrefix("0.0.0.0/8")
+	ietf        = netip.MustParsePrefix("192.0.0.0/24")   // IETF protocol assignments, incl. 192.0.0.192 (old OCI metadata)
+	benchmark   = netip.MustParsePrefix("198.18.0.0/15")  // RFC 2544 benchmarking: not global, often routed internally
+	reserved4   = netip.MustParsePrefix("240.0.0.0/4")    // incl. 255.255.255.255
+	compat      = netip.MustParsePrefix("::/96")          // IPv4-compatible IPv6 (::a.b.c.d), deprecated
+	nat64       = netip.MustParsePrefix("64:ff9b::/96")   // well-known NAT64 prefix (RFC 6052)
+	nat64Local  = netip.MustParsePrefix("64:ff9b:1::/48") // local-use NAT64 (RFC 8215): not global
+	sixToFour   = netip.MustParsePrefix("2002::/16")      // 6to4: the IPv4 address is bits 16-47
+	siteLocal   = netip.MustParsePrefix("fec0::/10")      // deprecated site-local
+	discard6    = netip.MustParsePrefix("100::/64")       // discard-only (RFC 6666)
+	metadata4   = netip.MustParseAddr("169.254.169.254")
+	metadataV6  = netip.MustParseAddr("fd00:ec2::254") // AWS IMDS over IPv6
+	unspecified = netip.IPv6Unspecified()
+	loopback6   = netip.IPv6Loopback()
 )
 
+// embedded4 returns the IPv4 address an IPv6 address carries in one of the
+// forms that reach an IPv4 host: IPv4-mapped (::ffff:a.b.c.d),
+// IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::a.b.c.d, and the /96 form
+// of the local-use prefix) and 6to4 (2002:aabb:ccdd::/48).
+func embedded4(a netip.Addr) (netip.Addr, bool) {
+	b := a.As16()
+	last := netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]})
+	switch {
+	case a.Is4In6():
+		return a.Unmap(), true
+	case compat.Contains(a) && a != unspecified && a != loopback6:
+		return last, true
+	case nat64.Contains(a), nat64Local.Contains(a):
+		return last, true
+	case sixToFour.Contains(a):
+		return netip.AddrFrom4([4]byte{b[2], b[3], b[4], b[5]}), true
+	}
+	return netip.Addr{}, false
+}
+
 // classify returns what kind of non-public address a is, or "" for an
-// address the guard lets through. IPv4-mapped IPv6 (::ffff:10.0.0.1) and
-// NAT64 (64:ff9b::10.0.0.1) forms are judged by the IPv4 address they carry.
+// address the guard lets through. IPv6 forms that carry an IPv4 address
+// (see embedded4) are judged by that address. The local-use NAT64 prefix
+// 64:ff9b:1::/48 is refused whatever it carries: its address layout is the
+// operator's choice and it is not global by definition.
 func classify(a netip.Addr) string {
 	a = a.WithZone("")
-	if a.Is4In6() {
-		a = a.Unmap()
-	}
-	if nat64.Contains(a) {
-		b := a.As16()
-		return classify(netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]}))
+	if v4, ok := embedded4(a); ok {
+		if kind := classify(v4); kind != "" {
+			return kind
+		}
+		if nat64Local.Contains(a) {
+			return "local-use NAT64"
+		}
+		return ""
 	}
 	switch {
 	case !a.IsValid():
@@ -74,11 +121,13 @@ func classify(a netip.Addr) string {
 		return "link-local"
 	case a.IsMulticast(): // includes link- and interface-local multicast
 		return "multicast"
-	case a.IsPrivate(): // 10/8, 172.16/12, 192.168/16, fc00::/7
+	case a.IsPrivate() || siteLocal.Contains(a): // 10/8, 172.16/12, 192.168/16, fc00::/7, fec0::/10
 		return "private"
 	case cgnat.Contains(a):
 		return "carrier-grade NAT"
-	case ietf.Contains(a) || reserved4.Contains(a):
+	case benchmark.Contains(a):
+		return "benchmarking"
+	case ietf.Contains(a) || reserved4.Contains(a) || discard6.Contains(a):
 		return "reserved"
 	}
 	return ""
@@ -97,13 +146,119 @@ func (s *Sender) allowed(a netip.Addr) bool {
 	return false
 }
 
-// check returns a *BlockedError if the guard refuses a.
-func (s *Sender) check(host string, a netip.Addr) error {
+// check returns a *BlockedError if the guard refuses a:port: this node's
+// own listen address always, a non-public address unless allowed.
+func (s *Sender) check(host string, a netip.Addr, port uint16) error {
+	if s.isSelf(a, port) {
+		return &BlockedError{Host: host, Addr: a, Kind: KindSelf, Port: port}
+	}
 	if s.allowed(a) {
 		return nil
 	}
 	if kind := classify(a); kind != "" {
 		return &BlockedError{Host: host, Addr: a, Kind: kind}
+	}
+	return nil
+}
+
+// SetSelfAddrs tells the guard the addresses this node listens on (the app
+// calls it once listening). An unspecified address (0.0.0.0, ::) stands for
+// every local address: loopback and the addresses of every interface (:: in
+// both families, as a dual-stack listener accepts both). Safe to call at any
+// time; nil forgets them.
+func (s *Sender) SetSelfAddrs(addrs []netip.AddrPort) {
+	c := slices.Clone(addrs)
+	s.self.Store(&c)
+}
+
+// isSelf reports whether a:port reaches one of the listen addresses given to
+// SetSelfAddrs.
+func (s *Sender) isSelf(a netip.Addr, port uint16) bool {
+	p := s.self.Load()
+	if p == nil {
+		return false
+	}
+	a = a.WithZone("").Unmap()
+	for _, ap := range *p {
+		if ap.Port() != port {
+			continue
+		}
+		la := ap.Addr().WithZone("").Unmap()
+		switch {
+		case !la.IsUnspecified():
+			// Connecting to 0.0.0.0 or :: reaches the loopback listener.
+			if la == a || a.IsUnspecified() && la.IsLoopback() {
+				return true
+			}
+		case la.Is4() && !a.Is4():
+			// 0.0.0.0 accepts IPv4 only.
+		case a.IsUnspecified() || a.IsLoopback() || s.local.has(a):
+			return true
+		}
+	}
+	return false
+}
+
+// localAddrs caches the addresses of this host's interfaces for isSelf.
+type localAddrs struct {
+	mu    sync.Mutex
+	at    time.Time
+	addrs map[netip.Addr]bool
+}
+
+// localAddrsTTL is how long the interface list is reused.
+const localAddrsTTL = 30 * time.Second
+
+func (l *localAddrs) has(a netip.Addr) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.addrs == nil || time.Since(l.at) > localAddrsTTL {
+		l.addrs, l.at = map[netip.Addr]bool{}, time.Now()
+		if ifs, err := net.InterfaceAddrs(); err == nil {
+			for _, ia := range ifs {
+				if n, ok := ia.(*net.IPNet); ok {
+					if x, ok := netip.AddrFromSlice(n.IP); ok {
+						l.addrs[x.Unmap()] = true
+					}
+				}
+			}
+		}
+	}
+	return l.addrs[a]
+}
+
+// CheckTarget runs the guard on a webhook URL as a delivery would, without
+// connecting: it resolves the host (bounded by 2s; a name that does not
+// resolve now is not refused, it may resolve later) and returns the
+// *BlockedError of the first refused address, or nil. The service calls it
+// when a webhook is saved: KindSelf refuses the save, other kinds become a
+// warning.
+func (s *Sender) CheckTarget(ctx context.Context, rawURL string) error {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Hostname() == "" {
+		return nil
+	}
+	port := uint16(80)
+	if u.Scheme == "https" {
+		port = 443
+	}
+	if p := u.Port(); p != "" {
+		n, err := strconv.ParseUint(p, 10, 16)
+		if err != nil {
+			return nil
+		}
+		port = uint16(n)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	addrs, err := s.resolve(ctx, "tcp", u.Hostname())
+	if err != nil {
+		return nil
+	}
+	for _, a := range addrs {
+		if err := s.check(u.Hostname(), a, port); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -120,12 +275,16 @@ func (s *Sender) dialGuarded(ctx context.Context, network, address string) (net.
 	if err != nil {
 		return nil, err
 	}
+	pn, err := strconv.ParseUint(port, 10, 16)
+	if err != nil {
+		return nil, fmt.Errorf("guard: bad port %q", port)
+	}
 	addrs, err := s.resolve(ctx, network, host)
 	if err != nil {
 		return nil, err
 	}
 	for _, a := range addrs {
-		if err := s.check(host, a); err != nil {
+		if err := s.check(host, a, uint16(pn)); err != nil {
 			return nil, err
 		}
 	}
@@ -175,5 +334,5 @@ func (s *Sender) control(_, address string, _ syscall.RawConn) error {
 	if err != nil {
 		return fmt.Errorf("guard: unexpected dial address %q: %w", address, errors.ErrUnsupported)
 	}
-	return s.check("", ap.Addr())
+	return s.check("", ap.Addr(), ap.Port())
 }

@@ -101,7 +101,7 @@ func TestAllowCIDRs(t *testing.T) {
 		"8.8.8.8":          true,  // public: no allow needed
 	}
 	for in, want := range cases {
-		err := s.check("", netip.MustParseAddr(in))
+		err := s.check("", netip.MustParseAddr(in), 443)
 		if (err == nil) != want {
 			t.Errorf("check(%s) = %v, want allowed %v", in, err, want)
 		}

@@ -129,6 +129,10 @@ type Request struct {
 	// Signature is the webhook-signature header value (signing.Signer.Sign),
 	// omitted when empty.
 	Signature string
+	// Hops is the Herald-Hops header value: the event's hop count plus one
+	// (herald.Event.Hops). Values below 1 send 1: every request from Herald
+	// counts as one pass through it.
+	Hops int
 }
 
 // Result is what an attempt did, for the engine to decide on and the store
@@ -140,9 +144,10 @@ type Result struct {
 	// was read (or the request failed).
 	Latency time.Duration
 	// RequestHeaders are the headers sent, with credentials replaced by
-	// "[redacted]": Authorization, Proxy-Authorization, Cookie, the auth
-	// header_name, and any header whose name contains token, secret,
-	// password, passwd, key, auth, credential, session or cookie.
+	// "[redacted]": the auth header_name, the webhook's secret headers and
+	// every header herald.CredentialHeader names (Authorization,
+	// Proxy-Authorization, Cookie, names containing token, secret, password,
+	// key, auth, ...), except Herald's own webhook-signature.
 	RequestHeaders http.Header
 	// ResponseHeaders are the response's headers, nil without a response.
 	ResponseHeaders http.Header
@@ -183,6 +188,11 @@ type Sender struct {
 	// dial connects to a checked IP literal; tests replace it to observe
 	// what the guard lets through.
 	dial func(ctx context.Context, network, address string) (net.Conn, error)
+
+	// self are this node's listen addresses (SetSelfAddrs); local caches
+	// the interface addresses an unspecified listener stands for.
+	self  atomic.Pointer[[]netip.AddrPort]
+	local localAddrs
 
 	mu        sync.Mutex
 	clients   map[string]*client
@@ -264,7 +274,7 @@ func (s *Sender) Send(ctx context.Context, w *herald.Webhook, req Request) Resul
 		res.Latency = time.Since(start)
 		return res
 	}
-	res.RequestHeaders = redactHeaders(hreq.Header, w.Auth.HeaderName)
+	res.RequestHeaders = redactHeaders(hreq.Header, w)
 
 	c, transient, err := s.clientFor(w, start)
 	if err != nil {
@@ -285,7 +295,7 @@ func (s *Sender) Send(ctx context.Context, w *herald.Webhook, req Request) Resul
 	body, readErr := readBody(resp.Body, s.maxBody)
 	res.Latency = time.Since(start)
 	res.StatusCode = resp.StatusCode
-	res.ResponseHeaders, res.ResponseBody = scrubEcho(w.Auth, resp.Header, body)
+	res.ResponseHeaders, res.ResponseBody = scrubEcho(w, resp.Header, body)
 	if readErr != nil {
 		res.Err = "reading response body: " + describe(ctx, readErr, timeout)
 	}
@@ -325,7 +335,7 @@ func (s *Sender) CloseIdle() {
 // and the framing headers net/http owns.
 func reservedHeader(k string) bool {
 	switch k {
-	case "Webhook-Id", "Webhook-Timestamp", "Webhook-Signature",
+	case "Webhook-Id", "Webhook-Timestamp", "Webhook-Signature", "Herald-Hops",
 		"Host", "Content-Length", "Transfer-Encoding", "Connection", "Upgrade", "Te", "Trailer", "Keep-Alive":
 		return true
 	}
@@ -350,11 +360,17 @@ func (s *Sender) newRequest(ctx context.Context, w *herald.Webhook, req Request)
 	if err != nil {
 		return nil, err
 	}
-	h := make(http.Header, len(w.Headers)+8)
+	h := make(http.Header, len(w.Headers)+len(w.SecretHeaders)+8)
 	for k, v := range w.Headers {
 		k = http.CanonicalHeaderKey(k)
 		if !reservedHeader(k) {
 			h.Set(k, v)
+		}
+	}
+	for k, v := range w.SecretHeaders {
+		k = http.CanonicalHeaderKey(k)
+		if !reservedHeader(k) {
+			h.Set(k, v.Reveal())
 		}
 	}
 	ct := req.ContentType
@@ -374,6 +390,7 @@ func (s *Sender) newRequest(ctx context.Context, w *herald.Webhook, req Request)
 	if req.Signature != "" {
 		h.Set("Webhook-Signature", req.Signature)
 	}
+	h.Set(herald.HopsHeader, strconv.Itoa(max(1, req.Hops)))
 	// An Idempotency-Key entry with no value is never sent, but tells
 	// net/http the POST may be replayed when a reused keep-alive connection
 	// turns out to be closed before anything was written. Receivers dedupe
@@ -410,13 +427,13 @@ func setAuth(h http.Header, a herald.Auth) error {
 
 // redactHeaders copies h for the attempt record with credentials replaced
 // (see Result.RequestHeaders) and value-less marker entries dropped.
-func redactHeaders(h http.Header, authHeader string) http.Header {
+func redactHeaders(h http.Header, w *herald.Webhook) http.Header {
 	out := make(http.Header, len(h))
 	for k, v := range h {
 		if len(v) == 0 {
 			continue
 		}
-		if sensitiveHeader(k, authHeader) {
+		if sensitiveHeader(k, w) {
 			out[k] = []string{redacted}
 		} else {
 			out[k] = slices.Clone(v)
@@ -432,20 +449,30 @@ const minScrub = 4
 // scrubEcho replaces the webhook's credentials in a response with
 // "[redacted]" before it is recorded: an endpoint that echoes the request
 // (an error page quoting Authorization, a debug echo server) must not put
-// them into the attempt log.
-func scrubEcho(a herald.Auth, h http.Header, body string) (http.Header, string) {
+// them into the attempt log. The credentials are the auth secrets, the
+// basic auth header value, and the values of the secret headers.
+func scrubEcho(w *herald.Webhook, h http.Header, body string) (http.Header, string) {
+	a := w.Auth
 	var secrets []string
-	for _, s := range []string{a.Password.Reveal(), a.Token.Reveal(), a.HeaderValue.Reveal()} {
+	add := func(s string) {
 		if len(s) >= minScrub {
 			secrets = append(secrets, s)
 		}
 	}
+	for _, s := range []string{a.Password.Reveal(), a.Token.Reveal(), a.HeaderValue.Reveal()} {
+		add(s)
+	}
 	if a.Type == herald.AuthBasic {
-		secrets = append(secrets, base64.StdEncoding.EncodeToString([]byte(a.Username+":"+a.Password.Reveal())))
+		add(base64.StdEncoding.EncodeToString([]byte(a.Username + ":" + a.Password.Reveal())))
+	}
+	for _, v := range w.SecretHeaders {
+		add(v.Reveal())
 	}
 	if len(secrets) == 0 {
 		return h, body
 	}
+	// Longest first, so a secret containing another is replaced whole.
+	slices.SortFunc(secrets, func(x, y string) int { return len(y) - len(x) })
 	scrub := func(s string) string {
 		for _, sec := range secrets {
 			s = strings.ReplaceAll(s, sec, redacted)
@@ -464,17 +491,19 @@ func scrubEcho(a herald.Auth, h http.Header, body string) (http.Header, string) 
 	return h, body
 }
 
-func sensitiveHeader(name, authHeader string) bool {
-	if authHeader != "" && strings.EqualFold(name, authHeader) {
+// sensitiveHeader reports whether the request header name carries one of
+// w's credentials.
+func sensitiveHeader(name string, w *herald.Webhook) bool {
+	if w.Auth.HeaderName != "" && strings.EqualFold(name, w.Auth.HeaderName) {
 		return true
 	}
-	lower := strings.ToLower(name)
-	for _, p := range [...]string{"token", "secret", "password", "passwd", "key", "auth", "credential", "session", "cookie"} {
-		if strings.Contains(lower, p) {
-			return true
-		}
+	if _, ok := w.SecretHeader(name); ok {
+		return true
 	}
-	return false // Authorization, Proxy-Authorization and Cookie match "auth" and "cookie"
+	if strings.EqualFold(name, "Webhook-Signature") {
+		return false // Herald's own HMAC: useful to debug, useless to replay elsewhere
+	}
+	return herald.CredentialHeader(name)
 }
 
 // clientFor returns the cached client of w, building one if w is new or

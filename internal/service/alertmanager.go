@@ -46,10 +46,13 @@ func (s *Service) PublishAlerts(ctx context.Context, p *Principal, project strin
 	}
 	events := make([]*herald.Event, 0, len(pl.Alerts))
 	for i := range pl.Alerts {
-		events = append(events, format.AlertEvent(project, pl, i))
+		ev := format.AlertEvent(project, pl, i)
+		ev.Hops = Hops(ctx)
+		events = append(events, ev)
 	}
 	if gi, ok := s.o.Ingester.(GroupIngester); ok {
 		group := format.AlertmanagerGroupEvent(project, pl, s.o.AlertmanagerExternalURL)
+		group.Hops = Hops(ctx)
 		takes := func(ctx context.Context, id string) (bool, error) {
 			w, err := s.o.Store.GetWebhook(ctx, id)
 			if herald.ErrorCode(err) == herald.ENotFound {

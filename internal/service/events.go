@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"strconv"
+	"strings"
 
 	"github.com/herald-hq/herald"
 	"github.com/herald-hq/herald/internal/store"
@@ -10,15 +11,25 @@ import (
 
 // Publish stores events for delivery once p may publish into each event's
 // project. batch says whether field names get an "events[i]." prefix.
+//
+// Types starting with "herald." are Herald's own (herald.test,
+// herald.webhook.disabled): a publisher may not post them (400 naming type),
+// or it could forge Herald's notices. Every event gets the hop count of ctx
+// (WithHops).
 func (s *Service) Publish(ctx context.Context, p *Principal, events []*herald.Event, batch bool) ([]store.IngestItemResult, error) {
+	hops := Hops(ctx)
 	for i, ev := range events {
-		if !p.CanPublish(ev.Project) {
-			f := "project"
-			if batch {
-				f = "events[" + strconv.Itoa(i) + "].project"
-			}
-			return nil, &herald.Error{Code: herald.EForbidden, Field: f, Message: "your token may not publish events to project " + strconv.Quote(ev.Project)}
+		prefix := ""
+		if batch {
+			prefix = "events[" + strconv.Itoa(i) + "]."
 		}
+		if !p.CanPublish(ev.Project) {
+			return nil, &herald.Error{Code: herald.EForbidden, Field: prefix + "project", Message: "your token may not publish events to project " + strconv.Quote(ev.Project)}
+		}
+		if strings.HasPrefix(strings.ToLower(strings.TrimSpace(ev.Type)), herald.ReservedTypePrefix) {
+			return nil, herald.InvalidKey(prefix+"type", "event.type.reserved", herald.Args{"prefix": herald.ReservedTypePrefix}, "event types starting with %q are reserved for the events Herald emits itself", herald.ReservedTypePrefix)
+		}
+		ev.Hops = hops
 	}
 	res, err := s.o.Ingester.Ingest(ctx, events)
 	if err != nil {
@@ -26,6 +37,41 @@ func (s *Service) Publish(ctx context.Context, p *Principal, events []*herald.Ev
 	}
 	s.o.Engine.Wake()
 	return res, nil
+}
+
+type hopsKey struct{}
+
+// WithHops returns ctx carrying the hop count of the request that brings
+// events (the Herald-Hops header, checked by ParseHops).
+func WithHops(ctx context.Context, n int) context.Context {
+	return context.WithValue(ctx, hopsKey{}, n)
+}
+
+// Hops returns the hop count WithHops put into ctx, 0 without one.
+func Hops(ctx context.Context) int {
+	n, _ := ctx.Value(hopsKey{}).(int)
+	return n
+}
+
+// ParseHops reads a Herald-Hops header value: "" is 0 (a publisher, not a
+// Herald); otherwise a number from 0 to herald.MaxHops. A larger count means
+// the event already went through Herald more than MaxHops times (a webhook
+// loop through Herald's own API, maybe via another Herald or a proxy): 400
+// naming the header, so the loop ends there.
+func ParseHops(v string) (int, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, herald.InvalidKey(herald.HopsHeader, "event.hops.invalid", nil, "%s must be a non-negative number", herald.HopsHeader)
+	}
+	if n > herald.MaxHops {
+		return 0, herald.InvalidKey(herald.HopsHeader, "event.hops.loop", herald.Args{"max": strconv.Itoa(herald.MaxHops)},
+			"loop detected: this event already went through Herald %d times (%s), at most %d are accepted; check for a webhook that points at a Herald's /api/v1/events", n, herald.HopsHeader, herald.MaxHops)
+	}
+	return n, nil
 }
 
 // GetEvent returns event id (in project, when project != nil) if p may read it.

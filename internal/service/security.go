@@ -2,6 +2,11 @@ package service
 
 import (
 	"context"
+	"errors"
+	"maps"
+	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/herald-hq/herald"
@@ -14,6 +19,162 @@ import (
 // deliveries, 5s limit by default).
 type Challenger interface {
 	Challenge(ctx context.Context, w *herald.Webhook) sender.ChallengeResult
+}
+
+// TargetChecker runs the SSRF guard on a webhook URL without connecting;
+// *sender.Sender implements it. The error is a *sender.BlockedError when the
+// guard would refuse the destination.
+type TargetChecker interface {
+	CheckTarget(ctx context.Context, rawURL string) error
+}
+
+// refuseSelf refuses (400 naming url) a target that is this node's own
+// listen address: a webhook pointing at Herald's own API would feed it its
+// own deliveries. Other refusals of the guard only warn (TargetWarnings):
+// allow_cidrs and DNS may change before the first delivery.
+func (s *Service) refuseSelf(ctx context.Context, w *herald.Webhook) error {
+	if s.o.Targets == nil {
+		return nil
+	}
+	var be *sender.BlockedError
+	if err := s.o.Targets.CheckTarget(ctx, w.URL); errors.As(err, &be) && be.Kind == sender.KindSelf {
+		return herald.InvalidKey("url", "url.self", nil, "url points at this Herald itself (%s port %d): Herald does not deliver to its own API", be.Addr, be.Port)
+	}
+	return nil
+}
+
+// WebhookWarnings are Warnings plus TargetWarning's message. The API shows
+// them in the create, update and get answers.
+func (s *Service) WebhookWarnings(ctx context.Context, w *herald.Webhook) []string {
+	v := Warnings(w)
+	if err := s.TargetWarning(ctx, w); err != nil {
+		v = append(v, herald.ErrorMessage(err))
+	}
+	return v
+}
+
+// TargetWarning says, as an error with a catalog key (the console
+// translates it), that the SSRF guard refuses w's target now (loopback,
+// private, metadata, ... and no network.allow_cidrs entry covers it); nil
+// when it does not. Such a webhook is saved anyway, since allow_cidrs and
+// DNS may change before the first delivery, but every delivery fails until
+// then.
+func (s *Service) TargetWarning(ctx context.Context, w *herald.Webhook) error {
+	if s.o.Targets == nil {
+		return nil
+	}
+	var be *sender.BlockedError
+	if err := s.o.Targets.CheckTarget(ctx, w.URL); errors.As(err, &be) {
+		// KindSelf only reaches here for a webhook saved before the check
+		// existed: saving refuses it.
+		return herald.ErrorfKey(herald.EInvalid, "target.guarded", herald.Args{"detail": be.Error()},
+			"the SSRF guard refuses this target, so every delivery will fail: %s", be.Error())
+	}
+	return nil
+}
+
+// requireCredentialsOnMove refuses a change that moves the URL of stored
+// (the webhook before the change) to another origin (scheme, host or port)
+// while keeping a stored credential the request did not send again: the
+// auth secrets (400 naming auth), a secret header (headers.<Name>) or the
+// challenge secret (challenge_secret). Otherwise an admin who sees only
+// "********" could redirect the credential to a host of their own.
+func requireCredentialsOnMove(stored, w *herald.Webhook, in *WebhookInput) error {
+	if sameOrigin(stored.URL, w.URL) {
+		return nil
+	}
+	sent := func(v *herald.Secret) bool { return v != nil && !herald.Masked(*v) }
+	var a AuthInput
+	if in.Auth != nil {
+		a = *in.Auth
+	}
+	for _, c := range []struct {
+		now, before herald.Secret
+		in          *herald.Secret
+	}{
+		{w.Auth.Password, stored.Auth.Password, a.Password},
+		{w.Auth.Token, stored.Auth.Token, a.Token},
+		{w.Auth.HeaderValue, stored.Auth.HeaderValue, a.HeaderValue},
+		{w.Auth.KeyPEM, stored.Auth.KeyPEM, a.KeyPEM},
+	} {
+		if c.now.IsSet() && c.now == c.before && !sent(c.in) {
+			return movedError("auth", "the auth credentials")
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(w.SecretHeaders)) {
+		v := w.SecretHeaders[k]
+		before, ok := stored.SecretHeader(k)
+		if !ok || before != v || headerSent(in, k) {
+			continue
+		}
+		return movedError("headers."+k, "the value of header "+k)
+	}
+	if w.ChallengeSecret.IsSet() && w.ChallengeSecret == stored.ChallengeSecret && !sent(in.ChallengeSecret) {
+		return movedError("challenge_secret", "challenge_secret")
+	}
+	return nil
+}
+
+func movedError(field, what string) error {
+	return herald.InvalidKey(field, "webhook.credentials.moved", herald.Args{"what": what},
+		"the url moves to another origin (scheme, host or port): send %s again in the same request, or they would go to the new host", what)
+}
+
+// headerSent reports whether in gives header k a value (not the mask).
+func headerSent(in *WebhookInput, k string) bool {
+	if in.SecretHeaders != nil {
+		for n, v := range *in.SecretHeaders {
+			if strings.EqualFold(n, k) && !herald.Masked(v) {
+				return true
+			}
+		}
+	}
+	if in.Headers != nil {
+		for n, v := range *in.Headers {
+			if strings.EqualFold(n, k) && !herald.Masked(herald.Secret(v)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sameOrigin reports whether two URLs have the same scheme, host and port
+// (the default port of the scheme when none is given).
+func sameOrigin(a, b string) bool {
+	ua, err1 := url.Parse(a)
+	ub, err2 := url.Parse(b)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	origin := func(u *url.URL) string {
+		scheme := strings.ToLower(u.Scheme)
+		port := u.Port()
+		if port == "" {
+			port = map[string]string{"http": "80", "https": "443"}[scheme]
+		}
+		return scheme + "://" + strings.TrimSuffix(strings.ToLower(u.Hostname()), ".") + ":" + port
+	}
+	return origin(ua) == origin(ub)
+}
+
+// redacted is in for the audit log: every header value that is secret in w
+// (the saved result) or named like a credential is masked (secret_headers and the auth secrets are herald.Secret
+// and mask themselves).
+func (in *WebhookInput) redacted(w *herald.Webhook) *WebhookInput {
+	if in.Headers == nil {
+		return in
+	}
+	c := *in
+	h := make(map[string]string, len(*in.Headers))
+	for k, v := range *in.Headers {
+		if _, secret := w.SecretHeader(k); secret || herald.CredentialHeader(k) || herald.Masked(herald.Secret(v)) {
+			v = herald.Secret(v).String()
+		}
+		h[k] = v
+	}
+	c.Headers = &h
+	return &c
 }
 
 // Signing secret rotation bounds.

@@ -38,6 +38,10 @@ type Options struct {
 	// Challenger runs the ownership challenge of webhooks with a
 	// challenge_secret on create, update and verify.
 	Challenger Challenger
+	// Targets checks webhook URLs against the SSRF guard when saved: this
+	// node's own address is refused, other refused targets get a warning.
+	// Optional.
+	Targets TargetChecker
 	// OnWebhookChange is called after a webhook is created, changed or
 	// deleted (the router recompiles its matchers).
 	OnWebhookChange func(id string)

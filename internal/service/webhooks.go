@@ -5,8 +5,11 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
+	"maps"
+	"net/netip"
 	"net/textproto"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -46,6 +49,11 @@ type WebhookInput struct {
 	Ordered         *bool               `json:"ordered"`
 	// RetryClientErrors defaults to true on create.
 	RetryClientErrors *bool `json:"retry_client_errors"`
+
+	// SecretHeaders are extra headers holding credentials (write-only:
+	// "********" keeps a stored value). A credential-named header given in
+	// Headers is treated as one.
+	SecretHeaders *map[string]herald.Secret `json:"secret_headers"`
 }
 
 type AuthInput struct {
@@ -86,7 +94,7 @@ func (in *WebhookInput) Apply(w *herald.Webhook) {
 	setIf(&w.Format, in.Format)
 	setIf(&w.Template, in.Template)
 	setIf(&w.ContentType, in.ContentType)
-	setIf(&w.Headers, in.Headers)
+	in.applyHeaders(w)
 	setIf(&w.TLS, in.TLS)
 	setSecret(&w.ChallengeSecret, in.ChallengeSecret)
 	setIf(&w.MaxAttempts, in.MaxAttempts)
@@ -110,9 +118,59 @@ func (in *WebhookInput) Apply(w *herald.Webhook) {
 	}
 }
 
+// applyHeaders sets w's plain and secret headers from in. A header sent
+// with the mask "********" keeps its stored secret value. A header named
+// like a credential (herald.CredentialHeader) is secret wherever it is
+// given; so is a header already secret that comes back in headers while
+// secret_headers is not given (once secret, a header stays secret until
+// secret_headers says otherwise). The stored maps are never changed in
+// place: UpdateWebhook compares them with the result.
+func (in *WebhookInput) applyHeaders(w *herald.Webhook) {
+	if in.Headers == nil && in.SecretHeaders == nil {
+		return
+	}
+	old := w.SecretHeaders
+	keep := func(k string, v herald.Secret) herald.Secret {
+		if herald.Masked(v) {
+			if ov, ok := w.SecretHeader(k); ok {
+				return ov
+			}
+		}
+		return v
+	}
+	secret := make(map[string]herald.Secret, len(old))
+	if in.SecretHeaders == nil {
+		for k, v := range old {
+			secret[k] = v
+		}
+	} else {
+		for k, v := range *in.SecretHeaders {
+			secret[k] = keep(k, v)
+		}
+	}
+	plain := w.Headers
+	if in.Headers != nil {
+		plain = make(map[string]string, len(*in.Headers))
+		for k, v := range *in.Headers {
+			_, wasSecret := w.SecretHeader(k)
+			if herald.CredentialHeader(k) || wasSecret && (in.SecretHeaders == nil || herald.Masked(herald.Secret(v))) {
+				for sk := range secret {
+					if strings.EqualFold(sk, k) {
+						delete(secret, sk)
+					}
+				}
+				secret[k] = keep(k, herald.Secret(v))
+			} else {
+				plain[k] = v
+			}
+		}
+	}
+	w.Headers, w.SecretHeaders = plain, secret
+}
+
 // reservedHeaders may not be set as extra headers: Herald owns them.
 var reservedHeaders = map[string]bool{
-	"Webhook-Id": true, "Webhook-Timestamp": true, "Webhook-Signature": true,
+	"Webhook-Id": true, "Webhook-Timestamp": true, "Webhook-Signature": true, "Herald-Hops": true,
 	"Content-Type": true, "Content-Length": true, "Host": true, "User-Agent": true,
 	"Transfer-Encoding": true, "Connection": true,
 }
@@ -126,8 +184,14 @@ func NormalizeWebhook(w *herald.Webhook, s herald.Settings) error {
 	if len(w.Name) > 200 {
 		return herald.InvalidKey("name", "webhook.name.too_long", herald.Args{"max": "200"}, "name is longer than 200 characters")
 	}
+	if herald.HasControl(w.Name) {
+		return herald.InvalidKey("name", "webhook.name.control", nil, "name must not contain control characters (NUL, line breaks, ...)")
+	}
 	if len(w.Project) > 200 || strings.TrimSpace(w.Project) != w.Project {
 		return herald.InvalidKey("project", "webhook.project.invalid", herald.Args{"max": "200"}, "project must be at most 200 characters, without surrounding spaces")
+	}
+	if herald.HasControl(w.Project) {
+		return herald.InvalidKey("project", "webhook.project.control", nil, "project must not contain control characters (NUL, line breaks, ...)")
 	}
 	if err := validateURL(w.URL, s.HTTPSOnly); err != nil {
 		return err
@@ -139,11 +203,22 @@ func NormalizeWebhook(w *herald.Webhook, s herald.Settings) error {
 	default:
 		return herald.InvalidKey("category", "webhook.category.invalid", herald.Args{"value": strconv.Quote(w.Category)}, "category %q is not events or alarms", w.Category)
 	}
+	if len(w.EventTypes) > herald.MaxEventTypes {
+		return herald.InvalidKey("event_types", "event_types.too_many", herald.Args{"max": strconv.Itoa(herald.MaxEventTypes)}, "at most %d event types per webhook, got %d", herald.MaxEventTypes, len(w.EventTypes))
+	}
+	for i, t := range w.EventTypes {
+		if herald.HasControl(t) || len(t) > 200 {
+			return herald.InvalidKey("event_types["+strconv.Itoa(i)+"]", "event_types.control", herald.Args{"index": strconv.Itoa(i)}, "event type must be at most 200 bytes, without control characters")
+		}
+	}
 	if err := match.ValidateEventTypes(w.EventTypes); err != nil {
 		return err
 	}
 	if w.Conditions == nil {
 		w.Conditions = []herald.Condition{}
+	}
+	if err := validateConditionLimits(w.Conditions); err != nil {
+		return err
 	}
 	if err := match.ValidateConditions(w.Conditions); err != nil {
 		return err
@@ -169,20 +244,8 @@ func NormalizeWebhook(w *herald.Webhook, s herald.Settings) error {
 	if err := format.Validate(w); err != nil {
 		return err
 	}
-	if w.Headers == nil {
-		w.Headers = map[string]string{}
-	}
-	for k, v := range w.Headers {
-		f := "headers." + k
-		if k == "" || !validHeaderName(k) {
-			return herald.InvalidKey(f, "header.name.invalid", herald.Args{"name": strconv.Quote(k)}, "%q is not a valid header name", k)
-		}
-		if reservedHeaders[textproto.CanonicalMIMEHeaderKey(k)] {
-			return herald.InvalidKey(f, "header.reserved", herald.Args{"name": k}, "header %s is set by Herald and cannot be overridden", k)
-		}
-		if strings.ContainsAny(v, "\r\n") {
-			return herald.InvalidKey(f, "header.value.line_break", herald.Args{"name": k}, "header value must not contain line breaks")
-		}
+	if err := normalizeHeaders(w); err != nil {
+		return err
 	}
 	if err := normalizeAuth(&w.Auth); err != nil {
 		return err
@@ -205,6 +268,98 @@ func NormalizeWebhook(w *herald.Webhook, s herald.Settings) error {
 	}
 	if w.RateLimit < 0 {
 		return herald.InvalidKey("rate_limit", "webhook.rate_limit.negative", nil, "rate_limit must not be negative (0 = unlimited)")
+	}
+	return nil
+}
+
+// validateConditionLimits bounds the conditions (count, values, sizes) and
+// refuses control characters in labels and values, before the matcher's
+// own rules run.
+func validateConditionLimits(cs []herald.Condition) error {
+	if len(cs) > herald.MaxConditions {
+		return herald.InvalidKey("conditions", "condition.too_many", herald.Args{"max": strconv.Itoa(herald.MaxConditions)}, "at most %d conditions per webhook, got %d", herald.MaxConditions, len(cs))
+	}
+	maxBytes := strconv.Itoa(herald.MaxConditionValueBytes)
+	for i, c := range cs {
+		f := "conditions[" + strconv.Itoa(i) + "]"
+		idx := strconv.Itoa(i)
+		if len(c.Label) > herald.MaxConditionValueBytes || herald.HasControl(c.Label) {
+			return herald.InvalidKey(f+".label", "condition.label.invalid", herald.Args{"index": idx, "max": maxBytes}, "label must be at most %d bytes, without control characters", herald.MaxConditionValueBytes)
+		}
+		if len(c.Values) > herald.MaxConditionValues {
+			return herald.InvalidKey(f+".values", "condition.values.too_many", herald.Args{"index": idx, "max": strconv.Itoa(herald.MaxConditionValues)}, "at most %d values per condition, got %d", herald.MaxConditionValues, len(c.Values))
+		}
+		for _, v := range c.Values {
+			if len(v) > herald.MaxConditionValueBytes || herald.HasControl(v) {
+				return herald.InvalidKey(f+".values", "condition.value.invalid", herald.Args{"index": idx, "max": maxBytes}, "each value must be at most %d bytes, without control characters", herald.MaxConditionValueBytes)
+			}
+		}
+	}
+	return nil
+}
+
+// normalizeHeaders checks the plain and secret extra headers together:
+// names, values, reserved names, one spelling per name, count and size
+// limits. A credential-named header still among the plain ones is moved to
+// the secret ones.
+func normalizeHeaders(w *herald.Webhook) error {
+	if w.Headers == nil {
+		w.Headers = map[string]string{}
+	}
+	if w.SecretHeaders == nil {
+		w.SecretHeaders = map[string]herald.Secret{}
+	}
+	for k, v := range w.Headers {
+		if herald.CredentialHeader(k) {
+			if _, ok := w.SecretHeader(k); ok {
+				return herald.InvalidKey("headers."+k, "header.twice", herald.Args{"name": k}, "header %s is given twice (in headers and secret_headers)", k)
+			}
+			w.SecretHeaders[k] = herald.Secret(v)
+			delete(w.Headers, k)
+		}
+	}
+	if n := len(w.Headers) + len(w.SecretHeaders); n > herald.MaxHeaders {
+		return herald.InvalidKey("headers", "header.too_many", herald.Args{"max": strconv.Itoa(herald.MaxHeaders)}, "at most %d extra headers, got %d", herald.MaxHeaders, n)
+	}
+	seen := make(map[string]string, len(w.Headers)+len(w.SecretHeaders))
+	size := 0
+	check := func(k, v string, secret bool) error {
+		f := "headers." + k
+		if k == "" || !validHeaderName(k) || len(k) > 256 {
+			return herald.InvalidKey(f, "header.name.invalid", herald.Args{"name": strconv.Quote(k)}, "%q is not a valid header name", k)
+		}
+		canon := textproto.CanonicalMIMEHeaderKey(k)
+		if reservedHeaders[canon] {
+			return herald.InvalidKey(f, "header.reserved", herald.Args{"name": k}, "header %s is set by Herald and cannot be overridden", k)
+		}
+		if prev, ok := seen[canon]; ok {
+			return herald.InvalidKey(f, "header.twice", herald.Args{"name": k}, "header %s is given twice (as %s and %s)", canon, prev, k)
+		}
+		seen[canon] = k
+		if !herald.ValidHeaderValue(v) {
+			return herald.InvalidKey(f, "header.value.line_break", herald.Args{"name": k}, "header value must not contain line breaks or other control characters")
+		}
+		if herald.Masked(herald.Secret(v)) {
+			return herald.InvalidKey(f, "header.value.mask", herald.Args{"name": k}, "header %s has no stored value to keep: send its value, not ********", k)
+		}
+		if secret && v == "" {
+			return herald.InvalidKey(f, "header.value.required", herald.Args{"name": k}, "secret header %s needs a value", k)
+		}
+		size += len(k) + len(v)
+		return nil
+	}
+	for _, k := range slices.Sorted(maps.Keys(w.Headers)) {
+		if err := check(k, w.Headers[k], false); err != nil {
+			return err
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(w.SecretHeaders)) {
+		if err := check(k, w.SecretHeaders[k].Reveal(), true); err != nil {
+			return err
+		}
+	}
+	if size > herald.MaxHeaderBytes {
+		return herald.InvalidKey("headers", "header.too_large", herald.Args{"max": strconv.Itoa(herald.MaxHeaderBytes)}, "extra headers are %d bytes together, at most %d", size, herald.MaxHeaderBytes)
 	}
 	return nil
 }
@@ -232,6 +387,16 @@ func validateURL(raw string, httpsOnly bool) error {
 	if u.Hostname() == "" {
 		return herald.InvalidKey("url", "url.no_host", nil, "url has no host")
 	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return herald.InvalidKey("url", "url.port", nil, "url port must be between 1 and 65535")
+		}
+	} else if strings.HasSuffix(u.Host, ":") {
+		return herald.InvalidKey("url", "url.port", nil, "url port must be between 1 and 65535")
+	}
+	if err := validateHost(u.Hostname()); err != nil {
+		return err
+	}
 	if u.User != nil {
 		return herald.InvalidKey("url", "url.credentials", nil, "put credentials in auth, not in the url")
 	}
@@ -240,6 +405,32 @@ func validateURL(raw string, httpsOnly bool) error {
 	}
 	if httpsOnly && u.Scheme != "https" {
 		return herald.InvalidKey("url", "url.https_only", nil, "only https URLs are accepted (the https_only setting is on)")
+	}
+	return nil
+}
+
+// validateHost refuses host names DNS cannot carry: over 253 bytes, an
+// empty label or a label over 63 bytes. IP literals pass.
+func validateHost(h string) error {
+	if _, err := netip.ParseAddr(h); err == nil {
+		return nil
+	}
+	if len(strings.TrimSuffix(h, ".")) > herald.MaxHostBytes {
+		return herald.InvalidKey("url", "url.host_too_long", herald.Args{"max": strconv.Itoa(herald.MaxHostBytes)}, "url host is longer than %d bytes", herald.MaxHostBytes)
+	}
+	for l := range strings.SplitSeq(strings.TrimSuffix(h, "."), ".") {
+		if l == "" || len(l) > 63 {
+			return herald.InvalidKey("url", "url.host_label", nil, "url host has an empty label or one longer than 63 bytes")
+		}
+	}
+	return nil
+}
+
+// validAuthHeaderValue refuses what would split or break the request line
+// of an auth header: control characters (CR, LF, NUL, ...).
+func authValueError(field, what string, v herald.Secret) error {
+	if !herald.ValidHeaderValue(v.Reveal()) {
+		return herald.InvalidKey(field, "auth.control", herald.Args{"field": what}, "%s must not contain line breaks or other control characters", what)
 	}
 	return nil
 }
@@ -253,18 +444,30 @@ func normalizeAuth(a *herald.Auth) error {
 		if a.Username == "" {
 			return herald.InvalidKey("auth.username", "auth.basic.username_required", nil, "basic auth needs a username")
 		}
+		if herald.HasControl(a.Username) || strings.Contains(a.Username, ":") {
+			return herald.InvalidKey("auth.username", "auth.basic.username_invalid", nil, "a basic auth username must not contain ':' or control characters")
+		}
 		if !a.Password.IsSet() {
 			return herald.InvalidKey("auth.password", "auth.basic.password_required", nil, "basic auth needs a password")
+		}
+		if strings.ContainsAny(a.Password.Reveal(), "\x00") {
+			return herald.InvalidKey("auth.password", "auth.control", herald.Args{"field": "password"}, "password must not contain NUL")
 		}
 		keep.Username, keep.Password = a.Username, a.Password
 	case herald.AuthBearer:
 		if !a.Token.IsSet() {
 			return herald.InvalidKey("auth.token", "auth.bearer.token_required", nil, "bearer auth needs a token")
 		}
+		if err := authValueError("auth.token", "token", a.Token); err != nil {
+			return err
+		}
 		keep.Token = a.Token
 	case herald.AuthHeader:
 		if !a.HeaderValue.IsSet() {
 			return herald.InvalidKey("auth.header_value", "auth.header.value_required", nil, "header auth needs a header_value")
+		}
+		if err := authValueError("auth.header_value", "header_value", a.HeaderValue); err != nil {
+			return err
 		}
 		keep.HeaderName, keep.HeaderValue = a.HeaderName, a.HeaderValue
 		if keep.HeaderName == "" {
@@ -293,6 +496,9 @@ func normalizeAuth(a *herald.Auth) error {
 		keep.CertPEM, keep.KeyPEM = a.CertPEM, a.KeyPEM
 		// mTLS may be combined with an extra header credential.
 		if a.HeaderValue.IsSet() {
+			if err := authValueError("auth.header_value", "header_value", a.HeaderValue); err != nil {
+				return err
+			}
 			keep.HeaderName, keep.HeaderValue = a.HeaderName, a.HeaderValue
 			if keep.HeaderName == "" {
 				keep.HeaderName = "Authorization"
@@ -387,6 +593,9 @@ func (s *Service) CreateWebhook(ctx context.Context, p *Principal, in *WebhookIn
 	if err := NormalizeWebhook(wh, settings); err != nil {
 		return nil, err
 	}
+	if err := s.refuseSelf(ctx, wh); err != nil {
+		return nil, err
+	}
 	if err := s.challenge(ctx, wh); err != nil {
 		return nil, err
 	}
@@ -413,6 +622,7 @@ func (s *Service) UpdateWebhook(ctx context.Context, p *Principal, id string, in
 		return nil, err
 	}
 	wasEnabled := wh.Enabled
+	stored := *wh
 	in.Apply(wh)
 	if !p.CanWrite(wh.Project) {
 		return nil, &herald.Error{Code: herald.EForbidden, Field: "project", Message: "your token may not move a webhook to project " + wh.Project, Key: "webhook.project.move_forbidden", Args: herald.Args{"project": wh.Project}}
@@ -422,6 +632,12 @@ func (s *Service) UpdateWebhook(ctx context.Context, p *Principal, id string, in
 		return nil, err
 	}
 	if err := NormalizeWebhook(wh, settings); err != nil {
+		return nil, err
+	}
+	if err := requireCredentialsOnMove(&stored, wh, in); err != nil {
+		return nil, err
+	}
+	if err := s.refuseSelf(ctx, wh); err != nil {
 		return nil, err
 	}
 	// Every update, whatever it changes, runs the challenge again (seed 003).
@@ -438,7 +654,7 @@ func (s *Service) UpdateWebhook(ctx context.Context, p *Principal, id string, in
 		return nil, err
 	}
 	s.changed(wh.ID)
-	s.audit(ctx, p, "webhook.update", wh.ID, wh.Project, in)
+	s.audit(ctx, p, "webhook.update", wh.ID, wh.Project, in.redacted(wh))
 	return wh, nil
 }
 
@@ -471,12 +687,14 @@ func (s *Service) TestWebhook(ctx context.Context, p *Principal, id string) (*di
 // the input is applied over that stored webhook (so its secrets are used).
 func (s *Service) TestUnsaved(ctx context.Context, p *Principal, id string, in *WebhookInput) (*dispatch.TestResult, error) {
 	wh := &herald.Webhook{Enabled: true, RetryClientErrors: true}
+	var stored *herald.Webhook
 	if id != "" {
-		stored, err := s.webhookForWrite(ctx, p, id)
+		st, err := s.webhookForWrite(ctx, p, id)
 		if err != nil {
 			return nil, err
 		}
-		wh = stored
+		copied := *st
+		wh, stored = st, &copied
 	}
 	in.Apply(wh)
 	if !p.CanWrite(wh.Project) {
@@ -487,6 +705,16 @@ func (s *Service) TestUnsaved(ctx context.Context, p *Principal, id string, in *
 		return nil, err
 	}
 	if err := NormalizeWebhook(wh, settings); err != nil {
+		return nil, err
+	}
+	if stored != nil {
+		// The edited form's Send test may not carry the stored credentials
+		// to another origin either.
+		if err := requireCredentialsOnMove(stored, wh, in); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.refuseSelf(ctx, wh); err != nil {
 		return nil, err
 	}
 	if id == "" {

@@ -19,6 +19,9 @@ type webhookSecrets struct {
 	SigningSecret       string    `json:"signing_secret,omitempty"`
 	PreviousSecret      string    `json:"previous_secret,omitempty"`
 	PreviousSecretUntil time.Time `json:"previous_secret_until"`
+	// Headers are the webhook's secret extra headers (name → value); null
+	// for a nil map, so that a webhook reads back as it was written.
+	Headers map[string]string `json:"headers"`
 }
 
 // SealWebhookSecrets returns the sealed form of w's secret fields.
@@ -32,6 +35,12 @@ func SealWebhookSecrets(box *seal.Box, w *herald.Webhook) (string, error) {
 		SigningSecret:       w.SigningSecret.Reveal(),
 		PreviousSecret:      w.PreviousSecret.Reveal(),
 		PreviousSecretUntil: w.PreviousSecretUntil,
+	}
+	if w.SecretHeaders != nil {
+		ws.Headers = make(map[string]string, len(w.SecretHeaders))
+		for k, v := range w.SecretHeaders {
+			ws.Headers[k] = v.Reveal()
+		}
 	}
 	b, err := json.Marshal(ws)
 	if err != nil {
@@ -58,6 +67,12 @@ func OpenWebhookSecrets(box *seal.Box, sealed string, w *herald.Webhook) error {
 	w.SigningSecret = herald.Secret(ws.SigningSecret)
 	w.PreviousSecret = herald.Secret(ws.PreviousSecret)
 	w.PreviousSecretUntil = ws.PreviousSecretUntil
+	if ws.Headers != nil {
+		w.SecretHeaders = make(map[string]herald.Secret, len(ws.Headers))
+		for k, v := range ws.Headers {
+			w.SecretHeaders[k] = herald.Secret(v)
+		}
+	}
 	return nil
 }
 
@@ -71,10 +86,32 @@ type WebhookRow struct {
 
 // EncodeWebhook returns w's structured columns; seal turns its secrets into
 // the sealed column. The auth column has the secret fields blanked, not
-// masked: it must not even say which secrets are set.
+// masked: it must not even say which secrets are set. Secret headers go
+// only into the sealed column, plain headers into the headers column.
 func EncodeWebhook(w *herald.Webhook, seal func(*herald.Webhook) (string, error)) (WebhookRow, error) {
 	auth := w.Auth
 	auth.Password, auth.Token, auth.HeaderValue, auth.KeyPEM = "", "", "", ""
+	for k := range w.Headers {
+		if herald.CredentialHeader(k) {
+			// Never in clear, even if a caller skipped the service's
+			// normalization: seal a copy with the header moved.
+			c := *w
+			c.Headers = make(map[string]string, len(w.Headers))
+			c.SecretHeaders = make(map[string]herald.Secret, len(w.SecretHeaders)+1)
+			for k, v := range w.SecretHeaders {
+				c.SecretHeaders[k] = v
+			}
+			for k, v := range w.Headers {
+				if herald.CredentialHeader(k) {
+					c.SecretHeaders[k] = herald.Secret(v)
+				} else {
+					c.Headers[k] = v
+				}
+			}
+			w = &c
+			break
+		}
+	}
 	var r WebhookRow
 	for _, f := range []struct {
 		dst *string
@@ -95,6 +132,9 @@ func EncodeWebhook(w *herald.Webhook, seal func(*herald.Webhook) (string, error)
 }
 
 // DecodeInto fills w's structured fields from r, and its secrets with open.
+// The headers column holds only plain headers; a credential-named header
+// found there (a row written before secret headers were sealed) is treated
+// as a secret header at once, and sealed by the next update.
 func (r WebhookRow) DecodeInto(w *herald.Webhook, open func(string, *herald.Webhook) error) error {
 	for _, f := range []struct {
 		src string
@@ -107,5 +147,20 @@ func (r WebhookRow) DecodeInto(w *herald.Webhook, open func(string, *herald.Webh
 			return err
 		}
 	}
-	return open(r.Secrets, w)
+	w.SecretHeaders = nil
+	if err := open(r.Secrets, w); err != nil {
+		return err
+	}
+	for k, v := range w.Headers {
+		if herald.CredentialHeader(k) {
+			if w.SecretHeaders == nil {
+				w.SecretHeaders = map[string]herald.Secret{}
+			}
+			if _, ok := w.SecretHeader(k); !ok {
+				w.SecretHeaders[k] = herald.Secret(v)
+			}
+			delete(w.Headers, k)
+		}
+	}
+	return nil
 }

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+	"maps"
 	"net/textproto"
 	"net/url"
 	"slices"
@@ -55,8 +57,15 @@ type webhookForm struct {
 	RetryClientErrors bool
 
 	// Stored secrets of the webhook being modified: a blank secret input
-	// keeps them.
-	Has struct{ Password, Token, HeaderValue, KeyPEM, Challenge bool }
+	// keeps them. SecretHeaders holds the names of the stored secret headers.
+	Has struct {
+		Password, Token, HeaderValue, KeyPEM, Challenge bool
+		SecretHeaders                                   map[string]bool
+	}
+
+	// Warnings are what the SSRF guard says of the saved target (the
+	// service's TargetWarning, translated).
+	Warnings []string
 
 	// Errors maps a field (as the service names it: "url",
 	// "conditions[0].values", ...) to its message.
@@ -67,8 +76,17 @@ type conditionRow struct {
 	Label, Operator, Values string
 }
 
+// headerRow is one extra header. A Secret row's value is never written
+// into the page: blank keeps the stored value.
 type headerRow struct {
 	Name, Value string
+	Secret      bool
+}
+
+// StoredSecret reports whether row h is a secret header with a stored
+// value (its blank input keeps it).
+func (f *webhookForm) StoredSecret(h headerRow) bool {
+	return h.Secret && f.Has.SecretHeaders[textproto.CanonicalMIMEHeaderKey(h.Name)]
 }
 
 // Err returns the message for field, "" when it has none.
@@ -156,6 +174,11 @@ func formOf(w *herald.Webhook, catalog []herald.EventType) *webhookForm {
 	for _, k := range names {
 		f.Headers = append(f.Headers, headerRow{Name: k, Value: w.Headers[k]})
 	}
+	f.Has.SecretHeaders = map[string]bool{}
+	for _, k := range slices.Sorted(maps.Keys(w.SecretHeaders)) {
+		f.Headers = append(f.Headers, headerRow{Name: k, Secret: true})
+		f.Has.SecretHeaders[textproto.CanonicalMIMEHeaderKey(k)] = true
+	}
 	if w.MaxAttempts != 0 {
 		f.MaxAttempts = strconv.Itoa(w.MaxAttempts)
 	}
@@ -201,12 +224,13 @@ func parseWebhookForm(v url.Values, keepBlank bool) *webhookForm {
 		}
 		f.Conditions = append(f.Conditions, row)
 	}
-	names, hvals := v["header_name"], v["header_value"]
+	names, hvals, kinds := v["header_name"], v["header_value"], v["header_kind"]
 	for i := range names {
 		row := headerRow{Name: strings.TrimSpace(names[i])}
 		if i < len(hvals) {
 			row.Value = hvals[i]
 		}
+		row.Secret = i < len(kinds) && kinds[i] == "secret"
 		if row.Name == "" && row.Value == "" && !keepBlank {
 			continue
 		}
@@ -254,19 +278,28 @@ func (f *webhookForm) input(rq *request, editing bool) (*service.WebhookInput, b
 	}
 	in.Conditions = &conds
 
-	headers := map[string]string{}
+	headers, seen := map[string]string{}, map[string]string{}
+	secretHeaders := map[string]herald.Secret{}
 	for i, h := range f.Headers {
 		field := "headers[" + strconv.Itoa(i) + "]"
 		switch {
 		case h.Name == "":
 			f.Errors[field] = rq.T("form.err.header_name")
-		case headerSeen(headers, h.Name):
+		case headerSeen(seen, h.Name):
 			f.Errors[field] = rq.T("form.err.header_twice", h.Name)
+		case h.Secret:
+			seen[h.Name] = ""
+			v := herald.Secret(h.Value)
+			if h.Value == "" && editing {
+				v = herald.Mask // keep the stored value
+			}
+			secretHeaders[h.Name] = v
 		default:
+			seen[h.Name] = ""
 			headers[h.Name] = h.Value
 		}
 	}
-	in.Headers = &headers
+	in.Headers, in.SecretHeaders = &headers, &secretHeaders
 
 	secret := func(v string) *herald.Secret {
 		if v == "" && editing {
@@ -372,4 +405,13 @@ func (f *webhookForm) applyRowAction(action string) bool {
 		return false
 	}
 	return true
+}
+
+// targetWarnings is the SSRF guard's verdict on w's target, in the
+// caller's language (none when the guard lets it through).
+func (c *Console) targetWarnings(ctx context.Context, rq *request, w *herald.Webhook) []string {
+	if err := c.svc.TargetWarning(ctx, w); err != nil {
+		return []string{rq.E(err)}
+	}
+	return nil
 }

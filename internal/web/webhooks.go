@@ -147,7 +147,7 @@ func (c *Console) submitNewWebhook(w http.ResponseWriter, r *http.Request, rq *r
 	// The signing secret is shown in this answer only; it is not kept
 	// anywhere the console could show it again.
 	return c.render(w, r, rq, http.StatusCreated, "webhook_created", "created.title", "webhooks",
-		createdData{W: wh, Secret: wh.SigningSecret.Reveal()})
+		createdData{W: wh, Secret: wh.SigningSecret.Reveal(), Warnings: c.targetWarnings(r.Context(), rq, wh)})
 }
 
 type createdData struct {
@@ -157,6 +157,8 @@ type createdData struct {
 	// one stops signing (nil: at once).
 	Rotated       bool
 	PreviousUntil *time.Time
+	// Warnings: the SSRF guard refuses the new webhook's target.
+	Warnings []string
 }
 
 func (c *Console) editWebhook(w http.ResponseWriter, r *http.Request, rq *request) error {
@@ -167,7 +169,9 @@ func (c *Console) editWebhook(w http.ResponseWriter, r *http.Request, rq *reques
 	if !rq.p.CanWrite(wh.Project) {
 		return forbidden(rq)
 	}
-	return c.renderForm(w, r, rq, http.StatusOK, c.formData(rq, formOf(wh, c.svc.EventTypes()), true))
+	f := formOf(wh, c.svc.EventTypes())
+	f.Warnings = c.targetWarnings(r.Context(), rq, wh)
+	return c.renderForm(w, r, rq, http.StatusOK, c.formData(rq, f, true))
 }
 
 func (c *Console) submitEditWebhook(w http.ResponseWriter, r *http.Request, rq *request) error {
