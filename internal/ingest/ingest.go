@@ -82,9 +82,10 @@ func (g *Ingester) Start(ctx context.Context) {
 // Stop stops the committer and waits for it: a write under way finishes
 // (its callers learn its outcome); requests not yet written are refused.
 func (g *Ingester) Stop() {
-	if g.cancel != nil {
-		g.cancel()
+	if g.cancel == nil {
+		return // never started
 	}
+	g.cancel()
 	<-g.done
 }
 
