@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -70,7 +71,7 @@ func startProcEnv(t *testing.T, bin, addr, dataDir string, env ...string) *proc 
 	cmd.Env = append(os.Environ(),
 		"HERALD_LISTEN="+addr, "HERALD_DATA_DIR="+dataDir, "HERALD_ADMIN_TOKEN="+adminToken,
 		"HERALD_ALLOW_CIDRS=127.0.0.0/8", "HERALD_RETRY_SCHEDULE=200ms,200ms,200ms,200ms,200ms",
-		"HERALD_LEASE=2s",
+		// The default lease: recovery after a kill must not wait for it.
 		// These tests push tens of thousands of events as fast as they can.
 		"HERALD_INGEST_RATE_LIMIT=0",
 	)
@@ -109,7 +110,10 @@ func (p *proc) kill() {
 }
 
 // A server killed (SIGKILL) with deliveries pending and in flight finishes
-// them all after a restart: nothing acknowledged is lost.
+// them all after a restart: nothing acknowledged is lost, and with the
+// default lease the restarted server sends them at once (it holds the data
+// directory lock, so it releases every lease the dead one left) instead of
+// waiting for the leases to expire.
 func TestKilledServerFinishesAfterRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
@@ -122,15 +126,21 @@ func TestKilledServerFinishesAfterRestart(t *testing.T) {
 	release := make(chan struct{})
 	var mu sync.Mutex
 	got := map[string]int{}
+	var arrived atomic.Int64
+	var lastNew time.Time // when the last event arrived for the first time
 	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var env struct{ ID string }
 		json.NewDecoder(r.Body).Decode(&env)
+		arrived.Add(1)
 		select {
 		case <-release: // hold every request until the first server is dead
 		case <-r.Context().Done():
 			return
 		}
 		mu.Lock()
+		if got[env.ID] == 0 {
+			lastNew = time.Now()
+		}
 		got[env.ID]++
 		mu.Unlock()
 	}))
@@ -159,17 +169,31 @@ func TestKilledServerFinishesAfterRestart(t *testing.T) {
 			t.Fatalf("ingest: %d %s", code, raw)
 		}
 	}
-	time.Sleep(300 * time.Millisecond) // let requests get in flight
+	// Kill it with requests in flight and rows leased in memory.
+	eventually(t, 30*time.Second, "requests in flight", func() bool { return arrived.Load() >= 100 })
 	p1.cmd.Process.Signal(syscall.SIGKILL)
 	p1.cmd.Wait()
 	close(release)
 
+	restart := time.Now()
 	p2 := startProc(t, bin, addr, dataDir)
+	ready := time.Now()
+	// Far below the default lease (and the 10 s H2 makes it): only releasing
+	// the dead process's leases at start delivers everything this soon.
+	const bound = 8 * time.Second
 	eventually(t, 60*time.Second, "every event delivered after restart", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(got) == n
 	})
+	mu.Lock()
+	last := lastNew.Sub(restart)
+	mu.Unlock()
+	t.Logf("restart → serving %v, → last delivery %v (%d events)",
+		ready.Sub(restart).Round(time.Millisecond), last.Round(time.Millisecond), n)
+	if lastNew.Sub(ready) > bound {
+		t.Fatalf("the last delivery arrived %v after the restarted server was serving, want under %v: leases were not released at start", lastNew.Sub(ready), bound)
+	}
 	// The log agrees: every delivery succeeded.
 	eventually(t, 30*time.Second, "all deliveries succeeded in the log", func() bool {
 		var page struct {
