@@ -274,7 +274,6 @@ func (a *App) bootstrapConfigured(ctx context.Context) error {
 		if err := a.Store.CreateToken(ctx, t); err != nil {
 			return err
 		}
-		a.auditBootstrap(ctx, "token.create", t.ID, "admin_token / HERALD_ADMIN_TOKEN set")
 	}
 	// Created first, revoked second: a failure in between leaves access.
 	for _, t := range ts {
@@ -291,6 +290,8 @@ func (a *App) bootstrapConfigured(ctx context.Context) error {
 	return nil
 }
 
+// auditBootstrap records a change Herald made to the tokens by itself (a
+// bootstrap token revoked).
 func (a *App) auditBootstrap(ctx context.Context, action, id, reason string) {
 	e := &herald.AuditEntry{At: time.Now().UTC(), Actor: "herald", Action: action, Object: id,
 		Details: `{"reason":` + strconv.Quote(reason) + `}`}
@@ -328,7 +329,6 @@ func (a *App) bootstrapGenerated(ctx context.Context) error {
 	if err := a.Store.CreateToken(ctx, t); err != nil {
 		return err
 	}
-	a.auditBootstrap(ctx, "token.create", t.ID, "first start")
 	a.GeneratedAdminToken = tok
 	a.AdminTokenSource = AdminTokenGenerated
 	return nil
