@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -119,8 +120,26 @@ func TestKilledServerFinishesAfterRestart(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	t.Parallel()
+	killAndRestart(t, t.TempDir())
+}
+
+// PostgreSQL: a node killed and restarted with the same identity
+// (HERALD_NODE_ID) releases its predecessor's leases at start, long before
+// they expire and before its predecessor would count as dead.
+func TestKilledPostgresNodeFinishesAfterRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	t.Parallel()
+	dsn := freshSchema(t)
+	killAndRestart(t, t.TempDir(), "HERALD_DATABASE_URL="+dsn, "HERALD_SECRET_KEY="+strings.Repeat("cd", 32), "HERALD_NODE_ID=restarted-node")
+}
+
+// killAndRestart runs a server with env, holds 300 deliveries in flight,
+// kills it with SIGKILL and restarts it on the same data: everything is
+// delivered, soon.
+func killAndRestart(t *testing.T, dataDir string, env ...string) {
 	bin := heraldBinary(t)
-	dataDir := t.TempDir()
 	addr := freePort(t)
 
 	release := make(chan struct{})
@@ -153,7 +172,7 @@ func TestKilledServerFinishesAfterRestart(t *testing.T) {
 		}
 	})
 
-	p1 := startProc(t, bin, addr, dataDir)
+	p1 := startProcEnv(t, bin, addr, dataDir, env...)
 	var wh createdWebhook
 	code, raw := doReq(t, p1.url, adminToken, "POST", "/api/v1/webhooks", map[string]any{"name": "crash", "url": rc.URL, "event_types": []string{"*"}}, &wh, nil)
 	if code != 201 {
@@ -176,10 +195,11 @@ func TestKilledServerFinishesAfterRestart(t *testing.T) {
 	close(release)
 
 	restart := time.Now()
-	p2 := startProc(t, bin, addr, dataDir)
+	p2 := startProcEnv(t, bin, addr, dataDir, env...)
 	ready := time.Now()
-	// Far below the default lease (and the 10 s H2 makes it): only releasing
-	// the dead process's leases at start delivers everything this soon.
+	// Below the default lease (10 s, renewed every 2.5 s) and the 10 s after
+	// which PostgreSQL nodes count a silent node as dead: only releasing the
+	// dead process's leases at start delivers everything this soon.
 	const bound = 8 * time.Second
 	eventually(t, 60*time.Second, "every event delivered after restart", func() bool {
 		mu.Lock()
