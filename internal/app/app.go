@@ -14,6 +14,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,6 +27,7 @@ import (
 	"github.com/herald-hq/herald/internal/config"
 	"github.com/herald-hq/herald/internal/dispatch"
 	"github.com/herald-hq/herald/internal/ingest"
+	"github.com/herald-hq/herald/internal/liveness"
 	"github.com/herald-hq/herald/internal/retention"
 	"github.com/herald-hq/herald/internal/retry"
 	"github.com/herald-hq/herald/internal/seal"
@@ -46,18 +49,47 @@ type App struct {
 	ing     *ingest.Ingester
 	disp    *dispatch.Dispatcher
 	prune   *retention.Worker
+	live    *liveness.Worker // nil when the node is alone (SQLite)
 	send    *sender.Sender
 	reg     *prometheus.Registry
+
+	// node is this node's identity (config node_id), the prefix of its
+	// lease tokens; alone is true when the data directory lock guarantees no
+	// other process uses the database.
+	node  string
+	alone bool
 
 	srv      *http.Server
 	ln       net.Listener
 	cancel   context.CancelFunc
 	serveErr chan error
+	started  bool
 
 	// GeneratedAdminToken is set when this start created the bootstrap
 	// platform-admin token because none was configured; print it once.
 	GeneratedAdminToken string
+	// AdminTokenSource says where the platform-admin access of this start
+	// comes from, for `herald serve` to print.
+	AdminTokenSource AdminTokenSource
+	// RevokedBootstrapTokens is how many earlier HERALD_ADMIN_TOKEN tokens
+	// this start revoked because the configured value changed.
+	RevokedBootstrapTokens int
+	// FirstTokenAt is when the first platform-admin token was generated, when
+	// an earlier start did it (see AdminTokenExisting).
+	FirstTokenAt time.Time
 }
+
+// AdminTokenSource is how a start provided platform-admin access.
+type AdminTokenSource int
+
+const (
+	// AdminTokenConfigured: admin_token / HERALD_ADMIN_TOKEN.
+	AdminTokenConfigured AdminTokenSource = iota + 1
+	// AdminTokenGenerated: this start generated one (GeneratedAdminToken).
+	AdminTokenGenerated
+	// AdminTokenExisting: none configured; tokens exist from earlier starts.
+	AdminTokenExisting
+)
 
 // Options adjust New for embedding (tests, bench).
 type Options struct {
@@ -92,7 +124,9 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 		}
 	}
 	a.Store = st
-	if err := a.bootstrap(ctx); err != nil {
+	a.node = cfg.Node()
+	a.alone = o.Store == nil && cfg.Storage.Driver == "sqlite"
+	if err := a.bootstrapConfigured(ctx); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -103,7 +137,8 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	a.router = ingest.NewRouter(st, 2*time.Second)
 	metrics := dispatch.NewMetrics(a.reg)
 	a.disp = dispatch.New(dispatch.Options{
-		Store: st, Sender: a.send, Policy: retry.Policy{Schedule: retry.FromWaits(waits)},
+		NodeID: a.node,
+		Store:  st, Sender: a.send, Policy: retry.Policy{Schedule: retry.FromWaits(waits)},
 		Logger: log, Workers: cfg.Delivery.Workers, PerWebhook: cfg.Delivery.PerWebhookConcurrency,
 		Lease: cfg.LeaseDuration(), DisableAfter: cfg.DisableAfterDuration(),
 		Emit: func(ctx context.Context, ev *herald.Event) error {
@@ -114,6 +149,9 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 		Metrics:         metrics,
 	})
 	a.prune = retention.New(retention.Options{Store: st, Retention: cfg.RetentionDuration(), Logger: log})
+	if !a.alone {
+		a.live = liveness.New(liveness.Options{Store: st, Node: a.node, Logger: log})
+	}
 	a.ing = ingest.New(ingest.Options{Store: st, Router: a.router, Handoff: a.disp})
 
 	a.Service = service.New(service.Options{
@@ -166,7 +204,17 @@ func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 		if err != nil {
 			return nil, err
 		}
-		return sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(cfg.DataDir, "herald.db"), Box: box})
+		lock := filepath.Join(cfg.DataDir, "herald.lock")
+		st, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(cfg.DataDir, "herald.db"), Box: box, LockFile: lock})
+		var le *sqlite.LockedError
+		if errors.As(err, &le) {
+			who := "another Herald process"
+			if le.PID > 0 {
+				who = fmt.Sprintf("another Herald process (pid %d)", le.PID)
+			}
+			return nil, fmt.Errorf("data directory %s is in use by %s: stop that process first, or give this one another data directory (HERALD_DATA_DIR); to run several nodes on one database, use PostgreSQL", cfg.DataDir, who)
+		}
+		return st, err
 	case "postgres":
 		// Every node must seal and open secrets with the same key, so it
 		// comes from the configuration, never from a node's data directory.
@@ -183,42 +231,121 @@ func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 	return nil, fmt.Errorf("storage.driver %q is not available in this build", cfg.Storage.Driver)
 }
 
-// bootstrap makes sure a platform-admin token exists: the configured one, or
-// a generated one on first start.
-func (a *App) bootstrap(ctx context.Context) error {
-	if tok := a.cfg.AdminToken; tok != "" {
-		hash := service.HashToken(tok)
-		if _, err := a.Store.TokenByHash(ctx, hash); err == nil {
-			return nil
-		} else if herald.ErrorCode(err) != herald.ENotFound {
+// MinAdminTokenLen is the shortest bootstrap token (admin_token,
+// HERALD_ADMIN_TOKEN) Herald accepts: 32 characters, as long as the tokens it
+// generates are strong.
+const MinAdminTokenLen = 32
+
+// Bootstrap tokens made from admin_token / HERALD_ADMIN_TOKEN carry IDs
+// with this prefix (tokens created through the API are "tok_…"), so that a
+// changed value replaces them. Herald before this release named them
+// legacyBootstrapName instead.
+const (
+	bootstrapIDPrefix   = "tokenv"
+	legacyBootstrapName = "bootstrap admin (HERALD_ADMIN_TOKEN)"
+)
+
+func isConfiguredBootstrap(t *herald.Token) bool {
+	return strings.HasPrefix(t.ID, bootstrapIDPrefix+"_") ||
+		(t.Name == legacyBootstrapName && t.Role == herald.RolePlatformAdmin)
+}
+
+// bootstrapConfigured makes the configured admin token a platform-admin
+// token, replacing the one an earlier value made: changing
+// HERALD_ADMIN_TOKEN revokes the previous bootstrap token.
+func (a *App) bootstrapConfigured(ctx context.Context) error {
+	tok := a.cfg.AdminToken
+	if tok == "" {
+		return nil
+	}
+	if len(tok) < MinAdminTokenLen {
+		return fmt.Errorf("admin_token (HERALD_ADMIN_TOKEN) is %d characters long; a bootstrap token needs at least %d (generate one with: openssl rand -hex 32)", len(tok), MinAdminTokenLen)
+	}
+	a.AdminTokenSource = AdminTokenConfigured
+	hash := service.HashToken(tok)
+	ts, err := a.Store.ListTokens(ctx)
+	if err != nil {
+		return err
+	}
+	have := false
+	for _, t := range ts {
+		have = have || t.Hash == hash
+	}
+	now := time.Now().UTC()
+	if !have {
+		t := &herald.Token{
+			ID: herald.NewID(bootstrapIDPrefix), Name: "bootstrap admin (admin_token / HERALD_ADMIN_TOKEN)", Role: herald.RolePlatformAdmin,
+			Projects: []string{}, Hash: hash, CreatedAt: now,
+		}
+		if err := a.Store.CreateToken(ctx, t); err != nil {
 			return err
 		}
-		return a.Store.CreateToken(ctx, &herald.Token{
-			ID: herald.NewID("tok"), Name: "bootstrap admin (HERALD_ADMIN_TOKEN)", Role: herald.RolePlatformAdmin,
-			Projects: []string{}, Hash: hash, CreatedAt: time.Now().UTC(),
-		})
+	}
+	// Created first, revoked second: a failure in between leaves access.
+	for _, t := range ts {
+		if t.Hash == hash || !isConfiguredBootstrap(t) {
+			continue
+		}
+		if err := a.Store.DeleteToken(ctx, t.ID); err != nil && herald.ErrorCode(err) != herald.ENotFound {
+			return err
+		}
+		a.RevokedBootstrapTokens++
+		a.auditBootstrap(ctx, "token.delete", t.ID, "admin_token / HERALD_ADMIN_TOKEN changed")
+		a.log.Warn("admin_token (HERALD_ADMIN_TOKEN) changed: the previous bootstrap token is revoked", "token", t.ID)
+	}
+	return nil
+}
+
+// auditBootstrap records a change Herald made to the tokens by itself (a
+// bootstrap token revoked).
+func (a *App) auditBootstrap(ctx context.Context, action, id, reason string) {
+	e := &herald.AuditEntry{At: time.Now().UTC(), Actor: "herald", Action: action, Object: id,
+		Details: `{"reason":` + strconv.Quote(reason) + `}`}
+	if err := a.Store.AppendAudit(ctx, e); err != nil {
+		a.log.Error("record audit entry", "action", action, "object", id, "err", err)
+	}
+}
+
+// bootstrapGenerated gives a first start without a configured token its
+// platform-admin token. Start calls it last, once the server listens and
+// every part has started, so that a start that fails (a port in use) never
+// creates a token it cannot show: the next start creates it instead.
+func (a *App) bootstrapGenerated(ctx context.Context) error {
+	if a.cfg.AdminToken != "" {
+		return nil
 	}
 	ts, err := a.Store.ListTokens(ctx)
 	if err != nil {
 		return err
 	}
 	if len(ts) > 0 {
+		a.AdminTokenSource = AdminTokenExisting
+		for _, t := range ts {
+			if t.Role == herald.RolePlatformAdmin && (a.FirstTokenAt.IsZero() || t.CreatedAt.Before(a.FirstTokenAt)) {
+				a.FirstTokenAt = t.CreatedAt
+			}
+		}
 		return nil
 	}
 	tok := service.NewTokenValue()
-	if err := a.Store.CreateToken(ctx, &herald.Token{
+	t := &herald.Token{
 		ID: herald.NewID("tok"), Name: "bootstrap admin", Role: herald.RolePlatformAdmin,
 		Projects: []string{}, Hash: service.HashToken(tok), CreatedAt: time.Now().UTC(),
-	}); err != nil {
+	}
+	if err := a.Store.CreateToken(ctx, t); err != nil {
 		return err
 	}
 	a.GeneratedAdminToken = tok
+	a.AdminTokenSource = AdminTokenGenerated
 	return nil
 }
 
 // Start listens and runs every worker. It returns once the server accepts
-// requests.
-func (a *App) Start(ctx context.Context) error {
+// requests. Before any delivery is claimed it releases the leases a previous
+// process of this node left (every lease when the node is alone with its
+// SQLite database), so that deliveries interrupted by a crash are sent again
+// at once instead of when their leases expire.
+func (a *App) Start(ctx context.Context) (err error) {
 	tlsCfg, err := a.serverTLS()
 	if err != nil {
 		return err
@@ -232,9 +359,37 @@ func (a *App) Start(ctx context.Context) error {
 		a.send.SetSelfAddrs([]netip.AddrPort{ap}) // the guard refuses Herald's own address
 	}
 	ctx, a.cancel = context.WithCancel(ctx)
+	defer func() {
+		if err != nil {
+			a.stopWorkers(context.Background())
+			a.cancel()
+			ln.Close()
+			a.ln = nil
+		}
+	}()
+	release := a.node
+	if a.alone {
+		release = "" // the data directory lock: no other process uses the database
+	}
+	n, err := a.Store.ReleaseLeases(ctx, release, time.Now().UTC())
+	if err != nil {
+		return fmt.Errorf("release the leases of the previous run: %w", err)
+	}
+	if n > 0 {
+		a.log.Info("released the deliveries a previous run left leased", "node", a.node, "deliveries", n)
+	}
+	if a.live != nil {
+		if err := a.live.Start(ctx); err != nil {
+			return fmt.Errorf("liveness record: %w", err)
+		}
+	}
+	a.started = true
 	a.ing.Start(ctx)
 	a.disp.Start(ctx)
 	a.prune.Start(ctx)
+	if err := a.bootstrapGenerated(ctx); err != nil {
+		return fmt.Errorf("create the first admin token: %w", err)
+	}
 	a.serveErr = make(chan error, 1)
 	a.srv.TLSConfig = tlsCfg
 	go func() {
@@ -263,28 +418,71 @@ func (a *App) URL() string {
 	return "http://" + a.Addr()
 }
 
-// Close stops gracefully: no new requests, requests in flight finish (events
-// being ingested are committed), the dispatcher finishes and records the
-// deliveries in flight, then the store closes. Bounded by ctx.
+// Close stops gracefully, within ctx's deadline (plus at most a second to
+// release leases and close the store):
+//   - the HTTP server stops accepting and lets requests in flight finish
+//     (events being ingested are committed); at the deadline the remaining
+//     connections are cut;
+//   - the dispatcher stops claiming, lets requests in flight finish and
+//     records them; at the deadline it cancels those still running and
+//     releases the leases of every row it has not finished (state
+//     unchanged). The ingester still runs meanwhile, so events Herald
+//     raises while draining (herald.webhook.disabled) are stored;
+//   - then the ingester, the liveness worker and the pruner stop, this
+//     node's remaining leases are released, and the store closes.
+//
+// Reaching the deadline is not an error: what was cut short is delivered
+// again (at least once).
 func (a *App) Close(ctx context.Context) error {
 	var errs []error
 	if a.srv != nil && a.ln != nil {
 		if err := a.srv.Shutdown(ctx); err != nil {
-			errs = append(errs, err)
+			if ctx.Err() == nil {
+				errs = append(errs, err)
+			} else {
+				a.log.Warn("drain timeout: closing the HTTP connections still open")
+			}
+			a.srv.Close()
 		}
 		if err := <-a.serveErr; err != nil {
 			errs = append(errs, err)
 		}
 	}
+	if a.started {
+		a.stopWorkers(ctx)
+		// Whatever this node still holds (a row handed over at ingest as the
+		// dispatcher stopped) is free for the next run or another node.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		if _, err := a.Store.ReleaseLeases(rctx, a.node, time.Now().UTC()); err != nil {
+			a.log.Warn("release leases at shutdown", "err", err)
+		}
+		cancel()
+	}
 	if a.cancel != nil {
 		a.cancel()
-		a.ing.Wait()
-		a.disp.Stop()
-		a.prune.Stop()
 	}
 	a.send.CloseIdle()
 	if err := a.Store.Close(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// stopWorkers stops the background parts in dependency order: the
+// dispatcher first (it may still emit events through the ingester), then
+// the ingester, then the rest.
+func (a *App) stopWorkers(ctx context.Context) {
+	if !a.started {
+		if a.live != nil {
+			a.live.Stop()
+		}
+		return
+	}
+	a.started = false
+	a.disp.Stop()
+	a.ing.Stop()
+	if a.live != nil {
+		a.live.Stop()
+	}
+	a.prune.Stop()
 }

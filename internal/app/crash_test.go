@@ -10,7 +10,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -70,7 +72,7 @@ func startProcEnv(t *testing.T, bin, addr, dataDir string, env ...string) *proc 
 	cmd.Env = append(os.Environ(),
 		"HERALD_LISTEN="+addr, "HERALD_DATA_DIR="+dataDir, "HERALD_ADMIN_TOKEN="+adminToken,
 		"HERALD_ALLOW_CIDRS=127.0.0.0/8", "HERALD_RETRY_SCHEDULE=200ms,200ms,200ms,200ms,200ms",
-		"HERALD_LEASE=2s",
+		// The default lease: recovery after a kill must not wait for it.
 		// These tests push tens of thousands of events as fast as they can.
 		"HERALD_INGEST_RATE_LIMIT=0",
 	)
@@ -109,28 +111,55 @@ func (p *proc) kill() {
 }
 
 // A server killed (SIGKILL) with deliveries pending and in flight finishes
-// them all after a restart: nothing acknowledged is lost.
+// them all after a restart: nothing acknowledged is lost, and with the
+// default lease the restarted server sends them at once (it holds the data
+// directory lock, so it releases every lease the dead one left) instead of
+// waiting for the leases to expire.
 func TestKilledServerFinishesAfterRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
 	t.Parallel()
+	killAndRestart(t, t.TempDir())
+}
+
+// PostgreSQL: a node killed and restarted with the same identity
+// (HERALD_NODE_ID) releases its predecessor's leases at start, long before
+// they expire and before its predecessor would count as dead.
+func TestKilledPostgresNodeFinishesAfterRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	t.Parallel()
+	dsn := freshSchema(t)
+	killAndRestart(t, t.TempDir(), "HERALD_DATABASE_URL="+dsn, "HERALD_SECRET_KEY="+strings.Repeat("cd", 32), "HERALD_NODE_ID=restarted-node")
+}
+
+// killAndRestart runs a server with env, holds 300 deliveries in flight,
+// kills it with SIGKILL and restarts it on the same data: everything is
+// delivered, soon.
+func killAndRestart(t *testing.T, dataDir string, env ...string) {
 	bin := heraldBinary(t)
-	dataDir := t.TempDir()
 	addr := freePort(t)
 
 	release := make(chan struct{})
 	var mu sync.Mutex
 	got := map[string]int{}
+	var arrived atomic.Int64
+	var lastNew time.Time // when the last event arrived for the first time
 	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var env struct{ ID string }
 		json.NewDecoder(r.Body).Decode(&env)
+		arrived.Add(1)
 		select {
 		case <-release: // hold every request until the first server is dead
 		case <-r.Context().Done():
 			return
 		}
 		mu.Lock()
+		if got[env.ID] == 0 {
+			lastNew = time.Now()
+		}
 		got[env.ID]++
 		mu.Unlock()
 	}))
@@ -143,7 +172,7 @@ func TestKilledServerFinishesAfterRestart(t *testing.T) {
 		}
 	})
 
-	p1 := startProc(t, bin, addr, dataDir)
+	p1 := startProcEnv(t, bin, addr, dataDir, env...)
 	var wh createdWebhook
 	code, raw := doReq(t, p1.url, adminToken, "POST", "/api/v1/webhooks", map[string]any{"name": "crash", "url": rc.URL, "event_types": []string{"*"}}, &wh, nil)
 	if code != 201 {
@@ -159,17 +188,32 @@ func TestKilledServerFinishesAfterRestart(t *testing.T) {
 			t.Fatalf("ingest: %d %s", code, raw)
 		}
 	}
-	time.Sleep(300 * time.Millisecond) // let requests get in flight
+	// Kill it with requests in flight and rows leased in memory.
+	eventually(t, 30*time.Second, "requests in flight", func() bool { return arrived.Load() >= 100 })
 	p1.cmd.Process.Signal(syscall.SIGKILL)
 	p1.cmd.Wait()
 	close(release)
 
-	p2 := startProc(t, bin, addr, dataDir)
+	restart := time.Now()
+	p2 := startProcEnv(t, bin, addr, dataDir, env...)
+	ready := time.Now()
+	// Below the default lease (10 s, renewed every 2.5 s) and the 10 s after
+	// which PostgreSQL nodes count a silent node as dead: only releasing the
+	// dead process's leases at start delivers everything this soon.
+	const bound = 8 * time.Second
 	eventually(t, 60*time.Second, "every event delivered after restart", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(got) == n
 	})
+	mu.Lock()
+	last := lastNew.Sub(restart)
+	mu.Unlock()
+	t.Logf("restart → serving %v, → last delivery %v (%d events)",
+		ready.Sub(restart).Round(time.Millisecond), last.Round(time.Millisecond), n)
+	if lastNew.Sub(ready) > bound {
+		t.Fatalf("the last delivery arrived %v after the restarted server was serving, want under %v: leases were not released at start", lastNew.Sub(ready), bound)
+	}
 	// The log agrees: every delivery succeeded.
 	eventually(t, 30*time.Second, "all deliveries succeeded in the log", func() bool {
 		var page struct {

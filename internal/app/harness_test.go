@@ -16,7 +16,7 @@ import (
 	"github.com/herald-hq/herald/internal/config"
 )
 
-const adminToken = "test-admin-token"
+const adminToken = "test-admin-token-0123456789abcdefghij"
 
 // herald is a running server for a test.
 type herald struct {

@@ -22,6 +22,7 @@ type countingReceiver struct {
 	srv      *httptest.Server
 	mu       sync.Mutex
 	seen     map[string]int
+	lastNew  time.Time // when a delivery last arrived for the first time
 	receipts atomic.Int64
 }
 
@@ -30,6 +31,9 @@ func newCountingReceiver(t *testing.T) *countingReceiver {
 	c.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("webhook-id")
 		c.mu.Lock()
+		if c.seen[id] == 0 {
+			c.lastNew = time.Now()
+		}
 		c.seen[id]++
 		c.mu.Unlock()
 		c.receipts.Add(1)
@@ -48,9 +52,11 @@ func (c *countingReceiver) distinct() int {
 }
 
 // multiNodeRun ingests events spread over the nodes, kills one node with
-// SIGKILL when a third has arrived (restarting it if restart), and checks
-// that every delivery arrives. It returns the duplicate count.
-func multiNodeRun(t *testing.T, nodes []*proc, start func(i int) *proc, events, webhooks int, restart bool) int {
+// SIGKILL when a third has arrived (restarting it if restart), runs
+// afterKill (if not nil) at once, and checks that every delivery arrives.
+// It returns the duplicate count and the time from the kill (or the restart)
+// to the last delivery.
+func multiNodeRun(t *testing.T, nodes []*proc, start func(i int) *proc, events, webhooks int, restart bool, afterKill func()) (int, time.Duration) {
 	t.Helper()
 	rc := newCountingReceiver(t)
 	for i := 0; i < webhooks; i++ {
@@ -100,8 +106,13 @@ func multiNodeRun(t *testing.T, nodes []*proc, start func(i int) *proc, events, 
 	victim := nodes[len(nodes)-1]
 	victim.cmd.Process.Signal(syscall.SIGKILL)
 	victim.cmd.Wait()
+	from := time.Now()
 	t.Logf("killed node %d with SIGKILL after %d receipts", len(nodes)-1, rc.receipts.Load())
+	if afterKill != nil {
+		afterKill()
+	}
 	if restart {
+		from = time.Now()
 		nodes[len(nodes)-1] = start(len(nodes) - 1)
 	}
 	wg.Wait()
@@ -111,11 +122,13 @@ func multiNodeRun(t *testing.T, nodes []*proc, start func(i int) *proc, events, 
 	default:
 	}
 	eventually(t, 180*time.Second, fmt.Sprintf("all %d deliveries", total), func() bool { return rc.distinct() >= total })
-	time.Sleep(500 * time.Millisecond)
 	if d := rc.distinct(); d != total {
 		t.Fatalf("%d distinct deliveries arrived, want %d", d, total)
 	}
-	return int(rc.receipts.Load()) - total
+	rc.mu.Lock()
+	last := rc.lastNew.Sub(from)
+	rc.mu.Unlock()
+	return int(rc.receipts.Load()) - total, last
 }
 
 func doReqNoFail(base, body string) (int, string) {
@@ -155,8 +168,9 @@ func TestMultiNodeSQLiteKillRestart(t *testing.T) {
 	start := func(int) *proc { return startProc(t, bin, addr, dir) }
 	nodes := []*proc{start(0)}
 	events, webhooks := multiNodeScale()
-	dups := multiNodeRun(t, nodes, start, events, webhooks, true)
-	t.Logf("SQLite, 1 node killed and restarted: %d events × %d webhooks delivered; %d duplicate receipts (requests in flight or leased by the killed node)", events, webhooks, dups)
+	dups, last := multiNodeRun(t, nodes, start, events, webhooks, true, nil)
+	t.Logf("SQLite, 1 node killed and restarted: %d events × %d webhooks delivered; %d duplicate receipts (requests in flight or leased by the killed node); restart → last delivery %v (the backlog included)",
+		events, webhooks, dups, last.Round(time.Millisecond))
 }
 
 // testDatabaseURL is the local PostgreSQL (trust auth) for tests.
@@ -196,8 +210,10 @@ func freshSchema(t *testing.T) string {
 	return testDatabaseURL() + sep + "search_path=" + schema
 }
 
-// PostgreSQL: three nodes on one database; one is killed with SIGKILL
-// mid-run and the other two finish its work.
+// PostgreSQL: three nodes on one database, default lease; one is killed
+// with SIGKILL mid-run, the other two take over its leased deliveries
+// within 15 s (its heartbeat stops; they release its leases) and finish its
+// work.
 func TestMultiNodePostgresFailover(t *testing.T) {
 	t.Parallel()
 	bin := heraldBinary(t)
@@ -207,13 +223,46 @@ func TestMultiNodePostgresFailover(t *testing.T) {
 		addrs = append(addrs, freePort(t))
 	}
 	start := func(i int) *proc {
-		return startProcEnv(t, bin, addrs[i], t.TempDir(), "HERALD_DATABASE_URL="+dsn, "HERALD_SECRET_KEY="+strings.Repeat("ab", 32))
+		return startProcEnv(t, bin, addrs[i], t.TempDir(), "HERALD_DATABASE_URL="+dsn, "HERALD_SECRET_KEY="+strings.Repeat("ab", 32),
+			"HERALD_NODE_ID=node-"+strconv.Itoa(i))
 	}
 	var nodes []*proc
 	for i := range addrs {
 		nodes = append(nodes, start(i))
 	}
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	// Open deliveries still leased by the killed node (node-2): released or
+	// claimed again by another node, a row stops counting.
+	held := func() int {
+		var n int
+		if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM deliveries
+			WHERE state IN ('pending', 'retrying') AND left(lease_token, 7) = 'node-2-'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	const takeover = 15 * time.Second
+	var took time.Duration
+	var atKill int
+	afterKill := func() {
+		killed := time.Now()
+		atKill = held()
+		eventually(t, takeover+10*time.Second, "the other nodes take over the killed node's deliveries", func() bool { return held() == 0 })
+		took = time.Since(killed)
+	}
 	events, webhooks := multiNodeScale()
-	dups := multiNodeRun(t, nodes[:], start, events, webhooks, false)
-	t.Logf("PostgreSQL, 3 nodes, 1 killed: %d events × %d webhooks delivered; %d duplicate receipts (requests in flight or leased by the killed node)", events, webhooks, dups)
+	dups, last := multiNodeRun(t, nodes[:], start, events, webhooks, false, afterKill)
+	t.Logf("PostgreSQL, 3 nodes, 1 killed: %d events × %d webhooks delivered; %d duplicate receipts (requests in flight or leased by the killed node); "+
+		"its %d leased deliveries taken over %v after the kill; kill → last delivery %v (the backlog included)",
+		events, webhooks, dups, atKill, took.Round(time.Millisecond), last.Round(time.Millisecond))
+	if atKill == 0 {
+		t.Fatal("the killed node held no deliveries: the takeover was not exercised")
+	}
+	if took > takeover+3*time.Second {
+		t.Fatalf("takeover took %v, want within %v (plus a margin)", took, takeover)
+	}
 }

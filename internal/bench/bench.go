@@ -151,7 +151,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	return rep, nil
 }
 
-const benchToken = "bench-admin-token"
+const benchToken = "bench-admin-token-0123456789abcdefghij"
 
 // env is an in-process Herald with a receiver.
 type env struct {

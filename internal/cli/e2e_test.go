@@ -25,7 +25,7 @@ func TestCLIAgainstRealServer(t *testing.T) {
 	cfg := config.Defaults()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
-	cfg.AdminToken = "cli-admin"
+	cfg.AdminToken = "cli-admin-token-0123456789abcdefghij"
 	cfg.Network.AllowCIDRs = []string{"127.0.0.0/8"}
 	a, err := app.New(context.Background(), cfg, app.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -47,7 +47,7 @@ func TestCLIAgainstRealServer(t *testing.T) {
 	}))
 	t.Cleanup(rc.Close)
 
-	env := map[string]string{"HERALD_URL": a.URL(), "HERALD_TOKEN": "cli-admin"}
+	env := map[string]string{"HERALD_URL": a.URL(), "HERALD_TOKEN": "cli-admin-token-0123456789abcdefghij"}
 	run := func(args ...string) (string, string, int) {
 		t.Helper()
 		var out, errb bytes.Buffer

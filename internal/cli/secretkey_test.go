@@ -55,7 +55,7 @@ func (n *keyNode) call(method, path string, body any, out any) int {
 		rd = bytes.NewReader(b)
 	}
 	req, _ := http.NewRequest(method, n.a.URL()+path, rd)
-	req.Header.Set("Authorization", "Bearer key-admin")
+	req.Header.Set("Authorization", "Bearer key-admin-token-0123456789abcdefghij")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		n.t.Fatal(err)
@@ -107,7 +107,7 @@ func TestSecretKeyRotate(t *testing.T) {
 			cfg := config.Defaults()
 			cfg.Listen = "127.0.0.1:0"
 			cfg.DataDir = t.TempDir()
-			cfg.AdminToken = "key-admin"
+			cfg.AdminToken = "key-admin-token-0123456789abcdefghij"
 			cfg.Network.AllowCIDRs = []string{"127.0.0.0/8"}
 			keyFile := filepath.Join(cfg.DataDir, seal.KeyFile)
 			if mode == "HERALD_SECRET_KEY" {

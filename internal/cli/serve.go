@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"time"
@@ -53,9 +54,7 @@ HERALD_DATABASE_URL. SIGTERM or Ctrl-C drains deliveries in flight and exits.`,
 			if cfg.Storage.Driver == "sqlite" {
 				fmt.Fprintf(out, "  data:    %s\n", cfg.DataDir)
 			}
-			if a.GeneratedAdminToken != "" {
-				fmt.Fprintf(out, "\nFirst start: a platform-admin token was created. It is shown only this once:\n\n  %s\n\nUse it as HERALD_TOKEN for the CLI or as a bearer token for the API.\n", a.GeneratedAdminToken)
-			}
+			printAdminToken(out, a)
 			<-ctx.Done()
 			fmt.Fprintln(out, "Shutting down: finishing deliveries in flight...")
 			sctx, cancel := context.WithTimeout(context.Background(), drain)
@@ -70,4 +69,29 @@ HERALD_DATABASE_URL. SIGTERM or Ctrl-C drains deliveries in flight and exits.`,
 	cmd.Flags().StringVar(&cfgPath, "config", "", "path to herald.yaml (default: ./herald.yaml if it exists)")
 	cmd.Flags().DurationVar(&drain, "drain-timeout", 30*time.Second, "how long to wait for requests and deliveries in flight on shutdown")
 	return cmd
+}
+
+// printAdminToken tells where platform-admin access comes from: the token a
+// first start generated (shown this once), the configured one, or, on later
+// starts, how to get access back if the first token was lost.
+func printAdminToken(out io.Writer, a *app.App) {
+	switch a.AdminTokenSource {
+	case app.AdminTokenGenerated:
+		fmt.Fprintf(out, "\nFirst start: a platform-admin token was created. It is shown only this once:\n\n  %s\n\n"+
+			"Use it as HERALD_TOKEN for the CLI or as a bearer token for the API.\n", a.GeneratedAdminToken)
+	case app.AdminTokenConfigured:
+		fmt.Fprintln(out, "  admin:   platform-admin token from admin_token / HERALD_ADMIN_TOKEN")
+		if a.RevokedBootstrapTokens > 0 {
+			fmt.Fprintln(out, "           (it replaces the previous value's token, which is revoked)")
+		}
+	case app.AdminTokenExisting:
+		when := ""
+		if !a.FirstTokenAt.IsZero() {
+			when = " on " + a.FirstTokenAt.Local().Format("2006-01-02 15:04")
+		}
+		fmt.Fprintf(out, "  admin:   the platform-admin token was generated at the first start%s and shown then.\n"+
+			"           Lost it? Restart with HERALD_ADMIN_TOKEN set to a new secret of %d or more characters\n"+
+			"           (for example: export HERALD_ADMIN_TOKEN=$(openssl rand -hex 32)); it becomes a platform-admin token.\n",
+			when, app.MinAdminTokenLen)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +31,14 @@ type Config struct {
 	// SecretKey encrypts secrets at rest (32 bytes, base64 or hex). When empty
 	// a key is generated into DataDir/secret.key.
 	SecretKey string `yaml:"secret_key"`
+
+	// NodeID names this node among the nodes sharing a database; its lease
+	// tokens start with it, so a restarted node releases its predecessor's
+	// deliveries at once and live nodes release a dead node's. It must be
+	// stable across restarts and unique per node (HERALD_NODE_ID). Defaults
+	// to <hostname>/<listen> (PostgreSQL) or <hostname>/<data_dir, absolute>
+	// (SQLite): two nodes on one host then differ by address.
+	NodeID string `yaml:"node_id"`
 
 	// Retention is how long finished deliveries and their attempts are kept.
 	// Defaults to 720h (30 days).
@@ -158,6 +167,7 @@ func Load(path string, getenv func(string) string) (Config, error) {
 	}
 	set(&c.Server.TLSCertFile, "HERALD_TLS_CERT_FILE")
 	set(&c.Server.TLSKeyFile, "HERALD_TLS_KEY_FILE")
+	set(&c.NodeID, "HERALD_NODE_ID")
 	set(&c.Storage.Driver, "HERALD_STORAGE_DRIVER")
 	set(&c.Storage.DatabaseURL, "HERALD_DATABASE_URL")
 	set(&c.Ingest.AlertmanagerExternalURL, "HERALD_ALERTMANAGER_EXTERNAL_URL")
@@ -226,6 +236,9 @@ func (c Config) Validate() error {
 	}
 	if c.Storage.Driver == "postgres" && c.SecretKey == "" {
 		errs = append(errs, errors.New("secret_key (HERALD_SECRET_KEY) is required with the postgres driver: every node must use the same key (generate one with: openssl rand -base64 32)"))
+	}
+	if len(c.NodeID) > 200 || strings.ContainsFunc(c.NodeID, func(r rune) bool { return r < 0x21 || r == 0x7f }) {
+		errs = append(errs, errors.New("node_id (HERALD_NODE_ID): at most 200 characters, no spaces or control characters"))
 	}
 	if c.Storage.Driver == "sqlite" && c.DataDir == "" {
 		errs = append(errs, errors.New("data_dir: must not be empty"))
@@ -323,6 +336,31 @@ func (c Config) RetryWaits() ([]time.Duration, error) {
 		out = append(out, d)
 	}
 	return out, nil
+}
+
+// Node returns NodeID, or the default derived from the host name and the
+// listen address (PostgreSQL) or the data directory (SQLite).
+func (c Config) Node() string {
+	if c.NodeID != "" {
+		return c.NodeID
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "herald"
+	}
+	where := c.Listen
+	if c.Storage.Driver == "sqlite" {
+		where = c.DataDir
+		if abs, err := filepath.Abs(c.DataDir); err == nil {
+			where = abs
+		}
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x21 || r == 0x7f {
+			return '_'
+		}
+		return r
+	}, host+"/"+where)
 }
 
 // LeaseDuration returns Delivery.Lease parsed.

@@ -35,6 +35,10 @@ type Options struct {
 	Sender Sender
 	Policy retry.Policy
 	Logger *slog.Logger
+	// NodeID is this node's identity, the prefix of its lease tokens
+	// (NodeID + "-" + sequence), so a restarted node and the other nodes can
+	// release its leases (store.ReleaseLeases). Defaults to a random value.
+	NodeID string
 	// Workers bounds concurrent requests. Defaults to 256.
 	Workers int
 	// PerWebhook caps concurrent requests to one webhook. Defaults to 64.
@@ -137,11 +141,15 @@ func New(o Options) *Dispatcher {
 	if o.Metrics == nil {
 		o.Metrics = NewMetrics(nil)
 	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
+	node := o.NodeID
+	if node == "" {
+		var b [6]byte
+		_, _ = rand.Read(b[:])
+		node = hex.EncodeToString(b[:])
+	}
 	return &Dispatcher{
 		o:      o,
-		node:   hex.EncodeToString(b[:]),
+		node:   node,
 		wakeCh: make(chan struct{}, 1),
 		ready:  make(chan *item, o.Workers),
 		doneCh: make(chan completion, o.Workers*2),

@@ -44,9 +44,10 @@ type Options struct {
 
 // Ingester stores events. Start must be called before Ingest.
 type Ingester struct {
-	o    Options
-	reqs chan *request
-	done chan struct{}
+	o      Options
+	reqs   chan *request
+	done   chan struct{}
+	cancel context.CancelFunc
 }
 
 type request struct {
@@ -70,14 +71,29 @@ func New(o Options) *Ingester {
 	return &Ingester{o: o, reqs: make(chan *request, 1024), done: make(chan struct{})}
 }
 
-// Start runs the committer until ctx is cancelled; requests still queued then
-// are answered with EUnavailable. Start returns at once.
+// Start runs the committer until Stop or ctx ends; requests still queued
+// then are answered with EUnavailable, and every Ingest after that fails at
+// once with EUnavailable. Start returns at once.
 func (g *Ingester) Start(ctx context.Context) {
+	ctx, g.cancel = context.WithCancel(ctx)
 	go g.commitLoop(ctx)
+}
+
+// Stop stops the committer and waits for it: a write under way finishes
+// (its callers learn its outcome); requests not yet written are refused.
+func (g *Ingester) Stop() {
+	if g.cancel == nil {
+		return // never started
+	}
+	g.cancel()
+	<-g.done
 }
 
 // Wait blocks until the committer has stopped.
 func (g *Ingester) Wait() { <-g.done }
+
+// errStopped answers every request the committer will not write.
+func errStopped() error { return herald.Errorf(herald.EUnavailable, "server is shutting down") }
 
 // Ingest validates, matches and stores events; it returns once they and their
 // deliveries are durable. The result has one entry per event, in order.
@@ -104,18 +120,41 @@ func (g *Ingester) Ingest(ctx context.Context, events []*herald.Event) ([]store.
 		}
 		items[i] = store.IngestItem{Event: ev, WebhookIDs: ids}
 	}
+	return g.submit(ctx, items)
+}
+
+// submit queues one request for the committer and waits for its answer.
+func (g *Ingester) submit(ctx context.Context, items []store.IngestItem) ([]store.IngestItemResult, error) {
+	select {
+	case <-g.done:
+		return nil, errStopped()
+	default:
+	}
 	req := &request{items: items, res: make(chan result, 1)}
 	select {
 	case g.reqs <- req:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	case <-g.done:
-		return nil, herald.Errorf(herald.EUnavailable, "server is shutting down")
+		return nil, errStopped()
 	}
 	// Once queued, wait for the answer even if the client went away: the
-	// write may already be under way and its outcome must be known.
-	r := <-req.res
-	return r.items, r.err
+	// write may already be under way and its outcome must be known. The
+	// committer answers every request it takes before it ends (done closes
+	// after its last answer), so when done is closed and no answer is there,
+	// the request was never taken (it may have been queued just after the
+	// committer stopped) and never will be: nothing was written.
+	select {
+	case r := <-req.res:
+		return r.items, r.err
+	case <-g.done:
+		select {
+		case r := <-req.res:
+			return r.items, r.err
+		default:
+			return nil, errStopped()
+		}
+	}
 }
 
 // Normalize validates ev and fills defaults (id, severity, times). field
@@ -208,7 +247,7 @@ func (g *Ingester) drainRefuse() {
 	for {
 		select {
 		case r := <-g.reqs:
-			r.res <- result{err: herald.Errorf(herald.EUnavailable, "server is shutting down")}
+			r.res <- result{err: errStopped()}
 		default:
 			return
 		}

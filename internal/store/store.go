@@ -11,6 +11,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/herald-hq/herald"
@@ -142,6 +143,30 @@ type Store interface {
 	// WebhookStatus returns, per event type, the latest attempted delivery of
 	// the webhook (Harbor's per-event-type status), sorted by event type.
 	WebhookStatus(ctx context.Context, webhookID string) ([]herald.EventTypeStatus, error)
+
+	// ReleaseLeases clears the lease of every pending or retrying delivery
+	// leased by node and still unexpired at now, leaving its state, attempts
+	// and next_attempt_at unchanged, so that it can be claimed again at once
+	// (in its due order, ahead of newer work). A node's lease tokens are
+	// node + "-" + a suffix without '-' (see LeaseNode); node "" releases
+	// every lease, which only a process that knows it is alone may do (the
+	// SQLite data directory lock). Returns how many rows it released.
+	ReleaseLeases(ctx context.Context, node string, now time.Time) (int, error)
+	// Heartbeat records that node is alive at now: it creates the node's
+	// liveness row (started_at = now) or moves its heartbeat_at to now, and
+	// stores instance, the identity of the running process. It returns the
+	// instance the row held before ("" for a new row): a value other than
+	// instance after this process's first beat means a second process uses
+	// the same node identity.
+	Heartbeat(ctx context.Context, node, instance string, now time.Time) (prev string, err error)
+	// ReleaseDeadNodes finds the nodes whose last heartbeat is before
+	// deadBefore, releases their leases as ReleaseLeases does (at now) and
+	// removes their liveness rows (a node that comes back creates its row
+	// again with its next heartbeat). Several live nodes may call it at once:
+	// each dead node is handled by one of them. Returns what it released.
+	ReleaseDeadNodes(ctx context.Context, deadBefore, now time.Time) ([]ReleasedNode, error)
+	// ListNodes returns the liveness rows, by id.
+	ListNodes(ctx context.Context) ([]Node, error)
 }
 
 // WebhookFilter selects webhooks. Zero value: all.
@@ -249,6 +274,33 @@ type AuditFilter struct {
 	Project string // "" = every project
 	Cursor  string
 	Limit   int
+}
+
+// Node is a liveness record: one Herald process sharing the database.
+type Node struct {
+	ID          string
+	Instance    string
+	StartedAt   time.Time
+	HeartbeatAt time.Time
+}
+
+// ReleasedNode is a dead node whose leases ReleaseDeadNodes released.
+type ReleasedNode struct {
+	ID            string
+	LastHeartbeat time.Time
+	// Leases is how many deliveries were released.
+	Leases int
+}
+
+// LeaseNode returns the node part of a lease token (everything before its
+// last '-'), "" when it has none. Node identities may contain '-'; the
+// suffix a node adds (a sequence number) may not.
+func LeaseNode(token string) string {
+	i := strings.LastIndexByte(token, '-')
+	if i < 0 {
+		return ""
+	}
+	return token[:i]
 }
 
 // PageLimit normalizes a page size: default 50, at most 500.

@@ -18,7 +18,7 @@ import (
 	"github.com/herald-hq/herald/internal/config"
 )
 
-const adminToken = "test-admin-token-0123456789"
+const adminToken = "test-admin-token-0123456789abcdefghij"
 
 // server is a real Herald (SQLite in a temp dir, loopback receivers allowed).
 type server struct {

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -52,6 +53,12 @@ type Options struct {
 	// Box seals webhook secrets at rest. Required: the store refuses to keep
 	// secrets in clear.
 	Box *seal.Box
+	// LockFile, when set, is locked exclusively for as long as the Store is
+	// open; Open fails at once with a *LockedError (errors.Is ErrLocked) if
+	// another process holds it. Herald locks <data_dir>/herald.lock, so that
+	// a node knows it is alone with its database (and may release every
+	// lease at start).
+	LockFile string
 
 	// synchronous overrides PRAGMA synchronous for benchmarks that measure
 	// what FULL costs. Defaults to FULL.
@@ -64,6 +71,8 @@ type Store struct {
 	r   *sql.DB                  // query-only pool: every read outside a write transaction
 	box atomic.Pointer[seal.Box] // swapped by Reseal
 	ids store.IDGen
+	// lock is Options.LockFile, held until Close.
+	lock *os.File
 }
 
 // busyTimeout bounds how long a connection waits for a lock held by another
@@ -87,6 +96,16 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
+	var lock *os.File
+	if o.LockFile != "" {
+		if lock, err = lockFile(o.LockFile); err != nil {
+			return nil, err
+		}
+	}
+	if err := prepareFiles(path); err != nil {
+		closeLock(lock)
+		return nil, err
+	}
 	bt := strconv.Itoa(int(busyTimeout / time.Millisecond))
 	w, err := sql.Open("sqlite", dsn(path, url.Values{
 		"_txlock": {"immediate"},
@@ -107,16 +126,18 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		},
 	}))
 	if err != nil {
+		closeLock(lock)
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	s := &Store{w: w}
+	s := &Store{w: w, lock: lock}
 	s.box.Store(o.Box)
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
+		closeLock(lock)
 		return nil, err
 	}
 	// Readers open after the migration so the schema they see is final, and
@@ -126,6 +147,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	}))
 	if err != nil {
 		w.Close()
+		closeLock(lock)
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	n := max(4, runtime.GOMAXPROCS(0))
@@ -146,7 +168,15 @@ func (s *Store) Close() error {
 		errs = append(errs, s.r.Close())
 	}
 	errs = append(errs, s.w.Close())
+	// Last: the lock guards the files until every connection is closed.
+	closeLock(s.lock)
 	return errors.Join(errs...)
+}
+
+func closeLock(f *os.File) {
+	if f != nil {
+		f.Close()
+	}
 }
 
 // migrate applies the embedded migrations not yet recorded in
