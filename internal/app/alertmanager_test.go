@@ -11,18 +11,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/herald-hq/herald/internal/testenv"
 )
 
 // alertmanagerBinary finds Prometheus Alertmanager (Debian's
 // prometheus-alertmanager package, which `make test` installs).
 func alertmanagerBinary(t *testing.T) string {
-	for _, name := range []string{"prometheus-alertmanager", "alertmanager"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Skip("Prometheus Alertmanager is not installed (apt-get install -y prometheus-alertmanager; `make test` does it): skipping the real-Alertmanager integration test")
-	return ""
+	return testenv.LookPath(t, "Prometheus Alertmanager", "apt-get install -y prometheus-alertmanager (`make test` does it); the real-Alertmanager integration test needs it",
+		"prometheus-alertmanager", "alertmanager")
 }
 
 // The real Alertmanager, configured with a webhook receiver pointing at

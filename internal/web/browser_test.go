@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,11 +21,14 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"github.com/herald-hq/herald/internal/testenv"
 )
 
 // The browser tests drive a real headless Chromium through the console,
 // against a real Herald and a real receiver. They skip (with a message) when
-// no Chromium is installed; scripts/test-deps.sh installs it.
+// no Chromium is installed, or fail with CI=true; scripts/test-deps.sh
+// installs it.
 
 func chromiumPath() string {
 	if p := os.Getenv("HERALD_CHROMIUM"); p != "" {
@@ -129,7 +133,7 @@ const stepTimeout = 15 * time.Second
 func newTab(t *testing.T, base string) *tab {
 	exe := chromiumPath()
 	if exe == "" {
-		t.Skip("chromium not found (install it with `apt-get install -y chromium` or scripts/test-deps.sh, or set HERALD_CHROMIUM); skipping the browser tests")
+		testenv.Require(t, "Chromium", errors.New("chromium not found; install it with `apt-get install -y chromium` or scripts/test-deps.sh, or set HERALD_CHROMIUM (the console's browser tests drive it)"))
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),

@@ -20,6 +20,7 @@ import (
 	"github.com/herald-hq/herald/internal/seal"
 	"github.com/herald-hq/herald/internal/store"
 	"github.com/herald-hq/herald/internal/store/storetest"
+	"github.com/herald-hq/herald/internal/testenv"
 )
 
 // The tests run against a real PostgreSQL: HERALD_TEST_DATABASE_URL, or the
@@ -35,7 +36,8 @@ var (
 	dsnErr  error
 )
 
-// testDSN returns the DSN of a reachable server, or skips the test.
+// testDSN returns the DSN of a reachable server; without one the test is
+// skipped, or fails in CI (testenv.Require).
 func testDSN(tb testing.TB) string {
 	tb.Helper()
 	dsnOnce.Do(func() {
@@ -62,7 +64,7 @@ func testDSN(tb testing.TB) string {
 		}
 	})
 	if dsnURL == "" {
-		tb.Skipf("PostgreSQL not reachable (%v); %s", dsnErr, skipHint)
+		testenv.Require(tb, "PostgreSQL", fmt.Errorf("not reachable (%w); %s", dsnErr, skipHint))
 	}
 	return dsnURL
 }
