@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -68,6 +69,9 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 		var n int64
 		if err2 := json.Unmarshal(b, &n); err2 != nil {
 			return fmt.Errorf("duration must be a string like \"15s\"")
+		}
+		if n > math.MaxInt64/int64(time.Second) || n < math.MinInt64/int64(time.Second) {
+			return fmt.Errorf("duration of %d seconds is out of range", n)
 		}
 		*d = Duration(time.Duration(n) * time.Second)
 		return nil

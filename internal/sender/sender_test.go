@@ -465,7 +465,7 @@ func TestResponseBodyCapped(t *testing.T) {
 	if res.Outcome != Success || len(res.ResponseBody) != DefaultMaxResponseBytes {
 		t.Errorf("endless body: outcome %v, %d bytes, err %q", res.Outcome, len(res.ResponseBody), res.Err)
 	}
-	if d := time.Since(start); d > 2*time.Second {
+	if d := time.Since(start); d > 10*time.Second { // generous, for loaded machines
 		t.Errorf("endless body took %v", d)
 	}
 }
