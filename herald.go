@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"reflect"
 	"strings"
 	"time"
 )
@@ -63,15 +64,17 @@ func (d Duration) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON accepts "15s"-style strings (and, leniently, integer seconds).
+// It refuses anything else with a *json.UnmarshalTypeError, which the JSON
+// decoder completes with the field's path, so the API can name the field.
 func (d *Duration) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
 		var n int64
 		if err2 := json.Unmarshal(b, &n); err2 != nil {
-			return fmt.Errorf("duration must be a string like \"15s\"")
+			return badJSON(b, reflect.TypeFor[Duration]())
 		}
 		if n > math.MaxInt64/int64(time.Second) || n < math.MinInt64/int64(time.Second) {
-			return fmt.Errorf("duration of %d seconds is out of range", n)
+			return &json.UnmarshalTypeError{Value: fmt.Sprintf("number %d (seconds, out of range)", n), Type: reflect.TypeFor[Duration]()}
 		}
 		*d = Duration(time.Duration(n) * time.Second)
 		return nil
@@ -82,10 +85,32 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	}
 	v, err := time.ParseDuration(s)
 	if err != nil {
-		return fmt.Errorf("invalid duration %q (use a form like \"15s\" or \"2m\")", s)
+		return badJSON(b, reflect.TypeFor[Duration]())
 	}
 	*d = Duration(v)
 	return nil
+}
+
+// badJSON describes JSON value b that cannot be a t, the way encoding/json
+// does ("string \"soon\"", "object", "bool").
+func badJSON(b []byte, t reflect.Type) error {
+	desc := "value"
+	switch v := strings.TrimSpace(string(b)); {
+	case strings.HasPrefix(v, `"`):
+		desc = "string " + v
+	case strings.HasPrefix(v, "{"):
+		desc = "object"
+	case strings.HasPrefix(v, "["):
+		desc = "array"
+	case v == "true" || v == "false":
+		desc = "bool"
+	case v != "":
+		desc = "number " + v
+	}
+	if len(desc) > 80 {
+		desc = desc[:77] + "..."
+	}
+	return &json.UnmarshalTypeError{Value: desc, Type: t}
 }
 
 // Std returns the duration as a time.Duration.

@@ -2,7 +2,7 @@ package herald
 
 import (
 	"encoding/json"
-	"fmt"
+	"reflect"
 	"time"
 )
 
@@ -10,7 +10,8 @@ import (
 // them, unix seconds or milliseconds as numbers) from JSON.
 type Time struct{ time.Time }
 
-// UnmarshalJSON accepts RFC 3339 strings, "" and null (zero), and numbers.
+// UnmarshalJSON accepts RFC 3339 strings, "" and null (zero), and numbers;
+// anything else is a *json.UnmarshalTypeError (see Duration.UnmarshalJSON).
 func (t *Time) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		t.Time = time.Time{}
@@ -24,14 +25,14 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 		}
 		v, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
-			return fmt.Errorf("time %q is not RFC 3339 (like 2026-01-02T15:04:05Z)", s)
+			return badJSON(b, reflect.TypeFor[Time]())
 		}
 		t.Time = v
 		return nil
 	}
 	var n float64
 	if err := json.Unmarshal(b, &n); err != nil {
-		return fmt.Errorf("time must be an RFC 3339 string")
+		return badJSON(b, reflect.TypeFor[Time]())
 	}
 	if n > 1e11 { // milliseconds
 		t.Time = time.UnixMilli(int64(n))

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/herald-hq/herald"
 	"github.com/herald-hq/herald/internal/ingest"
@@ -16,20 +15,16 @@ import (
 
 // eventInput is an event as clients send it. Unknown fields are refused.
 type eventInput struct {
-	ID       string            `json:"id"`
-	Type     string            `json:"type"`
-	Project  string            `json:"project"`
-	Source   string            `json:"source"`
-	Subject  string            `json:"subject"`
-	Severity string            `json:"severity"`
-	Labels   map[string]string `json:"labels"`
-	Data     json.RawMessage   `json:"data"`
-	Message  string            `json:"message"`
-	// OccurredAt is read after the rest (decodeEvent), so that a bad time
-	// is refused naming its field, which the JSON decoder cannot do for
-	// errors from herald.Time's own UnmarshalJSON.
-	OccurredAt json.RawMessage `json:"occurred_at"`
-	occurred   time.Time
+	ID         string            `json:"id"`
+	Type       string            `json:"type"`
+	Project    string            `json:"project"`
+	Source     string            `json:"source"`
+	Subject    string            `json:"subject"`
+	Severity   string            `json:"severity"`
+	Labels     map[string]string `json:"labels"`
+	Data       json.RawMessage   `json:"data"`
+	Message    string            `json:"message"`
+	OccurredAt herald.Time       `json:"occurred_at"`
 }
 
 type eventResult struct {
@@ -67,7 +62,7 @@ func (a *API) postEvents(w http.ResponseWriter, r *http.Request, p *service.Prin
 		events[i] = &herald.Event{
 			ID: in.ID, Type: in.Type, Project: in.Project, Source: in.Source, Subject: in.Subject,
 			Severity: in.Severity, Labels: in.Labels, Data: in.Data, Message: in.Message,
-			OccurredAt: in.occurred,
+			OccurredAt: in.OccurredAt.Time,
 		}
 	}
 	res, err := a.svc.Publish(r.Context(), p, events, batch)
@@ -138,13 +133,6 @@ func decodeEvent(b []byte, in *eventInput, prefix string) error {
 	}
 	if in.Type == "" {
 		return herald.Invalid(prefix+"type", "type is required")
-	}
-	if len(in.OccurredAt) > 0 {
-		var t herald.Time
-		if err := t.UnmarshalJSON(in.OccurredAt); err != nil {
-			return herald.Invalid(prefix+"occurred_at", "%v", err)
-		}
-		in.occurred = t.Time
 	}
 	return nil
 }
