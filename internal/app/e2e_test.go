@@ -316,8 +316,14 @@ func TestGoneDisablesWebhook(t *testing.T) {
 	if !strings.Contains(string(watcher.all()[0].body), wh.ID) {
 		t.Fatalf("event does not name the webhook: %s", watcher.all()[0].body)
 	}
-	if gone.count() != 1 {
-		t.Fatalf("410 endpoint got %d requests, want 1 (no retry)", gone.count())
+	// The delivery failed for good after its one attempt (no retry is
+	// scheduled), so the one request is all the endpoint gets.
+	eventually(t, 10*time.Second, "the 410 delivery failed", func() bool {
+		ds := h.deliveries("webhook=" + wh.ID)
+		return len(ds) == 1 && ds[0].State == "failed"
+	})
+	if ds := h.deliveries("webhook=" + wh.ID); ds[0].Attempts != 1 || gone.count() != 1 {
+		t.Fatalf("410 endpoint: %d attempts, %d requests, want 1 (no retry)", ds[0].Attempts, gone.count())
 	}
 }
 
