@@ -151,7 +151,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"unknown auth type", "POST", "/api/v1/webhooks", with("auth", map[string]any{"type": "digest"}), "auth.type"},
 		{"bad condition", "POST", "/api/v1/webhooks", with("conditions", []map[string]any{{"label": "a", "operator": "In"}}), "conditions[0].values"},
 		{"bad severity", "POST", "/api/v1/webhooks", with("severity", "loud"), "severity"},
-		{"bad timeout", "POST", "/api/v1/webhooks", with("timeout", "forever"), ""},
+		{"bad timeout", "POST", "/api/v1/webhooks", with("timeout", "forever"), "timeout"},
 		{"reserved header", "POST", "/api/v1/webhooks", with("headers", map[string]string{"webhook-signature": "x"}), "headers.webhook-signature"},
 		{"bad ca", "POST", "/api/v1/webhooks", with("tls", map[string]any{"ca_pem": "nope"}), "tls.ca_pem"},
 		{"patch invalid url", "PATCH", "/api/v1/webhooks/" + wh.ID, map[string]any{"url": "not a url"}, "url"},

@@ -19,7 +19,7 @@ func answering(t *testing.T, code int) *receiver {
 func (h *herald) finalDelivery(id string) deliveryDetail {
 	h.t.Helper()
 	var d deliveryDetail
-	eventually(h.t, 10*time.Second, "delivery of "+id+" finished", func() bool {
+	eventually(h.t, 30*time.Second, "delivery of "+id+" finished", func() bool {
 		ds := h.deliveries("webhook=" + id)
 		if len(ds) != 1 || (ds[0].State != "succeeded" && ds[0].State != "failed") {
 			return false
