@@ -6,9 +6,9 @@ package herald
 import (
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"math"
 	"reflect"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -68,18 +68,17 @@ func (d Duration) MarshalJSON() ([]byte, error) {
 const MaxDurationSeconds = int64(math.MaxInt64 / int64(time.Second))
 
 // UnmarshalJSON accepts "15s"-style strings (and, leniently, integer seconds).
-// A value that does not fit a time.Duration (about 292 years) is refused
-// instead of wrapping around; the error is a *json.UnmarshalTypeError so the
-// decoder names the field.
+// It refuses anything else with a *json.UnmarshalTypeError, which the JSON
+// decoder completes with the field's path, so the API can name the field.
 func (d *Duration) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
 		var n int64
 		if err2 := json.Unmarshal(b, &n); err2 != nil {
-			return &json.UnmarshalTypeError{Value: "value " + string(b) + ": a duration is a string like \"15s\"", Type: durationType}
+			return badJSON(b, reflect.TypeFor[Duration]())
 		}
-		if n > MaxDurationSeconds || n < -MaxDurationSeconds {
-			return &json.UnmarshalTypeError{Value: "number " + string(b) + " is out of range (integer seconds, at most " + strconv.FormatInt(MaxDurationSeconds, 10) + ")", Type: durationType}
+		if n > math.MaxInt64/int64(time.Second) || n < math.MinInt64/int64(time.Second) {
+			return &json.UnmarshalTypeError{Value: fmt.Sprintf("number %d (seconds, out of range)", n), Type: reflect.TypeFor[Duration]()}
 		}
 		*d = Duration(time.Duration(n) * time.Second)
 		return nil
@@ -90,13 +89,33 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	}
 	v, err := time.ParseDuration(s)
 	if err != nil {
-		return &json.UnmarshalTypeError{Value: "string " + strconv.Quote(s) + " is not a duration (use a form like \"15s\" or \"2m\")", Type: durationType}
+		return badJSON(b, reflect.TypeFor[Duration]())
 	}
 	*d = Duration(v)
 	return nil
 }
 
-var durationType = reflect.TypeFor[Duration]()
+// badJSON describes JSON value b that cannot be a t, the way encoding/json
+// does ("string \"soon\"", "object", "bool").
+func badJSON(b []byte, t reflect.Type) error {
+	desc := "value"
+	switch v := strings.TrimSpace(string(b)); {
+	case strings.HasPrefix(v, `"`):
+		desc = "string " + v
+	case strings.HasPrefix(v, "{"):
+		desc = "object"
+	case strings.HasPrefix(v, "["):
+		desc = "array"
+	case v == "true" || v == "false":
+		desc = "bool"
+	case v != "":
+		desc = "number " + v
+	}
+	if len(desc) > 80 {
+		desc = desc[:77] + "..."
+	}
+	return &json.UnmarshalTypeError{Value: desc, Type: t}
+}
 
 // Std returns the duration as a time.Duration.
 func (d Duration) Std() time.Duration { return time.Duration(d) }

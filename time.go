@@ -15,9 +15,8 @@ type Time struct{ time.Time }
 // milliseconds) are refused rather than wrapped.
 const maxUnixSeconds = 253402300799
 
-// UnmarshalJSON accepts RFC 3339 strings, "" and null (zero), and numbers
-// (unix seconds, or milliseconds above 1e11) up to the year 9999. Errors are
-// *json.UnmarshalTypeError so the decoder names the field.
+// UnmarshalJSON accepts RFC 3339 strings, "" and null (zero), and numbers;
+// anything else is a *json.UnmarshalTypeError (see Duration.UnmarshalJSON).
 func (t *Time) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		t.Time = time.Time{}
@@ -31,18 +30,18 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 		}
 		v, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
-			return &json.UnmarshalTypeError{Value: fmt.Sprintf("time %q is not RFC 3339 (like 2026-01-02T15:04:05Z)", s), Type: timeType}
+			return badJSON(b, reflect.TypeFor[Time]())
 		}
 		t.Time = v
 		return nil
 	}
 	var n float64
 	if err := json.Unmarshal(b, &n); err != nil {
-		return &json.UnmarshalTypeError{Value: "a time must be an RFC 3339 string", Type: timeType}
+		return badJSON(b, reflect.TypeFor[Time]())
 	}
 	switch {
 	case n < 0 || n > maxUnixSeconds*1000:
-		return &json.UnmarshalTypeError{Value: fmt.Sprintf("time %s is out of range (unix seconds or milliseconds, up to the year 9999)", b), Type: timeType}
+		return &json.UnmarshalTypeError{Value: fmt.Sprintf("number %s (out of range: unix seconds or milliseconds up to the year 9999)", b), Type: timeType}
 	case n > 1e11: // milliseconds
 		t.Time = time.UnixMilli(int64(n))
 	default:

@@ -179,12 +179,9 @@ func jsonError(err error) error {
 	switch {
 	case errors.As(err, &mbe):
 		return herald.Errorf(herald.ETooLarge, "request body is larger than %d bytes", mbe.Limit)
-	case errors.As(err, &ute) && (ute.Type == reflect.TypeFor[herald.Duration]() || ute.Type == reflect.TypeFor[herald.Time]()):
-		// Our own UnmarshalJSON methods put the reason into Value.
-		return herald.Invalid(ute.Field, "%s: %s", fieldOrBody(ute.Field), ute.Value)
 	case errors.As(err, &ute):
 		field := ute.Field
-		return herald.Invalid(field, "%s must be a %s, not a JSON %s", fieldOrBody(field), ute.Type.String(), ute.Value)
+		return herald.Invalid(field, "%s must be %s, not a JSON %s", fieldOrBody(field), typeName(ute.Type), ute.Value)
 	case errors.As(err, &se):
 		return herald.Invalid("", "malformed JSON at byte %d: %v", se.Offset, se)
 	case errors.Is(err, io.EOF):
@@ -199,6 +196,17 @@ func jsonError(err error) error {
 	}
 	// Errors from our own UnmarshalJSON methods (durations, ...).
 	return herald.Invalid("", "invalid JSON: %s", strings.TrimPrefix(msg, "json: "))
+}
+
+// typeName says what a Go type expects, for error messages.
+func typeName(t reflect.Type) string {
+	switch t {
+	case reflect.TypeFor[herald.Duration]():
+		return `a duration such as "15s" or "2m"`
+	case reflect.TypeFor[herald.Time]():
+		return "an RFC 3339 time such as 2026-01-02T15:04:05Z"
+	}
+	return "a " + t.String()
 }
 
 func fieldOrBody(f string) string {

@@ -32,7 +32,22 @@ func TestDeliversEveryEventOnceSigned(t *testing.T) {
 	h.sendEvents(map[string]any{"type": "chart.push", "project": "p1"})
 
 	eventually(t, 30*time.Second, "500 deliveries", func() bool { return rc.count() >= n })
-	time.Sleep(200 * time.Millisecond) // a duplicate would arrive now
+	// The log records each result after the receiver answered: wait for all
+	// of them. Succeeded is final, and each delivery was attempted once, so
+	// no duplicate can still be on its way.
+	var ds []delivery
+	eventually(t, 30*time.Second, "500 succeeded deliveries in the log", func() bool {
+		ds = h.deliveries("webhook=" + wh.ID + "&state=succeeded")
+		return len(ds) >= n
+	})
+	for _, d := range ds {
+		if d.Attempts != 1 {
+			t.Fatalf("delivery %s made %d attempts, want 1", d.ID, d.Attempts)
+		}
+	}
+	if all := h.deliveries("webhook=" + wh.ID); len(all) != n {
+		t.Fatalf("%d deliveries for the webhook, want %d (one per event of a matching type)", len(all), n)
+	}
 
 	verifier, err := standardwebhooks.NewWebhook(wh.SigningSecret)
 	if err != nil {
@@ -66,7 +81,6 @@ func TestDeliversEveryEventOnceSigned(t *testing.T) {
 	if len(seenEvent) != n || rc.count() != n {
 		t.Fatalf("got %d requests for %d distinct events, want %d", rc.count(), len(seenEvent), n)
 	}
-	ds := h.deliveries("webhook=" + wh.ID + "&state=succeeded")
 	if len(ds) != n {
 		t.Fatalf("%d succeeded deliveries in the log, want %d", len(ds), n)
 	}
@@ -120,8 +134,17 @@ func TestIngestIdempotent(t *testing.T) {
 	if code, _ := h.do(other, "GET", "/api/v1/events/same", nil, nil); code != http.StatusNotFound {
 		t.Fatalf("another project's event readable: %d", code)
 	}
-	eventually(t, 10*time.Second, "3 deliveries", func() bool { return rc.count() == 3 })
-	time.Sleep(100 * time.Millisecond)
+	// Duplicates make no delivery at all: three events, three deliveries,
+	// each sent once (succeeded is final).
+	eventually(t, 10*time.Second, "3 succeeded deliveries", func() bool { return len(h.deliveries("state=succeeded")) == 3 })
+	if ds := h.deliveries(""); len(ds) != 3 {
+		t.Fatalf("%d deliveries, want 3", len(ds))
+	}
+	for _, d := range h.deliveries("") {
+		if d.Attempts != 1 {
+			t.Fatalf("delivery %s made %d attempts", d.ID, d.Attempts)
+		}
+	}
 	if rc.count() != 3 {
 		t.Fatalf("receiver got %d requests, want 3", rc.count())
 	}
@@ -216,13 +239,20 @@ func TestGlobalSwitchHoldsAndReleases(t *testing.T) {
 	if s.WebhooksEnabled || s.Held != 5 {
 		t.Fatalf("settings = %+v", s)
 	}
-	time.Sleep(300 * time.Millisecond)
+	// Held is decided at ingest and never claimed: nothing was attempted.
+	for _, d := range h.deliveries("webhook=" + wh.ID) {
+		if d.State != "held" || d.Attempts != 0 {
+			t.Fatalf("delivery %s is %s after %d attempts while webhooks are globally off", d.ID, d.State, d.Attempts)
+		}
+	}
 	if rc.count() != 0 {
 		t.Fatalf("receiver got %d requests while webhooks were globally off", rc.count())
 	}
 	h.mustDo(http.StatusOK, "PATCH", "/api/v1/settings", map[string]any{"webhooks_enabled": true}, nil)
-	eventually(t, 10*time.Second, "5 deliveries after release", func() bool { return rc.count() == 5 })
-	eventually(t, 5*time.Second, "5 succeeded", func() bool { return len(h.deliveries("state=succeeded&webhook="+wh.ID)) == 5 })
+	eventually(t, 10*time.Second, "5 succeeded after release", func() bool { return len(h.deliveries("state=succeeded&webhook="+wh.ID)) == 5 })
+	if rc.count() != 5 {
+		t.Fatalf("receiver got %d requests for 5 released deliveries", rc.count())
+	}
 }
 
 // A disabled webhook gets nothing; enabled again, it gets new events only.
@@ -244,7 +274,8 @@ func TestDisabledWebhookGetsNothing(t *testing.T) {
 		h.sendEvents(map[string]any{"type": "x", "project": "p"})
 	}
 	eventually(t, 10*time.Second, "enabled webhook gets 3", func() bool { return on.count() == 3 })
-	time.Sleep(200 * time.Millisecond)
+	// Deliveries are created at ingest, in the same transaction as the event:
+	// none for the disabled webhook means none can be sent later.
 	if off.count() != 0 {
 		t.Fatalf("disabled webhook got %d requests", off.count())
 	}
@@ -253,7 +284,12 @@ func TestDisabledWebhookGetsNothing(t *testing.T) {
 	}
 	h.mustDo(http.StatusOK, "PATCH", "/api/v1/webhooks/"+whOff.ID, map[string]any{"enabled": true}, nil)
 	h.sendEvents(map[string]any{"type": "x", "project": "p"})
-	eventually(t, 10*time.Second, "re-enabled webhook gets the new event", func() bool { return off.count() == 1 })
+	eventually(t, 10*time.Second, "re-enabled webhook's delivery succeeded", func() bool {
+		return len(h.deliveries("state=succeeded&webhook="+whOff.ID)) == 1
+	})
+	if ds := h.deliveries("webhook=" + whOff.ID); len(ds) != 1 || off.count() != 1 {
+		t.Fatalf("re-enabled webhook: %d deliveries, %d requests; want the new event only", len(ds), off.count())
+	}
 }
 
 // 410 Gone disables the webhook with a reason and emits herald.webhook.disabled.
@@ -280,8 +316,14 @@ func TestGoneDisablesWebhook(t *testing.T) {
 	if !strings.Contains(string(watcher.all()[0].body), wh.ID) {
 		t.Fatalf("event does not name the webhook: %s", watcher.all()[0].body)
 	}
-	if gone.count() != 1 {
-		t.Fatalf("410 endpoint got %d requests, want 1 (no retry)", gone.count())
+	// The delivery failed for good after its one attempt (no retry is
+	// scheduled), so the one request is all the endpoint gets.
+	eventually(t, 10*time.Second, "the 410 delivery failed", func() bool {
+		ds := h.deliveries("webhook=" + wh.ID)
+		return len(ds) == 1 && ds[0].State == "failed"
+	})
+	if ds := h.deliveries("webhook=" + wh.ID); ds[0].Attempts != 1 || gone.count() != 1 {
+		t.Fatalf("410 endpoint: %d attempts, %d requests, want 1 (no retry)", ds[0].Attempts, gone.count())
 	}
 }
 

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/herald-hq/herald/internal/testenv"
 )
 
 // testResult is the answer of POST /webhooks/{id}/test.
@@ -157,13 +159,8 @@ func TestMTLSValidatedAtSave(t *testing.T) {
 // nginxBinary finds Debian's nginx (nginx-light or nginx; `make test`
 // installs it when missing).
 func nginxBinary(t *testing.T) string {
-	for _, p := range []string{"nginx", "/usr/sbin/nginx"} {
-		if bin, err := exec.LookPath(p); err == nil {
-			return bin
-		}
-	}
-	t.Skip("nginx is not installed (apt-get install -y nginx-light; `make test` does it): skipping the mTLS test against nginx with ssl_verify_client on")
-	return ""
+	return testenv.LookPath(t, "nginx", "apt-get install -y nginx-light (`make test` does it); the mTLS test runs it with ssl_verify_client on",
+		"nginx", "/usr/sbin/nginx")
 }
 
 // startNginx runs nginx with seed 003's client-certificate configuration:

@@ -26,7 +26,7 @@ import (
 // searched for them.
 func TestSecretsNeverInLogsOrResponses(t *testing.T) {
 	t.Parallel()
-	h, logs := startSecure(t, nil, app.Options{ChallengeTimeout: 300 * time.Millisecond})
+	h, logs := startSecure(t, nil, app.Options{ChallengeTimeout: testChallengeTimeout})
 
 	ca := newTestCA(t, "Leak test CA")
 	client := ca.clientCert(t, "herald", time.Now().Add(time.Hour))

@@ -18,7 +18,7 @@ import (
 // recorded on the attempt.
 func TestSSRFGuardEndToEnd(t *testing.T) {
 	t.Parallel()
-	h, _ := startSecure(t, noLoopback, app.Options{ChallengeTimeout: 300 * time.Millisecond})
+	h, _ := startSecure(t, noLoopback, app.Options{ChallengeTimeout: testChallengeTimeout})
 	rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet {
 			netdataChallenge("k")(w, r)

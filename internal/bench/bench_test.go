@@ -2,10 +2,14 @@ package bench
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/herald-hq/herald/internal/testenv"
 )
 
 // The bench runs end to end at a tiny scale: every delivery arrives and the
@@ -35,12 +39,15 @@ func TestRunSmall(t *testing.T) {
 // `herald bench --store postgres` runs in a schema of its own and drops it.
 func TestRunSmallPostgres(t *testing.T) {
 	t.Parallel()
-	dsn := "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	dsn := os.Getenv("HERALD_TEST_DATABASE_URL")
+	if dsn == "" {
+		dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	conn, err := pgx.Connect(ctx, dsn)
 	cancel()
 	if err != nil {
-		t.Skipf("PostgreSQL not reachable at %s (%v); `make test` starts it", dsn, err)
+		testenv.Require(t, "PostgreSQL", fmt.Errorf("not reachable at %s (%w); `make test` starts it, or set HERALD_TEST_DATABASE_URL", dsn, err))
 	}
 	defer conn.Close(context.Background())
 	count := func() int {

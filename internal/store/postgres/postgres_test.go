@@ -20,6 +20,7 @@ import (
 	"github.com/herald-hq/herald/internal/seal"
 	"github.com/herald-hq/herald/internal/store"
 	"github.com/herald-hq/herald/internal/store/storetest"
+	"github.com/herald-hq/herald/internal/testenv"
 )
 
 // The tests run against a real PostgreSQL: HERALD_TEST_DATABASE_URL, or the
@@ -35,7 +36,8 @@ var (
 	dsnErr  error
 )
 
-// testDSN returns the DSN of a reachable server, or skips the test.
+// testDSN returns the DSN of a reachable server; without one the test is
+// skipped, or fails in CI (testenv.Require).
 func testDSN(tb testing.TB) string {
 	tb.Helper()
 	dsnOnce.Do(func() {
@@ -62,7 +64,7 @@ func testDSN(tb testing.TB) string {
 		}
 	})
 	if dsnURL == "" {
-		tb.Skipf("PostgreSQL not reachable (%v); %s", dsnErr, skipHint)
+		testenv.Require(tb, "PostgreSQL", fmt.Errorf("not reachable (%w); %s", dsnErr, skipHint))
 	}
 	return dsnURL
 }
@@ -455,14 +457,18 @@ func TestOrderedAcrossNodes(t *testing.T) {
 		inFlight int
 		got      []string // event ids of the ordered webhook, in completion order
 		tokens   atomic.Int64
+		done     atomic.Int64 // deliveries completed, of both webhooks
 		wg       sync.WaitGroup
 	)
+	// The claimers stop once every delivery is completed, or at the deadline
+	// (a row that can never be claimed again would fail the count below).
+	deadline := time.Now().Add(60 * time.Second)
 	for n, s := range nodes {
 		for range 2 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				for idle := 0; idle < 50; {
+				for done.Load() < 2*events && time.Now().Before(deadline) {
 					token := fmt.Sprintf("node%d-%d", n, tokens.Add(1))
 					cs, err := s.ClaimDeliveries(ctx, store.ClaimParams{Now: t0, Limit: 4, LeaseToken: token, LeaseFor: time.Hour})
 					if err != nil {
@@ -470,11 +476,9 @@ func TestOrderedAcrossNodes(t *testing.T) {
 						return
 					}
 					if len(cs) == 0 {
-						idle++
-						time.Sleep(time.Millisecond)
+						time.Sleep(time.Millisecond) // poll: another claimer holds the ordered head
 						continue
 					}
-					idle = 0
 					comps := make([]store.Completion, len(cs))
 					for i, c := range cs {
 						if c.Delivery.WebhookID == ordered.ID {
@@ -504,11 +508,13 @@ func TestOrderedAcrossNodes(t *testing.T) {
 						t.Errorf("complete: %v", err)
 						return
 					}
+					done.Add(int64(len(cs)))
 				}
 			}()
 		}
 	}
 	wg.Wait()
+	check(t, done.Load() == 2*events, "completed %d of %d deliveries before the deadline", done.Load(), 2*events)
 	check(t, len(got) == events, "the ordered webhook got %d of %d", len(got), events)
 	for i, r := range res.Items {
 		check(t, got[i] == r.EventID, "position %d: got %s, want %s", i, got[i], r.EventID)
