@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/herald-hq/herald/internal/testenv"
 )
 
 // countingReceiver counts receipts per webhook-id (one per delivery).
@@ -188,7 +190,7 @@ func freshSchema(t *testing.T) string {
 	defer cancel()
 	conn, err := pgx.Connect(ctx, testDatabaseURL())
 	if err != nil {
-		t.Skipf("PostgreSQL not reachable at %s (%v); `make test` starts it", testDatabaseURL(), err)
+		testenv.Require(t, "PostgreSQL", fmt.Errorf("not reachable at %s: %w; `make test` starts it", testDatabaseURL(), err))
 	}
 	defer conn.Close(ctx)
 	schema := fmt.Sprintf("herald_e2e_%d", time.Now().UnixNano())
