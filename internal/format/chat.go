@@ -520,7 +520,7 @@ func feishuBody(m *chatMsg) obj {
 
 // mdEscape keeps event text from being read as markdown emphasis or links.
 func mdEscape(s string) string {
-	return strings.NewReplacer("*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]", "<", "&lt;", ">", "&gt;", "#", "\\#").Replace(s)
+	return strings.NewReplacer("*", "\\*", "[", "\\[", "]", "\\]").Replace(s)
 }
 
 func dingtalkBody(m *chatMsg) obj {

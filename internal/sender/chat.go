@@ -216,7 +216,7 @@ func chatCode(format string, code int64, msg string) (retry bool, hint string) {
 			return false, "check auth.secret against the robot's signing secret, and this server's clock"
 		case strings.Contains(lower, "keyword"):
 			return false, `the robot only accepts messages with its custom keywords: add "Herald" as a keyword`
-		case strings.Contains(lower, "whitelist") || strings.Contains(lower, "ip"):
+		case strings.Contains(lower, "whitelist") || strings.Contains(lower, " ip "):
 			return false, "the robot's IP allow list does not include this server's address"
 		case strings.Contains(lower, "token"):
 			return false, "the access_token in the URL is wrong or the robot was removed"
