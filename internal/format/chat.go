@@ -613,3 +613,34 @@ func ChatRateLimit(format string) int {
 	}
 	return 0
 }
+
+// SuggestFormat is the chat format a webhook URL's host belongs to, "" when
+// it is none of them: hooks.slack.com; discord.com and discordapp.com
+// /api/webhooks/; *.webhook.office.com and the Power Automate hosts of Teams
+// Workflows (*.logic.azure.com, *.powerplatform.com, *.powerautomate.com);
+// open.feishu.cn; open.larksuite.com; oapi.dingtalk.com; qyapi.weixin.qq.com.
+func SuggestFormat(rawURL string) string {
+	u, err := url.Parse(strings.TrimSpace(rawURL))
+	if err != nil {
+		return ""
+	}
+	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	under := func(domain string) bool { return host == domain || strings.HasSuffix(host, "."+domain) }
+	switch {
+	case host == "hooks.slack.com":
+		return herald.FormatSlack
+	case (under("discord.com") || under("discordapp.com")) && strings.HasPrefix(u.Path, "/api/webhooks/"):
+		return herald.FormatDiscord
+	case under("webhook.office.com") || under("logic.azure.com") || under("powerplatform.com") || under("powerautomate.com"):
+		return herald.FormatTeams
+	case host == "open.feishu.cn":
+		return herald.FormatFeishu
+	case host == "open.larksuite.com":
+		return herald.FormatLark
+	case host == "oapi.dingtalk.com":
+		return herald.FormatDingTalk
+	case host == "qyapi.weixin.qq.com":
+		return herald.FormatWeCom
+	}
+	return ""
+}

@@ -300,3 +300,27 @@ func TestChatSignAuthFormats(t *testing.T) {
 		}
 	}
 }
+
+func TestSuggestFormat(t *testing.T) {
+	t.Parallel()
+	for u, want := range map[string]string{
+		"https://hooks.slack.com/services/T0/B0/x":                                            herald.FormatSlack,
+		"https://discord.com/api/webhooks/1/tok":                                              herald.FormatDiscord,
+		"https://discordapp.com/api/webhooks/1/tok":                                           herald.FormatDiscord,
+		"https://discord.com/channels/1":                                                      "",
+		"https://contoso.webhook.office.com/webhookb2/x":                                      herald.FormatTeams,
+		"https://prod-12.westus.logic.azure.com:443/workflows/x/triggers/manual/paths/invoke": herald.FormatTeams,
+		"https://default123.environment.api.powerplatform.com/powerautomate/x":                herald.FormatTeams,
+		"https://open.feishu.cn/open-apis/bot/v2/hook/x":                                      herald.FormatFeishu,
+		"https://open.larksuite.com/open-apis/bot/v2/hook/x":                                  herald.FormatLark,
+		"https://oapi.dingtalk.com/robot/send?access_token=x":                                 herald.FormatDingTalk,
+		"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=x":                              herald.FormatWeCom,
+		"https://example.com/hook":                                                            "",
+		"https://hooks.slack.com.evil.example/x":                                              "",
+		"::":                                                                                  "",
+	} {
+		if got := SuggestFormat(u); got != want {
+			t.Errorf("SuggestFormat(%q) = %q, want %q", u, got, want)
+		}
+	}
+}
