@@ -164,6 +164,11 @@ func classifyChat(format string, res *Result) {
 		if res.Err == "" {
 			res.Err = fmt.Sprintf("%s answered %d: %s", name, res.StatusCode, answerText(res.ResponseBody))
 		}
+		// Discord's "Unknown Webhook": the webhook was deleted in Discord.
+		if format == herald.FormatDiscord && res.StatusCode == http.StatusNotFound && a.Code != nil && *a.Code == 10015 {
+			res.Outcome = Fail
+			res.Err += " (the webhook was deleted in Discord: create a new one and update the URL)"
+		}
 		return
 	}
 	var (

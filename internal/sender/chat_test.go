@@ -99,6 +99,10 @@ func (f *chatFake) serve(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusBadRequest, map[string]any{"code": 50006, "message": "Cannot send an empty message"})
 			return
 		}
+		if f.secret == "deleted" {
+			writeJSON(w, http.StatusNotFound, map[string]any{"code": 10015, "message": "Unknown Webhook"})
+			return
+		}
 		if f.limited {
 			w.Header().Set("Retry-After", "1")
 			writeJSON(w, http.StatusTooManyRequests, map[string]any{"message": "You are being rate limited.", "retry_after": 2.5, "global": false})
@@ -331,6 +335,7 @@ func TestChatAnswers(t *testing.T) {
 		errHas     []string
 	}{
 		{"discord 429", &chatFake{format: herald.FormatDiscord, limited: true}, "", Retry, 2500 * time.Millisecond, []string{"429", "rate limited"}},
+		{"discord deleted", &chatFake{format: herald.FormatDiscord, secret: "deleted"}, "", Fail, 0, []string{"404", "Unknown Webhook", "deleted"}},
 		{"slack 429", &chatFake{format: herald.FormatSlack, limited: true}, "", Retry, 30 * time.Second, []string{"rate_limited"}},
 		{"slack token", &chatFake{format: herald.FormatSlack, secret: "bad-token"}, "", Retry, 0, []string{"403", "invalid_token"}},
 		{"dingtalk limited", &chatFake{format: herald.FormatDingTalk, limited: true}, "", Retry, 10 * time.Minute, []string{"130101", "send too fast"}},
