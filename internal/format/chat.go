@@ -644,3 +644,18 @@ func SuggestFormat(rawURL string) string {
 	}
 	return ""
 }
+
+// ChatPerMinute is a chat platform's documented per-robot limit per minute,
+// which rate_limit (whole requests per second) cannot express: DingTalk and
+// WeCom 20, Feishu/Lark 100; 0 for the other formats. A delivery engine that
+// spaces requests by a minute window as well as by rate_limit keeps these
+// robots clear of their throttles (DingTalk blocks a robot for 10 minutes).
+func ChatPerMinute(format string) int {
+	switch format {
+	case herald.FormatDingTalk, herald.FormatWeCom:
+		return 20
+	case herald.FormatFeishu, herald.FormatLark:
+		return 100
+	}
+	return 0
+}

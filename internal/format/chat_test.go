@@ -324,3 +324,18 @@ func TestSuggestFormat(t *testing.T) {
 		}
 	}
 }
+
+// Every chat format has a default rate_limit; the per-minute platforms say so.
+func TestChatRateLimits(t *testing.T) {
+	t.Parallel()
+	for _, f := range Formats() {
+		if IsChat(f) != (ChatRateLimit(f) > 0) {
+			t.Errorf("%s: IsChat %v, ChatRateLimit %d", f, IsChat(f), ChatRateLimit(f))
+		}
+	}
+	for f, want := range map[string]int{herald.FormatDingTalk: 20, herald.FormatWeCom: 20, herald.FormatFeishu: 100, herald.FormatLark: 100, herald.FormatSlack: 0} {
+		if got := ChatPerMinute(f); got != want {
+			t.Errorf("ChatPerMinute(%s) = %d, want %d", f, got, want)
+		}
+	}
+}
