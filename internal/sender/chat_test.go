@@ -379,3 +379,13 @@ func TestOutcomeFailString(t *testing.T) {
 		t.Errorf("Fail prints %q", got)
 	}
 }
+
+// The sender's list of chat formats is the format package's.
+func TestChatFormatsAgree(t *testing.T) {
+	t.Parallel()
+	for _, f := range format.Formats() {
+		if isChat(f) != format.IsChat(f) {
+			t.Errorf("%s: sender %v, format %v", f, isChat(f), format.IsChat(f))
+		}
+	}
+}
