@@ -164,6 +164,14 @@ func classifyChat(format string, res *Result) {
 		if res.Err == "" {
 			res.Err = fmt.Sprintf("%s answered %d: %s", name, res.StatusCode, answerText(res.ResponseBody))
 		}
+		// Slack's documented permanent answers: the URL or its app is gone.
+		if format == herald.FormatSlack {
+			switch strings.TrimSpace(res.ResponseBody) {
+			case "invalid_token", "no_service", "no_team", "team_disabled", "channel_not_found", "action_prohibited", "posting_to_general_channel_denied":
+				res.Outcome = Fail
+				res.Err += " (the Slack webhook URL was revoked or its channel is gone: create a new incoming webhook)"
+			}
+		}
 		// Discord's "Unknown Webhook": the webhook was deleted in Discord.
 		if format == herald.FormatDiscord && res.StatusCode == http.StatusNotFound && a.Code != nil && *a.Code == 10015 {
 			res.Outcome = Fail

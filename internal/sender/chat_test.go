@@ -337,7 +337,7 @@ func TestChatAnswers(t *testing.T) {
 		{"discord 429", &chatFake{format: herald.FormatDiscord, limited: true}, "", Retry, 2500 * time.Millisecond, []string{"429", "rate limited"}},
 		{"discord deleted", &chatFake{format: herald.FormatDiscord, secret: "deleted"}, "", Fail, 0, []string{"404", "Unknown Webhook", "deleted"}},
 		{"slack 429", &chatFake{format: herald.FormatSlack, limited: true}, "", Retry, 30 * time.Second, []string{"rate_limited"}},
-		{"slack token", &chatFake{format: herald.FormatSlack, secret: "bad-token"}, "", Retry, 0, []string{"403", "invalid_token"}},
+		{"slack token", &chatFake{format: herald.FormatSlack, secret: "bad-token"}, "", Fail, 0, []string{"403", "invalid_token", "revoked"}},
 		{"dingtalk limited", &chatFake{format: herald.FormatDingTalk, limited: true}, "", Retry, 10 * time.Minute, []string{"130101", "send too fast"}},
 		{"dingtalk keyword", &chatFake{format: herald.FormatDingTalk, keyword: "NOPE"}, "", Fail, 0, []string{"310000", "keyword"}},
 		{"dingtalk token", &chatFake{format: herald.FormatDingTalk}, "x", Fail, 0, []string{"300001", "access_token"}},
