@@ -14,6 +14,9 @@ const (
 	AuthBearer = "bearer"
 	AuthHeader = "header"
 	AuthMTLS   = "mtls"
+	// AuthSign is a chat robot's signing secret (formats feishu, lark and
+	// dingtalk): it signs each message, it is not sent.
+	AuthSign = "sign"
 )
 
 // Categories (seed 002).
@@ -38,6 +41,14 @@ const (
 	FormatNetdata      = "netdata"
 	FormatAlertmanager = "alertmanager"
 	FormatTemplate     = "template"
+	// Chat destinations: the platform's incoming-webhook message.
+	FormatSlack    = "slack"
+	FormatDiscord  = "discord"
+	FormatTeams    = "teams"
+	FormatFeishu   = "feishu"
+	FormatLark     = "lark"
+	FormatDingTalk = "dingtalk"
+	FormatWeCom    = "wecom"
 )
 
 // Condition operators (seed 001).
@@ -64,6 +75,8 @@ type Auth struct {
 	HeaderValue Secret `json:"header_value,omitempty"`
 	CertPEM     string `json:"cert_pem,omitempty"`
 	KeyPEM      Secret `json:"key_pem,omitempty"`
+	// Secret is the signing secret of auth type sign.
+	Secret Secret `json:"secret,omitempty"`
 }
 
 // TLS holds the endpoint's TLS options. Verification is on unless SkipVerify.

@@ -132,7 +132,7 @@ func flagForField(field string) string {
 		"template": "--template-file", "headers": "--header", "type": "--type", "auth": "--auth-type",
 		"username": "--username", "password": "--password", "token": "--token-value",
 		"header_name": "--header-name", "header_value": "--header-value", "cert_pem": "--cert-file",
-		"key_pem": "--key-file", "skip_verify": "--skip-tls-verify", "ca_pem": "--ca-file",
+		"key_pem": "--key-file", "skip_verify": "--skip-tls-verify", "ca_pem": "--ca-file", "secret": "--sign-secret",
 		"challenge_secret": "--challenge-secret", "max_attempts": "--max-attempts",
 		"timeout": "--timeout", "rate_limit": "--rate-limit", "ordered": "--ordered",
 		"retry_client_errors": "--retry-client-errors", "labels": "--label", "data": "--data",

@@ -36,6 +36,7 @@ type webhookFlags struct {
 	eventTypes, headers, conditions                                        []string
 	secretHeaders                                                          []string
 	authType, username, password, tokenValue, headerName, headerValue      string
+	signSecret                                                             string
 	skipTLSVerify                                                          bool
 	caFile, certFile, keyFile                                              string
 	maxAttempts, rateLimit                                                 int
@@ -57,16 +58,17 @@ func (f *webhookFlags) register(fs *pflag.FlagSet, update bool) {
 	fs.StringArrayVar(&f.conditions, "condition", nil, "label condition, all must hold: 'LABEL In a,b', 'LABEL NotIn a,b', 'LABEL Exists', 'LABEL DoesNotExist' (repeatable)"+replaces)
 	fs.StringVar(&f.severity, "severity", "", "severity filter: all, alerts (warning, critical, clear) or critical")
 	fs.StringVar(&f.language, "language", "", "language of the message text: en or zh-CN")
-	fs.StringVar(&f.format, "format", "", "payload format: standard, cloudevents, harbor, harbor-legacy, netdata, alertmanager or template")
+	fs.StringVar(&f.format, "format", "", "payload format: standard, cloudevents, harbor, harbor-legacy, netdata, alertmanager, template, or a chat robot's message: slack, discord, teams, feishu, lark, dingtalk, wecom")
 	fs.StringVar(&f.templateFile, "template-file", "", "Go text/template for --format template (\"-\" reads stdin; implies --format template)")
 	fs.StringArrayVar(&f.headers, "header", nil, "extra request header NAME=VALUE (repeatable; names marking a credential, like Authorization or X-Api-Key, are kept secret)"+replaces)
 	fs.StringArrayVar(&f.secretHeaders, "secret-header", nil, "extra request header NAME=VALUE holding a credential: encrypted, shown as ********, redacted in logs (repeatable)"+replaces)
-	fs.StringVar(&f.authType, "auth-type", "", "endpoint auth: none, basic, bearer, header or mtls (default: inferred from the auth flags given)")
+	fs.StringVar(&f.authType, "auth-type", "", "endpoint auth: none, basic, bearer, header, mtls or sign (default: inferred from the auth flags given)")
 	fs.StringVar(&f.username, "username", "", "basic auth user name")
 	fs.StringVar(&f.password, "password", "", "basic auth password")
 	fs.StringVar(&f.tokenValue, "token-value", "", "bearer token sent to the endpoint")
 	fs.StringVar(&f.headerName, "header-name", "", "header auth: header name (default Authorization)")
 	fs.StringVar(&f.headerValue, "header-value", "", "header auth: raw header value")
+	fs.StringVar(&f.signSecret, "sign-secret", "", "sign auth: the robot's signing secret (--format feishu, lark or dingtalk)")
 	fs.StringVar(&f.certFile, "cert-file", "", "mtls: PEM client certificate file")
 	fs.StringVar(&f.keyFile, "key-file", "", "mtls: PEM client key file")
 	fs.BoolVar(&f.skipTLSVerify, "skip-tls-verify", false, "do not verify the endpoint's TLS certificate (insecure)")
@@ -74,7 +76,7 @@ func (f *webhookFlags) register(fs *pflag.FlagSet, update bool) {
 	fs.StringVar(&f.challengeSecret, "challenge-secret", "", "run the ownership challenge (crc_token) with this secret on every save")
 	fs.IntVar(&f.maxAttempts, "max-attempts", 0, "delivery attempts before failing (default: the server's)")
 	fs.DurationVar(&f.timeout, "timeout", 0, "request timeout (default: the server's, 15s)")
-	fs.IntVar(&f.rateLimit, "rate-limit", 0, "most requests per second to this endpoint (0: no limit)")
+	fs.IntVar(&f.rateLimit, "rate-limit", 0, "most requests per second to this endpoint (0: no limit; chat formats: the platform's per-robot limit)")
 	fs.BoolVar(&f.ordered, "ordered", false, "deliver one event at a time, in order")
 	fs.BoolVar(&f.retryClientErrors, "retry-client-errors", true, "retry 4xx answers like 5xx; =false fails a delivery at once on a 4xx other than 408 and 429 (410 always disables the webhook)")
 	fs.BoolVar(&f.disabled, "disabled", false, "save the webhook switched off")
@@ -154,6 +156,7 @@ var authFlags = []struct{ flag, authType string }{
 	{"token-value", herald.AuthBearer},
 	{"header-name", herald.AuthHeader}, {"header-value", herald.AuthHeader},
 	{"cert-file", herald.AuthMTLS}, {"key-file", herald.AuthMTLS},
+	{"sign-secret", herald.AuthSign},
 }
 
 // inferAuthType returns the auth type the given flags imply: --auth-type if
@@ -198,6 +201,7 @@ func (f *webhookFlags) overlayAuth(cmd *cobra.Command, a *client.AuthInput) erro
 		{"username", &a.Username, f.username}, {"password", &a.Password, f.password},
 		{"token-value", &a.Token, f.tokenValue}, {"header-name", &a.HeaderName, f.headerName},
 		{"header-value", &a.HeaderValue, f.headerValue},
+		{"sign-secret", &a.Secret, f.signSecret},
 	}
 	for _, s := range strs {
 		if changed(fs, s.flag) {
@@ -557,6 +561,7 @@ func authText(a herald.Auth) string {
 	add("header value", a.HeaderValue.IsSet())
 	add("certificate", a.CertPEM != "")
 	add("key", a.KeyPEM.IsSet())
+	add("signing secret", a.Secret.IsSet())
 	t := a.Type
 	if t == "" {
 		t = herald.AuthNone

@@ -22,6 +22,7 @@ type AuthInput struct {
 	HeaderValue string `json:"header_value,omitempty"`
 	CertPEM     string `json:"cert_pem,omitempty"`
 	KeyPEM      string `json:"key_pem,omitempty"`
+	Secret      string `json:"secret,omitempty"`
 }
 
 // AuthInputFrom returns a's fields with its secrets revealed. A secret that
@@ -31,6 +32,7 @@ func AuthInputFrom(a herald.Auth) AuthInput {
 	return AuthInput{
 		Type: a.Type, Username: a.Username, Password: a.Password.Reveal(), Token: a.Token.Reveal(),
 		HeaderName: a.HeaderName, HeaderValue: a.HeaderValue.Reveal(), CertPEM: a.CertPEM, KeyPEM: a.KeyPEM.Reveal(),
+		Secret: a.Secret.Reveal(),
 	}
 }
 

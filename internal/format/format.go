@@ -13,6 +13,8 @@
 //     documentation), see NetdataPayload and NetdataReachability.
 //   - alertmanager: Prometheus Alertmanager's webhook payload version 4, see AlertmanagerMessage.
 //   - template: the webhook's own Go text/template, see TemplateData.
+//   - slack, discord, teams, feishu, lark, dingtalk, wecom: a chat
+//     platform's incoming-webhook message, see chat.go.
 //
 // Messages come from the catalogs in messages/ (one JSON file per language),
 // never from Go code; see Message.
@@ -42,6 +44,8 @@ func Formats() []string {
 	return []string{
 		herald.FormatStandard, herald.FormatCloudEvents, herald.FormatHarbor,
 		herald.FormatHarborLegacy, herald.FormatNetdata, herald.FormatAlertmanager, herald.FormatTemplate,
+		herald.FormatSlack, herald.FormatDiscord, herald.FormatTeams, herald.FormatFeishu,
+		herald.FormatLark, herald.FormatDingTalk, herald.FormatWeCom,
 	}
 }
 
@@ -76,6 +80,9 @@ func Render(w *herald.Webhook, ev *herald.Event) (Rendered, error) {
 		body = alertmanager(w, v)
 	case herald.FormatTemplate:
 		return renderTemplate(w, v)
+	case herald.FormatSlack, herald.FormatDiscord, herald.FormatTeams, herald.FormatFeishu,
+		herald.FormatLark, herald.FormatDingTalk, herald.FormatWeCom:
+		return renderChat(w, v) // chat.go
 	default:
 		return Rendered{}, herald.Invalid("format", "format %q is not supported", w.Format)
 	}

@@ -48,7 +48,9 @@ type msgCatalog struct {
 	Language   string            `json:"language"`
 	Severities map[string]string `json:"severities"`
 	Messages   map[string]string `json:"messages"`
-	compiled   map[string]msgText
+	// Chat holds the words of chat messages' field names (chat.go).
+	Chat     map[string]string `json:"chat"`
+	compiled map[string]msgText
 }
 
 // catalogs is loaded once from the embedded files and never changed.

@@ -25,6 +25,9 @@ func Validate(w *herald.Webhook) error {
 	if err := validateContentType(w.ContentType); err != nil {
 		return err
 	}
+	if err := validateChatAuth(w); err != nil {
+		return err
+	}
 	if w.Format == herald.FormatTemplate {
 		return ValidateTemplate(w.Template, w.ContentType)
 	}

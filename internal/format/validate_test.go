@@ -21,7 +21,7 @@ func TestValidate(t *testing.T) {
 		{name: "text template", w: herald.Webhook{Format: herald.FormatTemplate, Template: `{{.Type}}`, ContentType: "text/plain"}},
 		{name: "template kept for another format", w: herald.Webhook{Format: herald.FormatStandard, Template: `{{`}},
 		{name: "unknown format", w: herald.Webhook{Format: "xml"}, field: "format",
-			want: "standard, cloudevents, harbor, harbor-legacy, netdata, alertmanager or template"},
+			want: "standard, cloudevents, harbor, harbor-legacy, netdata, alertmanager, template"},
 		{name: "unknown language", w: herald.Webhook{Language: "fr"}, field: "language", want: "en or zh-CN"},
 		{name: "template missing", w: herald.Webhook{Format: herald.FormatTemplate}, field: "template", want: "required"},
 		{name: "template invalid", w: herald.Webhook{Format: herald.FormatTemplate, Template: "{\n{{end}}"}, field: "template", want: "line 2"},

@@ -99,6 +99,8 @@ const (
 	Success
 	// Gone: the endpoint answered 410; the engine disables the webhook.
 	Gone
+	// Fail: the attempt failed for good; retrying cannot help.
+	Fail
 )
 
 func (o Outcome) String() string {
@@ -107,6 +109,8 @@ func (o Outcome) String() string {
 		return "success"
 	case Gone:
 		return "gone"
+	case Fail:
+		return "fail"
 	case Retry:
 		return "retry"
 	}
@@ -262,6 +266,9 @@ type client struct {
 // excerpt. Redirects are not followed. It never returns an error: failures
 // are Results with Outcome Retry and Err set.
 func (s *Sender) Send(ctx context.Context, w *herald.Webhook, req Request) Result {
+	if res, ok := s.sendChat(ctx, w, req); ok { // chat.go
+		return res
+	}
 	start := time.Now()
 	timeout := w.EffectiveTimeout()
 	ctx, cancel := context.WithTimeout(ctx, timeout)

@@ -65,6 +65,7 @@ type AuthInput struct {
 	HeaderValue *herald.Secret `json:"header_value"`
 	CertPEM     *string        `json:"cert_pem"`
 	KeyPEM      *herald.Secret `json:"key_pem"`
+	Secret      *herald.Secret `json:"secret"`
 }
 
 // setSecret keeps the stored value when the client sends back the mask.
@@ -115,6 +116,7 @@ func (in *WebhookInput) Apply(w *herald.Webhook) {
 		setSecret(&w.Auth.HeaderValue, a.HeaderValue)
 		setIf(&w.Auth.CertPEM, a.CertPEM)
 		setSecret(&w.Auth.KeyPEM, a.KeyPEM)
+		setSecret(&w.Auth.Secret, a.Secret)
 	}
 }
 
@@ -269,6 +271,7 @@ func NormalizeWebhook(w *herald.Webhook, s herald.Settings) error {
 	if w.RateLimit < 0 {
 		return herald.InvalidKey("rate_limit", "webhook.rate_limit.negative", nil, "rate_limit must not be negative (0 = unlimited)")
 	}
+	chatDefaults(w) // chat.go
 	return nil
 }
 
@@ -507,8 +510,13 @@ func normalizeAuth(a *herald.Auth) error {
 				return herald.InvalidKey("auth.header_name", "auth.header.name_invalid", herald.Args{"name": strconv.Quote(keep.HeaderName)}, "%q cannot be used as the auth header", keep.HeaderName)
 			}
 		}
+	case herald.AuthSign:
+		if !a.Secret.IsSet() {
+			return herald.InvalidKey("auth.secret", "auth.sign.secret_required", nil, "sign auth needs the robot's signing secret")
+		}
+		keep.Secret = a.Secret
 	default:
-		return herald.InvalidKey("auth.type", "auth.type.invalid", herald.Args{"value": strconv.Quote(a.Type)}, "auth type %q is not none, basic, bearer, header or mtls", a.Type)
+		return herald.InvalidKey("auth.type", "auth.type.invalid", herald.Args{"value": strconv.Quote(a.Type)}, "auth type %q is not none, basic, bearer, header, mtls or sign", a.Type)
 	}
 	*a = keep
 	return nil

@@ -15,6 +15,7 @@ type webhookSecrets struct {
 	Token               string    `json:"token,omitempty"`
 	HeaderValue         string    `json:"header_value,omitempty"`
 	KeyPEM              string    `json:"key_pem,omitempty"`
+	SignSecret          string    `json:"sign_secret,omitempty"`
 	ChallengeSecret     string    `json:"challenge_secret,omitempty"`
 	SigningSecret       string    `json:"signing_secret,omitempty"`
 	PreviousSecret      string    `json:"previous_secret,omitempty"`
@@ -31,6 +32,7 @@ func SealWebhookSecrets(box *seal.Box, w *herald.Webhook) (string, error) {
 		Token:               w.Auth.Token.Reveal(),
 		HeaderValue:         w.Auth.HeaderValue.Reveal(),
 		KeyPEM:              w.Auth.KeyPEM.Reveal(),
+		SignSecret:          w.Auth.Secret.Reveal(),
 		ChallengeSecret:     w.ChallengeSecret.Reveal(),
 		SigningSecret:       w.SigningSecret.Reveal(),
 		PreviousSecret:      w.PreviousSecret.Reveal(),
@@ -63,6 +65,7 @@ func OpenWebhookSecrets(box *seal.Box, sealed string, w *herald.Webhook) error {
 	w.Auth.Token = herald.Secret(ws.Token)
 	w.Auth.HeaderValue = herald.Secret(ws.HeaderValue)
 	w.Auth.KeyPEM = herald.Secret(ws.KeyPEM)
+	w.Auth.Secret = herald.Secret(ws.SignSecret)
 	w.ChallengeSecret = herald.Secret(ws.ChallengeSecret)
 	w.SigningSecret = herald.Secret(ws.SigningSecret)
 	w.PreviousSecret = herald.Secret(ws.PreviousSecret)
@@ -90,7 +93,7 @@ type WebhookRow struct {
 // only into the sealed column, plain headers into the headers column.
 func EncodeWebhook(w *herald.Webhook, seal func(*herald.Webhook) (string, error)) (WebhookRow, error) {
 	auth := w.Auth
-	auth.Password, auth.Token, auth.HeaderValue, auth.KeyPEM = "", "", "", ""
+	auth.Password, auth.Token, auth.HeaderValue, auth.KeyPEM, auth.Secret = "", "", "", "", ""
 	for k := range w.Headers {
 		if herald.CredentialHeader(k) {
 			// Never in clear, even if a caller skipped the service's

@@ -43,6 +43,7 @@ type webhookForm struct {
 	HeaderValue string
 	CertPEM     string
 	KeyPEM      string
+	SignSecret  string
 	SkipVerify  bool
 	CAPEM       string
 
@@ -59,8 +60,8 @@ type webhookForm struct {
 	// Stored secrets of the webhook being modified: a blank secret input
 	// keeps them. SecretHeaders holds the names of the stored secret headers.
 	Has struct {
-		Password, Token, HeaderValue, KeyPEM, Challenge bool
-		SecretHeaders                                   map[string]bool
+		Password, Token, HeaderValue, KeyPEM, SignSecret, Challenge bool
+		SecretHeaders                                               map[string]bool
 	}
 
 	// Warnings are what the SSRF guard says of the saved target (the
@@ -154,6 +155,7 @@ func formOf(w *herald.Webhook, catalog []herald.EventType) *webhookForm {
 	f.Has.Password, f.Has.Token = w.Auth.Password.IsSet(), w.Auth.Token.IsSet()
 	f.Has.HeaderValue, f.Has.KeyPEM = w.Auth.HeaderValue.IsSet(), w.Auth.KeyPEM.IsSet()
 	f.Has.Challenge = w.ChallengeSecret.IsSet()
+	f.Has.SignSecret = w.Auth.Secret.IsSet()
 	var extra []string
 	for _, t := range w.EventTypes {
 		if slices.ContainsFunc(catalog, func(et herald.EventType) bool { return et.Name == t }) {
@@ -204,6 +206,7 @@ func parseWebhookForm(v url.Values, keepBlank bool) *webhookForm {
 		AuthType: v.Get("auth_type"), Username: v.Get("auth_username"), Password: v.Get("auth_password"),
 		Token: v.Get("auth_token"), HeaderName: strings.TrimSpace(v.Get("auth_header_name")),
 		HeaderValue: v.Get("auth_header_value"), CertPEM: v.Get("auth_cert_pem"), KeyPEM: v.Get("auth_key_pem"),
+		SignSecret: v.Get("auth_sign_secret"),
 		SkipVerify: v.Get("tls_skip_verify") != "", CAPEM: v.Get("tls_ca_pem"),
 		ChallengeSecret: v.Get("challenge_secret"), ClearChallengeSecret: v.Get("challenge_secret_clear") != "",
 		MaxAttempts: strings.TrimSpace(v.Get("max_attempts")), Timeout: strings.TrimSpace(v.Get("timeout")),
@@ -319,6 +322,8 @@ func (f *webhookForm) input(rq *request, editing bool) (*service.WebhookInput, b
 		if f.AuthType == herald.AuthMTLS {
 			a.CertPEM, a.KeyPEM = &f.CertPEM, secret(f.KeyPEM)
 		}
+	case herald.AuthSign:
+		a.Secret = secret(f.SignSecret)
 	}
 	in.Auth = a
 	in.TLS = &herald.TLS{SkipVerify: f.SkipVerify, CAPEM: strings.TrimSpace(f.CAPEM)}

@@ -98,7 +98,7 @@ func TestEveryUsedKeyExists(t *testing.T) {
 	for _, v := range format.Languages() {
 		used = append(used, "lang."+v)
 	}
-	for _, v := range []string{herald.AuthNone, herald.AuthBasic, herald.AuthBearer, herald.AuthHeader, herald.AuthMTLS} {
+	for _, v := range []string{herald.AuthNone, herald.AuthBasic, herald.AuthBearer, herald.AuthHeader, herald.AuthMTLS, herald.AuthSign} {
 		used = append(used, "auth."+v)
 	}
 	for _, v := range []string{herald.OpIn, herald.OpNotIn, herald.OpExists, herald.OpDoesNotExist} {

@@ -96,7 +96,7 @@ func (c *Console) funcs(tr *catalog) template.FuncMap {
 			return tr.T(key, a...)
 		},
 		"authTypes": func() []string {
-			return []string{herald.AuthNone, herald.AuthBasic, herald.AuthBearer, herald.AuthHeader, herald.AuthMTLS}
+			return []string{herald.AuthNone, herald.AuthBasic, herald.AuthBearer, herald.AuthHeader, herald.AuthMTLS, herald.AuthSign}
 		},
 		"ops": func() []string {
 			return []string{herald.OpIn, herald.OpNotIn, herald.OpExists, herald.OpDoesNotExist}

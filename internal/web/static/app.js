@@ -80,6 +80,58 @@
     });
   }
 
+  // Chat robot URLs: suggest the platform's format from the URL's host (the
+  // server makes the same suggestion when the page is rendered; see
+  // format.SuggestFormat).
+  function suggestFormat(raw) {
+    var u;
+    try {
+      u = new URL(raw.trim());
+    } catch (e) {
+      return '';
+    }
+    var h = u.hostname.toLowerCase().replace(/\.$/, '');
+    var under = function (d) {
+      return h === d || h.slice(-(d.length + 1)) === '.' + d;
+    };
+    if (h === 'hooks.slack.com') {
+      return 'slack';
+    }
+    if ((under('discord.com') || under('discordapp.com')) && u.pathname.indexOf('/api/webhooks/') === 0) {
+      return 'discord';
+    }
+    if (under('webhook.office.com') || under('logic.azure.com') || under('powerplatform.com') || under('powerautomate.com')) {
+      return 'teams';
+    }
+    return {
+      'open.feishu.cn': 'feishu', 'open.larksuite.com': 'lark',
+      'oapi.dingtalk.com': 'dingtalk', 'qyapi.weixin.qq.com': 'wecom'
+    }[h] || '';
+  }
+
+  function syncSuggest() {
+    var url = document.querySelector('input[name="url"]');
+    var sel = document.querySelector('[data-format]');
+    var hint = document.querySelector('[data-format-suggest]');
+    if (!url || !sel || !hint) {
+      return;
+    }
+    var f = suggestFormat(url.value);
+    var opt = f && sel.querySelector('option[value="' + f + '"]');
+    if (!opt || sel.value === f) {
+      show(hint, false);
+      return;
+    }
+    hint.textContent = hint.dataset.text.replace('%s', opt.textContent);
+    show(hint, true);
+  }
+
+  document.addEventListener('input', function (ev) {
+    if (ev.target.matches('input[name="url"]')) {
+      syncSuggest();
+    }
+  });
+
   // Skip TLS verification: its warning shows while it is ticked.
   function syncTLS() {
     var box = document.querySelector('[data-skip-tls]');
@@ -109,6 +161,7 @@
       syncAuth();
     } else if (t.matches('[data-format]')) {
       syncFormat();
+      syncSuggest();
     } else if (t.matches('[data-skip-tls]')) {
       syncTLS();
     } else if (t.matches('[data-cond-op]')) {
