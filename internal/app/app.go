@@ -255,7 +255,7 @@ func (a *App) Close(ctx context.Context) error {
 	if a.cancel != nil {
 		a.cancel()
 		a.ing.Wait()
-		a.disp.Stop()
+		a.disp.Stop(ctx)
 		a.prune.Stop()
 	}
 	a.send.CloseIdle()

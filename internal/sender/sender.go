@@ -99,6 +99,9 @@ const (
 	Success
 	// Gone: the endpoint answered 410; the engine disables the webhook.
 	Gone
+	// Fail: the attempt can never succeed (e.g. the payload cannot be
+	// rendered); the delivery fails with Err as the reason, no retries.
+	Fail
 )
 
 func (o Outcome) String() string {
@@ -107,6 +110,8 @@ func (o Outcome) String() string {
 		return "success"
 	case Gone:
 		return "gone"
+	case Fail:
+		return "fail"
 	case Retry:
 		return "retry"
 	}
