@@ -310,8 +310,8 @@ func (d *Dispatcher) extendOnce(ctx context.Context) {
 }
 
 // degradedMemory is how long the adaptive limit of a webhook with nothing to
-// send is remembered.
-const degradedMemory = time.Hour
+// send is remembered (a hanging webhook's retries come back within hours).
+const degradedMemory = 24 * time.Hour
 
 // healthLoop disables webhooks that have failed without a success for
 // DisableAfter. Checked every minute (more often for a DisableAfter under 4m).

@@ -500,7 +500,9 @@ func (d *Dispatcher) claimOnce(ctx context.Context) (bool, int) {
 	if free <= 0 || stopping {
 		return true, 0
 	}
-	limit := min(free, d.o.ClaimBatch)
+	// At most one project's share at once: rows beyond a project's share
+	// would be released again at once.
+	limit := min(free, d.o.ClaimBatch, d.projMem)
 	now := d.o.Now().UTC()
 	claimed, err := d.o.Store.ClaimDeliveries(ctx, store.ClaimParams{
 		Now: now, Limit: limit, LeaseToken: d.newToken(), LeaseFor: d.o.Lease,
