@@ -247,7 +247,15 @@ func (d *Dispatcher) disable(ctx context.Context, id, reason string) {
 			Subject: w.ID, Severity: herald.SeverityWarning, Data: data,
 			// No Message: each receiving webhook gets the catalog text in its language.
 		}
-		if err := d.o.Emit(ctx, ev); err != nil {
+		// Bounded by ctx even if the ingester does not answer (shutdown).
+		done := make(chan error, 1)
+		go func() { done <- d.o.Emit(ctx, ev) }()
+		select {
+		case err = <-done:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+		if err != nil {
 			d.o.Logger.Error("emit webhook disabled event", "webhook", id, "err", err)
 		}
 	}

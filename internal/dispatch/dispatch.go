@@ -438,8 +438,21 @@ func (d *Dispatcher) after(dur time.Duration) (<-chan struct{}, func() bool) {
 }
 
 func (d *Dispatcher) claimLoop(ctx context.Context) {
-	wait := time.Duration(0)
+	wait, spacing := time.Duration(0), time.Duration(0)
 	for {
+		if spacing > 0 {
+			// After a claim that found nothing, the next one waits at least
+			// spacing even when woken: wakes come with every recorded batch,
+			// and a claim that finds nothing still scans the due rows.
+			t, stop := d.after(spacing)
+			select {
+			case <-ctx.Done():
+				stop()
+				return
+			case <-t:
+			}
+			wait -= spacing
+		}
 		t, stop := d.after(wait)
 		select {
 		case <-ctx.Done():
@@ -449,7 +462,8 @@ func (d *Dispatcher) claimLoop(ctx context.Context) {
 		case <-t:
 		}
 		stop()
-		full, n := d.claimOnce(ctx)
+		full, n, excluded := d.claimOnce(ctx)
+		spacing = 0
 		if full {
 			// There may be more due work: claim again as soon as there is room.
 			wait = 0
@@ -468,7 +482,13 @@ func (d *Dispatcher) claimLoop(ctx context.Context) {
 			// Due rows that the claim did not take (an ordered webhook's
 			// waiting deliveries, excluded webhooks, another node's race)
 			// must not make this loop spin.
+			spacing = minIdleWait
 			wait = max(wait, minIdleWait)
+			if excluded {
+				// Webhooks left out for now get room when a request ends,
+				// which wakes this loop: no need to poll for them.
+				wait = d.o.PollEvery
+			}
 		}
 	}
 }
@@ -484,9 +504,9 @@ func (d *Dispatcher) free() int {
 const minIdleWait = 50 * time.Millisecond
 
 // claimOnce claims what fits in memory, leaving out the webhooks that could
-// not start what they would get; it reports whether it got a full batch, and
-// how many rows.
-func (d *Dispatcher) claimOnce(ctx context.Context) (bool, int) {
+// not start what they would get; it reports whether it got a full batch, how
+// many rows, and whether it left webhooks out.
+func (d *Dispatcher) claimOnce(ctx context.Context) (bool, int, bool) {
 	d.mu.Lock()
 	free := d.capacity() - d.inMemory
 	stopping := d.stopping
@@ -498,7 +518,7 @@ func (d *Dispatcher) claimOnce(ctx context.Context) (bool, int) {
 	}
 	d.mu.Unlock()
 	if free <= 0 || stopping {
-		return true, 0
+		return true, 0, false
 	}
 	// At most one project's share at once: rows beyond a project's share
 	// would be released again at once.
@@ -512,10 +532,10 @@ func (d *Dispatcher) claimOnce(ctx context.Context) (bool, int) {
 		if ctx.Err() == nil {
 			d.o.Logger.Error("claim deliveries", "err", err)
 		}
-		return false, 0
+		return false, 0, false
 	}
 	d.enqueue(claimed, now.Add(d.o.Lease))
-	return len(claimed) == limit, len(claimed)
+	return len(claimed) == limit, len(claimed), len(exclude) > 0
 }
 
 // allowedQueueLocked is how many rows lane l may keep waiting: what it can

@@ -62,7 +62,7 @@ func TestDeliversEveryRowAndBatchesCompletions(t *testing.T) {
 	e.st.addDeliveries("wh_a", 150, now)
 	e.st.addDeliveries("wh_b", 150, now)
 	e.start()
-	e.waitFor("every delivery succeeded", 0, func() bool {
+	e.waitFor("every delivery succeeded", 5*time.Millisecond, func() bool {
 		n, _ := e.st.count(herald.StateSucceeded, e.clk.Now())
 		return n == 300
 	})
@@ -142,7 +142,7 @@ func TestClaimedBacklogIsBoundedAndLeasesAreShort(t *testing.T) {
 		return leased >= 4
 	})
 	g.release()
-	e.waitFor("every delivery succeeded", 0, func() bool {
+	e.waitFor("every delivery succeeded", 5*time.Millisecond, func() bool {
 		n, _ := e.st.count(herald.StateSucceeded, e.clk.Now())
 		return n == 200
 	})
@@ -237,7 +237,7 @@ func TestPerWebhookAndPerProjectCaps(t *testing.T) {
 		t.Fatalf("max in flight: project A %d (cap 4), one webhook %d (cap 3)", maxA, maxHook)
 	}
 	g.release()
-	e.waitFor("every delivery succeeded", 0, func() bool {
+	e.waitFor("every delivery succeeded", 5*time.Millisecond, func() bool {
 		n, _ := e.st.count(herald.StateSucceeded, e.clk.Now())
 		return n == 80
 	})
@@ -257,7 +257,7 @@ func TestWorkersGoRoundRobinAcrossProjects(t *testing.T) {
 	e.st.addDeliveries("wh_big", 100, now)
 	e.st.addDeliveries("wh_small", 5, now) // created after BIG's 100: last in due order
 	e.start()
-	e.waitFor("every delivery succeeded", 0, func() bool {
+	e.waitFor("every delivery succeeded", 5*time.Millisecond, func() bool {
 		n, _ := e.st.count(herald.StateSucceeded, e.clk.Now())
 		return n == 105
 	})
@@ -407,7 +407,7 @@ func TestConcurrencyGrowsBackOnSuccess(t *testing.T) {
 	// Each success lets one more request run at once: 1, 2, 3, ...
 	for want := 2; want <= 8; want++ {
 		tokens <- struct{}{}
-		e.waitFor("one more concurrent request", 0, func() bool { return inflight() == want })
+		e.waitFor("one more concurrent request", 5*time.Millisecond, func() bool { return inflight() == want })
 	}
 	tokens <- struct{}{}
 	for range 20 {
