@@ -259,7 +259,10 @@ func New(o Options) *Dispatcher {
 		extendStop:    make(chan struct{}),
 	}
 	d.hooks = newWebhookCache(o.Store, 2*time.Second, o.Now)
-	d.projMem = max(o.PerProject, d.capacity()*o.PerProject/o.Workers)
+	// A project may hold rows for its share in flight plus a queue as long
+	// as the workers, always leaving the other projects room for the rest of
+	// the workers.
+	d.projMem = d.capacity() - (o.Workers - o.PerProject)
 	return d
 }
 
@@ -409,10 +412,17 @@ func (d *Dispatcher) newToken() string {
 	return d.node + "-" + strconv.FormatUint(d.seq.Add(1), 36)
 }
 
-// Offer implements ingest.Handoff.
+// Offer implements ingest.Handoff. It offers no more than the fullest
+// project still has room for, so that a handoff never needs releasing (the
+// new rows may all be that project's); when a project holds its whole share
+// it offers none, and new rows are claimed by the claim loop, which leaves
+// that project's webhooks out.
 func (d *Dispatcher) Offer() (string, time.Duration, int) {
 	d.mu.Lock()
 	free := d.capacity() - d.inMemory
+	for _, p := range d.projects {
+		free = min(free, d.projMem-p.inMemory)
+	}
 	ok := d.started && !d.stopping
 	d.mu.Unlock()
 	if free <= 0 || !ok {
