@@ -285,6 +285,7 @@ func (d *Dispatcher) extendLoop() {
 }
 
 func (d *Dispatcher) extendOnce(ctx context.Context) {
+	d.releaseStuck()
 	byToken := map[string][]*item{}
 	d.mu.Lock()
 	for _, it := range d.held {

@@ -179,6 +179,9 @@ type project struct {
 	inRing   bool
 	inflight int
 	inMemory int
+	// lastDone is when a request of the project last ended (or the project
+	// appeared): a project at its cap with none ending for a lease is stuck.
+	lastDone time.Time
 }
 
 type completion struct {
@@ -521,8 +524,9 @@ func (d *Dispatcher) claimOnce(ctx context.Context) (bool, int, bool) {
 	free := d.capacity() - d.inMemory
 	stopping := d.stopping
 	var exclude []string
+	now := d.o.Now()
 	for id, l := range d.lanes {
-		if l.p.inMemory >= d.projMem || len(l.queue) >= d.allowedQueueLocked(l) {
+		if l.p.inMemory >= d.projMem || len(l.queue) >= d.allowedQueueLocked(l) || d.stuckLocked(l.p, now) {
 			exclude = append(exclude, id)
 		}
 	}
@@ -533,7 +537,7 @@ func (d *Dispatcher) claimOnce(ctx context.Context) (bool, int, bool) {
 	// At most one project's share at once: rows beyond a project's share
 	// would be released again at once.
 	limit := min(free, d.o.ClaimBatch, d.projMem)
-	now := d.o.Now().UTC()
+	now = now.UTC()
 	claimed, err := d.o.Store.ClaimDeliveries(ctx, store.ClaimParams{
 		Now: now, Limit: limit, LeaseToken: d.newToken(), LeaseFor: d.o.Lease,
 		ExcludeWebhooks: exclude,
@@ -571,7 +575,7 @@ func (d *Dispatcher) laneLocked(webhookID, projectName string) *lane {
 	}
 	p := d.projects[projectName]
 	if p == nil {
-		p = &project{name: projectName, lanes: map[string]*lane{}}
+		p = &project{name: projectName, lanes: map[string]*lane{}, lastDone: d.o.Now()}
 		d.projects[projectName] = p
 	}
 	l = &lane{id: webhookID, p: p, laneHealth: laneHealth{limit: d.o.PerWebhook}}
@@ -595,7 +599,7 @@ func (d *Dispatcher) enqueue(claimed []*store.Claimed, leaseUntil time.Time) {
 		d.held[c.Delivery.ID] = it
 		d.inMemory++
 		l.p.inMemory++
-		if d.stopping || l.p.inMemory > d.projMem || len(l.queue) >= d.allowedQueueLocked(l) {
+		if d.stopping || l.p.inMemory > d.projMem || len(l.queue) >= d.allowedQueueLocked(l) || d.stuckLocked(l.p, d.o.Now()) {
 			release = append(release, it)
 			continue
 		}
@@ -732,6 +736,7 @@ func (d *Dispatcher) run(it *item) {
 	l.inflight--
 	p.inflight--
 	d.inflight--
+	p.lastDone = d.o.Now()
 	if it.abandoned {
 		d.markLaneLocked(l)
 		d.cleanupLocked(l)
@@ -766,6 +771,33 @@ func (d *Dispatcher) run(it *item) {
 	if deferFor == 0 {
 		d.finish(out)
 	}
+}
+
+// stuckLocked reports whether project p holds its whole share of the
+// workers and none of its requests ended for a lease: its endpoints hang, so
+// rows waiting for it would wait minutes. They are released instead, and
+// claimed again once its requests end.
+func (d *Dispatcher) stuckLocked(p *project, now time.Time) bool {
+	return p.inflight >= d.o.PerProject && now.Sub(p.lastDone) >= d.o.Lease
+}
+
+// releaseStuck releases the rows waiting for stuck projects.
+func (d *Dispatcher) releaseStuck() {
+	now := d.o.Now()
+	var release []*item
+	d.mu.Lock()
+	for _, p := range d.projects {
+		if !d.stuckLocked(p, now) {
+			continue
+		}
+		for _, l := range p.lanes {
+			release = append(release, l.queue...)
+			clear(l.queue)
+			l.queue = nil
+		}
+	}
+	d.mu.Unlock()
+	d.releaseAll(release)
 }
 
 // trimLocked takes off lane l's queue what it may no longer keep waiting.

@@ -736,3 +736,51 @@ func counterValue(c prometheus.Counter) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+func TestRowsWaitingForAStuckProjectAreReleased(t *testing.T) {
+	g := newGate()
+	snd := newFakeSender(g.send)
+	e := newEnv(t, snd, func(o *Options) { o.Workers, o.PerProject = 4, 2 })
+	e.st.addWebhook("wh_evil", "EVIL", nil)
+	e.st.addDeliveries("wh_evil", 20, e.clk.Now())
+	e.start()
+	// Two in flight (the project's cap) and more waiting behind them.
+	e.waitFor("EVIL at its cap with rows waiting", 0, func() bool {
+		_, n := snd.snapshot()
+		_, leased := e.st.count("", e.clk.Now())
+		return n == 2 && leased > 2
+	})
+	// No request ends for a lease: the waiting rows are released, not
+	// claimed again, and only the two in flight stay leased (and renewed).
+	for range 6 {
+		e.clk.Advance(2500 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
+	}
+	e.waitFor("waiting rows released", 0, func() bool {
+		_, leased := e.st.count("", e.clk.Now())
+		return leased == 2
+	})
+	for range 20 {
+		e.d.Wake()
+		time.Sleep(time.Millisecond)
+	}
+	if _, leased := e.st.count("", e.clk.Now()); leased != 2 {
+		t.Fatalf("%d rows leased while the project is stuck, want the 2 in flight", leased)
+	}
+	if n, _ := e.st.count(herald.StatePending, e.clk.Now()); n != 20 {
+		t.Fatalf("%d rows pending, want all 20 (released rows keep their state)", n)
+	}
+	// Once requests end, the rest is claimed and delivered.
+	g.release()
+	e.waitFor("every delivery succeeded", 5*time.Millisecond, func() bool {
+		n, _ := e.st.count(herald.StateSucceeded, e.clk.Now())
+		return n == 20
+	})
+	e.st.mu.Lock()
+	defer e.st.mu.Unlock()
+	for _, r := range e.st.rows {
+		if len(r.attempts) != 1 {
+			t.Fatalf("%s: %d attempts, want 1 (a release is no attempt)", r.d.ID, len(r.attempts))
+		}
+	}
+}
