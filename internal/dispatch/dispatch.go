@@ -270,9 +270,10 @@ func New(o Options) *Dispatcher {
 }
 
 // capacity is how many claimed rows the node keeps in memory at most: the
-// requests in flight plus as many waiting, enough to keep every worker busy
-// while the next batch is claimed, and no more (waiting rows hold leases).
-func (d *Dispatcher) capacity() int { return d.o.Workers * 2 }
+// requests in flight plus twice as many waiting, enough to keep every worker
+// busy while the next batches are claimed (measured: less costs throughput),
+// and no more (waiting rows hold leases, short and renewed).
+func (d *Dispatcher) capacity() int { return d.o.Workers * 3 }
 
 // Start runs the engine until Stop. It returns at once. Cancelling ctx stops
 // claiming and releases the rows not yet sent; Stop finishes the shutdown.
@@ -415,17 +416,22 @@ func (d *Dispatcher) newToken() string {
 	return d.node + "-" + strconv.FormatUint(d.seq.Add(1), 36)
 }
 
+// handoffFloor is the fewest new rows Offer takes while there is room at
+// all, so that a project holding its whole share does not make other
+// projects' new rows wait for the claim loop.
+const handoffFloor = 16
+
 // Offer implements ingest.Handoff. It offers no more than the fullest
-// project still has room for, so that a handoff never needs releasing (the
-// new rows may all be that project's); when a project holds its whole share
-// it offers none, and new rows are claimed by the claim loop, which leaves
-// that project's webhooks out.
+// project still has room for (but at least handoffFloor), so that a handoff
+// seldom needs releasing: the new rows may all be that project's, and the
+// claim loop, which leaves its webhooks out, takes the rest.
 func (d *Dispatcher) Offer() (string, time.Duration, int) {
 	d.mu.Lock()
-	free := d.capacity() - d.inMemory
+	room := d.projMem
 	for _, p := range d.projects {
-		free = min(free, d.projMem-p.inMemory)
+		room = min(room, d.projMem-p.inMemory)
 	}
+	free := min(d.capacity()-d.inMemory, max(room, handoffFloor))
 	ok := d.started && !d.stopping
 	d.mu.Unlock()
 	if free <= 0 || !ok {
@@ -599,7 +605,11 @@ func (d *Dispatcher) enqueue(claimed []*store.Claimed, leaseUntil time.Time) {
 		d.held[c.Delivery.ID] = it
 		d.inMemory++
 		l.p.inMemory++
-		if d.stopping || l.p.inMemory > d.projMem || len(l.queue) >= d.allowedQueueLocked(l) || d.stuckLocked(l.p, d.o.Now()) {
+		// A healthy lane keeps what a claim brought (the node's and the
+		// project's bounds hold); a degraded or rate-limited one only what it
+		// can start soon.
+		limited := l.limit < d.o.PerWebhook || l.rateCap > 0
+		if d.stopping || l.p.inMemory > d.projMem || (limited && len(l.queue) >= d.allowedQueueLocked(l)) || d.stuckLocked(l.p, d.o.Now()) {
 			release = append(release, it)
 			continue
 		}
