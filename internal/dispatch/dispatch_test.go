@@ -15,6 +15,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/herald-hq/herald"
+	"github.com/herald-hq/herald/internal/ingest"
 	"github.com/herald-hq/herald/internal/retry"
 	"github.com/herald-hq/herald/internal/sender"
 	"github.com/herald-hq/herald/internal/store"
@@ -667,6 +668,10 @@ func TestGoneDisablesAndEmitsValidJSON(t *testing.T) {
 	if ev.Type != herald.EventTypeWebhookDisabled || !json.Valid(ev.Data) {
 		t.Fatalf("event %s with data %q: want valid JSON", ev.Type, ev.Data)
 	}
+	// The ingester accepts it (it refuses data that is not JSON).
+	if err := ingest.Normalize(ev, "", time.Now()); err != nil {
+		t.Fatalf("the ingester refuses the event: %v", err)
+	}
 }
 
 func TestDisabledEventDataIsValidJSONForAnyReason(t *testing.T) {
@@ -677,6 +682,9 @@ func TestDisabledEventDataIsValidJSONForAnyReason(t *testing.T) {
 	ev := <-e.emits
 	if !json.Valid(ev.Data) {
 		t.Fatalf("data is not valid JSON: %q", ev.Data)
+	}
+	if err := ingest.Normalize(ev, "", time.Now()); err != nil {
+		t.Fatalf("the ingester refuses the event: %v", err)
 	}
 	var got disabledData
 	if err := json.Unmarshal(ev.Data, &got); err != nil {
