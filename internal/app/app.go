@@ -479,7 +479,7 @@ func (a *App) stopWorkers(ctx context.Context) {
 		return
 	}
 	a.started = false
-	a.disp.Stop()
+	a.disp.Stop(ctx)
 	a.ing.Stop()
 	if a.live != nil {
 		a.live.Stop()

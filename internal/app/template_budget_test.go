@@ -99,8 +99,8 @@ func TestTemplateMemoryBudget(t *testing.T) {
 	before = totalAlloc()
 	h.sendEvents(map[string]any{"type": "x", "project": "p", "data": map[string]any{"s": strings.Repeat("x", 10000)}})
 	d := h.finalDelivery(w.ID)
-	if d.State != "failed" || len(d.Log) == 0 {
-		t.Fatalf("delivery %s with %d attempts, want failed", d.State, len(d.Log))
+	if d.State != "failed" || len(d.Log) != 1 {
+		t.Fatalf("delivery %s with %d attempts, want failed after one (a render over budget is permanent)", d.State, len(d.Log))
 	}
 	for _, a := range d.Log {
 		if !strings.Contains(a.Error, "MiB of memory") || a.StatusCode != 0 {

@@ -2,13 +2,18 @@
 // Herald on a temporary database, a loopback receiver, and clients posting
 // events over the HTTP API, as `herald bench` runs it.
 //
-// Two scenarios:
+// Three scenarios ("all" runs the first two):
 //   - throughput: N events from C concurrent clients, fanned out to M
 //     webhooks; reports ingest events/s, deliveries/s from the first POST to
 //     the last receipt, and peak RSS (sampled through the run, so a backlog
 //     that grew memory would show).
 //   - latency: a steady R events/s for D, fan-out F; reports p50/p95/p99 from
 //     the POST to the receipt.
+//   - noisy: H webhooks of one project point at an endpoint that never
+//     answers (timeout 5m) with a backlog each, while a healthy webhook of
+//     another project gets a steady R events/s for D; reports the healthy
+//     webhook's p50/p99 from the POST to the receipt (fair share of the
+//     delivery workers).
 package bench
 
 import (
@@ -39,7 +44,7 @@ import (
 
 // Options select what to run. Zero values take the defaults in parentheses.
 type Options struct {
-	Scenario string // "all" (default), "throughput" or "latency"
+	Scenario string // "all" (default: throughput and latency), "throughput", "latency" or "noisy"
 	Events   int    // throughput: events (100,000)
 	Webhooks int    // throughput: fan-out (10)
 	Clients  int    // throughput: concurrent clients (32)
@@ -47,6 +52,7 @@ type Options struct {
 	Rate     int    // latency: events per second (500)
 	Duration time.Duration
 	Fanout   int // latency: webhooks (2)
+	Hanging  int // noisy: webhooks of the noisy project that hang (20)
 	// Store is "sqlite" (default) or "postgres" (DatabaseURL required).
 	Store       string
 	DatabaseURL string
@@ -80,6 +86,9 @@ func (o *Options) defaults() {
 	if o.Fanout <= 0 {
 		o.Fanout = 2
 	}
+	if o.Hanging <= 0 {
+		o.Hanging = 20
+	}
 	if o.Store == "" {
 		o.Store = "sqlite"
 	}
@@ -94,6 +103,23 @@ type Report struct {
 	Store      string      `json:"store"`
 	Throughput *Throughput `json:"throughput,omitempty"`
 	Latency    *Latency    `json:"latency,omitempty"`
+	Noisy      *Noisy      `json:"noisy,omitempty"`
+}
+
+// Noisy is the noisy scenario's result: the healthy webhook's latency while
+// Hanging webhooks of another project hang.
+type Noisy struct {
+	Hanging int `json:"hanging_webhooks"`
+	// HangingRequests is the most requests the hanging endpoint held at
+	// once: the workers the noisy project took.
+	HangingRequests int     `json:"hanging_requests_peak"`
+	Workers         int     `json:"workers"`
+	Rate            int     `json:"rate_per_sec"`
+	Seconds         float64 `json:"seconds"`
+	Deliveries      int     `json:"deliveries"`
+	P50MS           float64 `json:"p50_ms"`
+	P99MS           float64 `json:"p99_ms"`
+	MaxMS           float64 `json:"max_ms"`
 }
 
 // Throughput is the throughput scenario's result.
@@ -145,8 +171,15 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 		rep.Latency = l
 	}
-	if rep.Throughput == nil && rep.Latency == nil {
-		return nil, fmt.Errorf("unknown scenario %q: use all, throughput or latency", o.Scenario)
+	if o.Scenario == "noisy" {
+		n, err := runNoisy(ctx, o)
+		if err != nil {
+			return rep, fmt.Errorf("noisy: %w", err)
+		}
+		rep.Noisy = n
+	}
+	if rep.Throughput == nil && rep.Latency == nil && rep.Noisy == nil {
+		return nil, fmt.Errorf("unknown scenario %q: use all, throughput, latency or noisy", o.Scenario)
 	}
 	return rep, nil
 }

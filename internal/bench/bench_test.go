@@ -36,6 +36,26 @@ func TestRunSmall(t *testing.T) {
 	}
 }
 
+// The noisy scenario runs end to end at a tiny scale: the hanging webhooks
+// hold requests, every healthy delivery arrives and the report is filled.
+func TestRunNoisySmall(t *testing.T) {
+	t.Parallel()
+	rep, err := Run(context.Background(), Options{Scenario: "noisy", Hanging: 5, Rate: 40, Duration: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := rep.Noisy
+	if n == nil || n.Deliveries != 40 || n.Hanging != 5 || n.HangingRequests < 5 || n.P99MS < n.P50MS || n.P50MS <= 0 {
+		t.Fatalf("noisy report %+v", n)
+	}
+	if n.HangingRequests > n.Workers/2 {
+		t.Fatalf("the noisy project held %d of %d workers, want at most half", n.HangingRequests, n.Workers)
+	}
+	if rep.Throughput != nil || rep.Latency != nil {
+		t.Fatal("noisy ran other scenarios")
+	}
+}
+
 // `herald bench --store postgres` runs in a schema of its own and drops it.
 func TestRunSmallPostgres(t *testing.T) {
 	t.Parallel()

@@ -26,7 +26,13 @@ loopback receiver, and clients posting events over the HTTP API.
   throughput  --events events from --clients clients, fanned out to --webhooks
               webhooks: ingest events/s, deliveries/s end to end, peak RSS.
   latency     a steady --rate events/s for --duration, fan-out --fanout:
-              p50/p95/p99 from POST to receipt.`,
+              p50/p95/p99 from POST to receipt.
+  noisy       --hanging webhooks of one project point at an endpoint that
+              never answers (timeout 5m), each with a backlog, while a healthy
+              webhook of another project gets --rate events/s for --duration:
+              the healthy webhook's p50/p99 from POST to receipt.
+
+"all" runs throughput and latency.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.Store == "postgres" && o.DatabaseURL == "" {
@@ -88,11 +94,16 @@ loopback receiver, and clients posting events over the HTTP API.
 				fmt.Fprintf(out, "latency: %d events/s for %.0fs, fan-out %d (%d deliveries)\n", l.Rate, l.Seconds, l.Fanout, l.Deliveries)
 				fmt.Fprintf(out, "  p50 %.1f ms   p95 %.1f ms   p99 %.1f ms   max %.1f ms   peak RSS %.0f MB\n", l.P50MS, l.P95MS, l.P99MS, l.MaxMS, l.PeakRSSMB)
 			}
+			if n := rep.Noisy; n != nil {
+				fmt.Fprintf(out, "noisy: %d hanging webhooks (they held at most %d of %d workers); healthy webhook of another project: %d events/s for %.0fs (%d deliveries)\n",
+					n.Hanging, n.HangingRequests, n.Workers, n.Rate, n.Seconds, n.Deliveries)
+				fmt.Fprintf(out, "  healthy p50 %.1f ms   p99 %.1f ms   max %.1f ms\n", n.P50MS, n.P99MS, n.MaxMS)
+			}
 			return nil
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.Scenario, "scenario", "all", "all, throughput or latency")
+	f.StringVar(&o.Scenario, "scenario", "all", "all (throughput and latency), throughput, latency or noisy")
 	f.IntVar(&o.Events, "events", 100_000, "throughput: events to ingest")
 	f.IntVar(&o.Webhooks, "webhooks", 10, "throughput: webhooks each event fans out to")
 	f.IntVar(&o.Clients, "clients", 32, "throughput: concurrent API clients")
@@ -100,6 +111,7 @@ loopback receiver, and clients posting events over the HTTP API.
 	f.IntVar(&o.Rate, "rate", 500, "latency: events per second")
 	f.DurationVar(&o.Duration, "duration", 20*time.Second, "latency: how long to send")
 	f.IntVar(&o.Fanout, "fanout", 2, "latency: webhooks each event fans out to")
+	f.IntVar(&o.Hanging, "hanging", 20, "noisy: webhooks of the noisy project whose endpoint hangs")
 	f.StringVar(&o.Store, "store", "sqlite", "sqlite or postgres")
 	f.StringVar(&o.DatabaseURL, "database-url", "", "PostgreSQL DSN for --store postgres (default $HERALD_DATABASE_URL)")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")

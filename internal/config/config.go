@@ -93,8 +93,9 @@ type Delivery struct {
 	Workers int `yaml:"workers"`
 	// PerWebhookConcurrency caps concurrent requests to one webhook. Defaults to 64.
 	PerWebhookConcurrency int `yaml:"per_webhook_concurrency"`
-	// Lease is how long a claimed delivery stays reserved for this node.
-	// Defaults to 2m.
+	// Lease is how long a claimed delivery stays reserved for this node; it
+	// is renewed every lease/4, so it bounds how long a dead node's rows wait.
+	// Defaults to 10s.
 	Lease string `yaml:"lease"`
 	// DisableAfter disables a webhook that has failed without a success for
 	// this long. Defaults to 120h (5 days).
@@ -130,7 +131,7 @@ func Defaults() Config {
 		Delivery: Delivery{
 			Workers:               256,
 			PerWebhookConcurrency: 64,
-			Lease:                 "2m",
+			Lease:                 "10s",
 			DisableAfter:          "120h",
 		},
 		Ingest: Ingest{MaxBodyBytes: 256 << 10, RateLimit: 10000, RateBurst: 20000},

@@ -22,7 +22,7 @@ func TestDefaults(t *testing.T) {
 	if w, _ := c.RetryWaits(); w != nil {
 		t.Fatalf("default retry waits should be nil (the policy's default schedule), got %v", w)
 	}
-	if c.LeaseDuration() != 2*time.Minute || c.DisableAfterDuration() != 120*time.Hour {
+	if c.LeaseDuration() != 10*time.Second || c.DisableAfterDuration() != 120*time.Hour {
 		t.Fatalf("lease %v disable_after %v", c.LeaseDuration(), c.DisableAfterDuration())
 	}
 }

@@ -5,34 +5,38 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/herald-hq/herald"
 	"github.com/herald-hq/herald/internal/signing"
-	"github.com/herald-hq/herald/internal/store"
 )
 
 // webhookCache keeps webhooks (with their signer, built once) for ttl, so the
 // hot path does not read the webhook for every delivery. Changes on this node
 // invalidate at once; changes on other nodes arrive within ttl.
 type webhookCache struct {
-	store store.Store
+	store Store
 	ttl   time.Duration
+	now   func() time.Time
 	mu    sync.Mutex
 	m     map[string]*cachedWebhook
 }
 
 type cachedWebhook struct {
 	*herald.Webhook
-	signer   *signing.Signer
-	limiter  *bucket // nil without rate_limit
+	signer *signing.Signer
+	// limiter spaces requests to rate_limit per second (burst rate_limit);
+	// nil without rate_limit.
+	limiter  *rate.Limiter
 	loadedAt time.Time
 }
 
-func newWebhookCache(s store.Store, ttl time.Duration) *webhookCache {
-	return &webhookCache{store: s, ttl: ttl, m: map[string]*cachedWebhook{}}
+func newWebhookCache(s Store, ttl time.Duration, now func() time.Time) *webhookCache {
+	return &webhookCache{store: s, ttl: ttl, now: now, m: map[string]*cachedWebhook{}}
 }
 
 func (c *webhookCache) get(ctx context.Context, id string) (*cachedWebhook, error) {
-	now := time.Now()
+	now := c.now()
 	c.mu.Lock()
 	e := c.m[id]
 	fresh := e != nil && now.Sub(e.loadedAt) < c.ttl && !e.graceEnded(now)
@@ -61,7 +65,7 @@ func (c *webhookCache) get(ctx context.Context, id string) (*cachedWebhook, erro
 		if old := c.m[id]; old != nil && old.limiter != nil && old.RateLimit == w.RateLimit {
 			e.limiter = old.limiter
 		} else {
-			e.limiter = newBucket(w.RateLimit)
+			e.limiter = rate.NewLimiter(rate.Limit(w.RateLimit), w.RateLimit)
 		}
 	}
 	c.m[id] = e

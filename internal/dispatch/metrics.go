@@ -15,6 +15,9 @@ type Metrics struct {
 	Latency   prometheus.Histogram
 	Completed *prometheus.CounterVec
 	Fenced    prometheus.Counter
+	// Dropped counts results given up on without being recorded: their
+	// lease ran out while the store failed, or the stop deadline passed.
+	Dropped prometheus.Counter
 }
 
 // NewMetrics creates the metrics and registers them on reg (if not nil).
@@ -33,9 +36,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Fenced: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "herald_delivery_fenced_total", Help: "Results discarded because the lease was lost.",
 		}),
+		Dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "herald_results_dropped_total",
+			Help: "Delivery results not recorded: the store failed until the lease ran out or the stop deadline passed.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Attempts, m.Latency, m.Completed, m.Fenced)
+		reg.MustRegister(m.Attempts, m.Latency, m.Completed, m.Fenced, m.Dropped)
 	}
 	return m
 }

@@ -17,46 +17,64 @@ import (
 const retryLater = 5 * time.Second
 
 // send makes one attempt of a claimed delivery and decides its next state.
-func (d *Dispatcher) send(it *item) completion {
+// deferFor > 0 means no attempt was made: the webhook's rate limit has no
+// token before that long, and the item goes back to its lane. sig is the
+// attempt's signal for the webhook's adaptive concurrency.
+func (d *Dispatcher) send(it *item) (out completion, deferFor time.Duration, sig int) {
 	c := it.c
 	dl := c.Delivery
 	now := d.o.Now().UTC()
-	out := completion{it: it, c: store.Completion{
+	out = completion{it: it, c: store.Completion{
 		DeliveryID: dl.ID, WebhookID: dl.WebhookID, LeaseToken: c.LeaseToken, Now: now,
 	}}
 	w, err := d.hooks.get(d.sendCtx, dl.WebhookID)
 	switch {
 	case herald.ErrorCode(err) == herald.ENotFound:
 		out.c.State, out.c.Error = herald.StateCancelled, "webhook deleted"
-		return out
+		return out, 0, sigNone
 	case err != nil:
 		out.c.State, out.c.NextAttemptAt, out.c.Error = dl.State, now.Add(retryLater), "could not load webhook: "+err.Error()
-		return out
+		return out, 0, sigNone
 	case !w.Enabled:
 		out.c.State, out.c.Error = herald.StateCancelled, "webhook disabled"
 		if w.DisabledReason != "" {
 			out.c.Error += ": " + w.DisabledReason
 		}
-		return out
+		return out, 0, sigNone
 	}
-	if w.limiter != nil {
-		d.setLaneCap(it.lane, min(d.o.PerWebhook, max(1, w.RateLimit)))
-		if wait := w.limiter.reserve(time.Now()); wait > 0 {
-			time.Sleep(wait) // rate_limit: requests per second to this webhook, per node
+	d.setLaneRate(it.lane, w)
+	if w.limiter != nil && it.reservedOn != w.limiter {
+		// rate_limit: requests per second to this webhook, per node. The
+		// scheduler reserves before the start once it knows the limiter;
+		// this covers the first send and a changed limit.
+		r := w.limiter.ReserveN(now, 1)
+		if wait := r.DelayFrom(now); wait > 0 {
+			r.CancelAt(now)
+			return out, wait, sigNone
 		}
-		now = d.o.Now().UTC()
-		out.c.Now = now
 	}
 	res, attempt := d.attempt(d.sendCtx, w.Webhook, w.signer, dl.ID, c.Event, dl.Attempts+1)
+	if res.StatusCode == 0 && res.Outcome != sender.Success && d.sendCtx.Err() != nil {
+		// Cancelled by Stop at its deadline: no attempt counted, the row
+		// keeps its state and is released.
+		return releaseOf(it, d.o.Now()), 0, sigNone
+	}
 	out.c.Attempt = attempt
 	d.o.Metrics.observe(res)
 	switch res.Outcome {
 	case sender.Success:
 		out.c.State = herald.StateSucceeded
+		sig = sigUp
 	case sender.Gone:
 		out.c.State = herald.StateFailed
 		out.gone = true
+	case sender.Fail:
+		// Permanent: no further attempts; the reason is the attempt's error.
+		out.c.State, out.c.Error = herald.StateFailed, res.Err
 	default:
+		if res.StatusCode == 0 {
+			sig = sigDown // timeout or connection error: the endpoint holds workers
+		}
 		made := dl.Attempts + 1 - c.RoundStart
 		if !w.RetryClientErrors && finalClientError(res.StatusCode) {
 			out.c.State = herald.StateFailed // retry_client_errors off: no further attempts
@@ -66,7 +84,20 @@ func (d *Dispatcher) send(it *item) completion {
 			out.c.State = herald.StateFailed
 		}
 	}
-	return out
+	return out, 0, sig
+}
+
+// setLaneRate records the webhook's rate limit on its lane: the scheduler
+// reserves tokens before starting, and the lane's concurrency is capped at
+// the rate so waiting for it does not hold many rows.
+func (d *Dispatcher) setLaneRate(l *lane, w *cachedWebhook) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	l.limiter = w.limiter
+	l.rateCap = 0
+	if w.limiter != nil {
+		l.rateCap = min(d.o.PerWebhook, max(1, w.RateLimit))
+	}
 }
 
 // finalClientError reports whether status is a 4xx answer that a webhook
@@ -86,6 +117,11 @@ func (d *Dispatcher) attempt(ctx context.Context, w *herald.Webhook, sg *signing
 	r, err := format.Render(w, ev)
 	if err != nil {
 		a.Error = "render payload: " + herald.ErrorMessage(err)
+		if format.Permanent(err) {
+			// The same webhook renders the same event the same way: a
+			// template over its limits fails for good, not on every retry.
+			return sender.Result{Outcome: sender.Fail, Err: a.Error}, a
+		}
 		return sender.Result{Outcome: sender.Retry, Err: a.Error}, a
 	}
 	sig := sg.Sign(msgID, start, r.Body)

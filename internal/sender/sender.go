@@ -99,7 +99,8 @@ const (
 	Success
 	// Gone: the endpoint answered 410; the engine disables the webhook.
 	Gone
-	// Fail: the attempt failed for good; retrying cannot help.
+	// Fail: the attempt can never succeed (e.g. the payload cannot be
+	// rendered); the delivery fails with Err as the reason, no retries.
 	Fail
 )
 
