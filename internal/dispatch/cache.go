@@ -8,6 +8,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/herald-hq/herald"
+	"github.com/herald-hq/herald/internal/format"
 	"github.com/herald-hq/herald/internal/signing"
 )
 
@@ -59,13 +60,13 @@ func (c *webhookCache) get(ctx context.Context, id string) (*cachedWebhook, erro
 	}
 	e = &cachedWebhook{Webhook: w, signer: sg, loadedAt: now}
 	c.mu.Lock()
-	if w.RateLimit > 0 {
+	if limit, burst := rateOf(w); burst > 0 {
 		// The bucket survives reloads of an unchanged limit, so a refresh
 		// does not hand out a fresh burst.
-		if old := c.m[id]; old != nil && old.limiter != nil && old.RateLimit == w.RateLimit {
+		if old := c.m[id]; old != nil && old.limiter != nil && old.limiter.Limit() == limit && old.limiter.Burst() == burst {
 			e.limiter = old.limiter
 		} else {
-			e.limiter = rate.NewLimiter(rate.Limit(w.RateLimit), w.RateLimit)
+			e.limiter = rate.NewLimiter(limit, burst)
 		}
 	}
 	c.m[id] = e
@@ -87,4 +88,20 @@ func (c *webhookCache) invalidate(id string) {
 		e.loadedAt = time.Time{}
 	}
 	c.mu.Unlock()
+}
+
+// rateOf is the token bucket of w's rate_limit: rate_limit per second with a
+// burst of rate_limit. A chat robot whose platform limits it per minute
+// (DingTalk, WeCom 20, Feishu 100: format.ChatPerMinute) and whose rate_limit
+// is the platform default (1/s, the least rate_limit can say) is spaced so
+// that no 60 s window holds more than the platform allows: a burst of one and
+// perMinute-1 more per minute. burst 0: no limit.
+func rateOf(w *herald.Webhook) (rate.Limit, int) {
+	if pm := format.ChatPerMinute(w.Format); pm > 1 && w.RateLimit <= 1 {
+		return rate.Limit(float64(pm-1) / 60), 1
+	}
+	if w.RateLimit > 0 {
+		return rate.Limit(w.RateLimit), w.RateLimit
+	}
+	return 0, 0
 }
