@@ -62,16 +62,16 @@ func waitFor(t *testing.T, out *syncBuffer, want ...string) string {
 	}
 }
 
-// The quick start on one machine: a real Herald (HERALD_ALLOW_CIDRS
-// 127.0.0.0/8), `herald listen` in-process, a webhook to it created with the
-// CLI (its ownership challenge answered by listen), an event sent: listen
-// prints the event and that its signature verified.
-func TestListenEndToEnd(t *testing.T) {
-	t.Parallel()
+// startServer starts a real Herald (loopback allowed, as with
+// HERALD_ALLOW_CIDRS=127.0.0.0/8) and returns how to run CLI commands
+// against it: must fails the test on an error and returns stdout; run
+// returns stdout, stderr and the error.
+func startServer(t *testing.T) (must func(args ...string) string, run func(args ...string) (string, string, error)) {
+	t.Helper()
 	cfg := config.Defaults()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
-	cfg.AdminToken = "listen-admin-token-0123456789abcdefghij"
+	cfg.AdminToken = "firstrun-admin-token-0123456789abcdefghij"
 	cfg.Network.AllowCIDRs = []string{"127.0.0.0/8"}
 	a, err := app.New(context.Background(), cfg, app.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -82,19 +82,36 @@ func TestListenEndToEnd(t *testing.T) {
 	}
 	t.Cleanup(func() { a.Close(context.Background()) })
 	env := map[string]string{"HERALD_URL": a.URL(), "HERALD_TOKEN": cfg.AdminToken}
-	must := func(args ...string) string {
-		t.Helper()
+	run = func(args ...string) (string, string, error) {
 		var out, errb bytes.Buffer
 		root := newRootWithEnv(func(k string) string { return env[k] })
 		root.SetArgs(args)
 		root.SetOut(&out)
 		root.SetErr(&errb)
-		if err := root.ExecuteContext(context.Background()); err != nil {
+		err := root.ExecuteContext(context.Background())
+		if err != nil {
 			printError(&errb, err)
-			t.Fatalf("herald %s: %v\n%s%s", strings.Join(args, " "), err, out.String(), errb.String())
 		}
-		return out.String()
+		return out.String(), errb.String(), err
 	}
+	must = func(args ...string) string {
+		t.Helper()
+		out, errs, err := run(args...)
+		if err != nil {
+			t.Fatalf("herald %s: %v\n%s%s", strings.Join(args, " "), err, out, errs)
+		}
+		return out
+	}
+	return must, run
+}
+
+// The quick start on one machine: a real Herald (HERALD_ALLOW_CIDRS
+// 127.0.0.0/8), `herald listen` in-process, a webhook to it created with the
+// CLI (its ownership challenge answered by listen), an event sent: listen
+// prints the event and that its signature verified.
+func TestListenEndToEnd(t *testing.T) {
+	t.Parallel()
+	must, _ := startServer(t)
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -524,6 +524,7 @@ func Warnings(w *herald.Webhook) []string {
 	if strings.HasPrefix(w.URL, "http://") {
 		v = append(v, "the URL is plain http: deliveries and credentials travel unencrypted")
 	}
+	v = append(v, eventTypeWarnings(w)...)
 	return v
 }
 
