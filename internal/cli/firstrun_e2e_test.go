@@ -50,6 +50,13 @@ func TestWebhookEventTypeWarnings(t *testing.T) {
 	if strings.Contains(errs, "warning:") {
 		t.Errorf("warnings for valid types: %q", errs)
 	}
+
+	// The Netdata "All alerts" preset (without reachability) is accepted.
+	js = must("--json", "webhook", "create", "--name", "nd", "--url", "https://127.0.0.1:1/h", "--event-type", "*",
+		"--severity", "alerts-no-reachability")
+	if !strings.Contains(js, `"severity": "alerts-no-reachability"`) && !strings.Contains(js, `"severity":"alerts-no-reachability"`) {
+		t.Errorf("severity not saved: %s", js)
+	}
 }
 
 // Turning https_only on disables the existing http webhooks, says which,

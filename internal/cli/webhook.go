@@ -55,7 +55,7 @@ func (f *webhookFlags) register(fs *pflag.FlagSet, update bool) {
 	fs.StringSliceVar(&f.eventTypes, "event-type", nil, "event type to deliver (repeatable or comma separated; \"image.*\" prefix wildcards, \"*\" for all)"+replaces)
 	fs.StringVar(&f.category, "category", "", "events or alarms")
 	fs.StringArrayVar(&f.conditions, "condition", nil, "label condition, all must hold: 'LABEL In a,b', 'LABEL NotIn a,b', 'LABEL Exists', 'LABEL DoesNotExist' (repeatable)"+replaces)
-	fs.StringVar(&f.severity, "severity", "", "severity filter: all, alerts (warning, critical, clear) or critical")
+	fs.StringVar(&f.severity, "severity", "", "severity filter: all, alerts (warning, critical, clear), alerts-no-reachability (alerts without host reachability events) or critical")
 	fs.StringVar(&f.language, "language", "", "language of the message text: en or zh-CN")
 	fs.StringVar(&f.format, "format", "", "payload format: standard, cloudevents, harbor, harbor-legacy, netdata, alertmanager or template")
 	fs.StringVar(&f.templateFile, "template-file", "", "Go text/template for --format template (\"-\" reads stdin; implies --format template)")
