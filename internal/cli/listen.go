@@ -119,7 +119,11 @@ func runListen(ctx context.Context, ln net.Listener, o listenOptions, out io.Wri
 	err := srv.Shutdown(shutCtx)
 	<-done
 	l.mu.Lock()
-	fmt.Fprintf(out, "Stopped after %d deliveries.\n", l.count)
+	noun := "deliveries"
+	if l.count == 1 {
+		noun = "delivery"
+	}
+	fmt.Fprintf(out, "Stopped after %d %s.\n", l.count, noun)
 	l.mu.Unlock()
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err

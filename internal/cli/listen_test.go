@@ -148,7 +148,7 @@ func TestListenEndToEnd(t *testing.T) {
 	if !strings.Contains(got, "webhook-signature:") || !strings.Contains(got, "herald-hops:") || !strings.Contains(got, `"subject": "nginx:1.27"`) {
 		t.Errorf("delivery printed without its headers or pretty body:\n%s", got)
 	}
-	if !strings.Contains(out.String(), "Stopped after 1 deliveries.") {
+	if !strings.Contains(out.String(), "Stopped after 1 delivery.") {
 		t.Errorf("no clean stop:\n%s", out.String())
 	}
 
