@@ -51,6 +51,13 @@ func TestWebhookEventTypeWarnings(t *testing.T) {
 		t.Errorf("warnings for valid types: %q", errs)
 	}
 
+	// A target the SSRF guard refuses: the save warning says what to do.
+	_, errs, err = run("webhook", "create", "--name", "private", "--url", "https://10.0.0.1/h", "--event-type", "image.push")
+	if err != nil || !strings.Contains(errs, "warning: the SSRF guard refuses this target") ||
+		!strings.Contains(errs, "allow it with HERALD_ALLOW_CIDRS=10.0.0.1/32 (or network.allow_cidrs in the config file) and restart herald serve") {
+		t.Errorf("guarded target: %v, stderr %q", err, errs)
+	}
+
 	// The Netdata "All alerts" preset (without reachability) is accepted.
 	js = must("--json", "webhook", "create", "--name", "nd", "--url", "https://127.0.0.1:1/h", "--event-type", "*",
 		"--severity", "alerts-no-reachability")
