@@ -30,6 +30,9 @@ const (
 	SeverityPresetAll      = "all"      // all alerts and unreachable, and every other event
 	SeverityPresetAlerts   = "alerts"   // warning, critical, clear
 	SeverityPresetCritical = "critical" // critical only
+	// SeverityPresetAlertsNoReachability is "alerts" without the host
+	// reachability events (Netdata's "All alerts" without "unreachable").
+	SeverityPresetAlertsNoReachability = "alerts-no-reachability"
 )
 
 // Payload formats.

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs and starts what Herald's tests use, idempotently, so that `make test`
 # passes on a fresh machine: PostgreSQL (store contract tests), Chromium
-# (console tests), nginx (mTLS test) and Prometheus Alertmanager. Safe to run
-# again and again: it installs only what is missing and starts only what is
-# not running.
+# (console tests), nginx (mTLS test), Prometheus Alertmanager, helm and
+# systemd-analyze (deploy/ checks). Safe to run again and again: it installs
+# only what is missing and starts only what is not running.
 #
 # Outside CI a dependency that cannot be installed or started is a warning:
 # the tests that need it skip with a message. With CI=true (CI services set
@@ -47,6 +47,8 @@ if ! have nginx && [ ! -x /usr/sbin/nginx ]; then
   need+=(nginx)
 fi
 have chromium || need+=(chromium)
+# systemd-analyze: internal/deploytest verifies deploy/systemd/herald.service.
+have systemd-analyze || need+=(systemd)
 fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-wqy-microhei)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test-deps: installing ${need[*]}"
@@ -95,6 +97,18 @@ else
     if ! pg_ok "$url/test?sslmode=disable" && ! pg_ok "postgres://root@127.0.0.1:5432/test?sslmode=disable"; then
       problem "PostgreSQL answers on 127.0.0.1:5432 but database test does not accept role postgres or root without a password (the tests need trust auth for 127.0.0.1, or set HERALD_TEST_DATABASE_URL)"
     fi
+  fi
+fi
+
+# helm: internal/deploytest lints and renders the chart under deploy/helm.
+# Installed with the Go toolchain into $(go env GOPATH)/bin, where the test
+# looks for it when it is not on PATH.
+helm_version=v3.22.0
+gobin="$(go env GOPATH 2>/dev/null)/bin"
+if ! have helm && [ ! -x "$gobin/helm" ]; then
+  echo "test-deps: installing helm $helm_version (go install)"
+  if ! go install "helm.sh/helm/v3/cmd/helm@$helm_version" >>"$log" 2>&1; then
+    problem "could not install helm (go install helm.sh/helm/v3/cmd/helm@$helm_version; see $log)"
   fi
 fi
 

@@ -243,7 +243,7 @@ func TestErrorHints(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ field, flag string }{
 		{"url", "--url"}, {"event_types", "--event-type"}, {"auth.password", "--password"},
-		{"auth.token", "--token-value"}, {"auth.type", "--auth-type"}, {"tls.ca_pem", "--ca-file"},
+		{"auth.token", "--bearer-token"}, {"auth.type", "--auth-type"}, {"tls.ca_pem", "--ca-file"},
 		{"conditions[1].values", "--condition"}, {"events[0].type", "--type"}, {"projects", "--project"},
 		{"nonsense", ""}, {"", ""},
 	} {

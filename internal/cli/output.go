@@ -130,7 +130,7 @@ func flagForField(field string) string {
 		"category": "--category", "event_types": "--event-type", "conditions": "--condition",
 		"severity": "--severity", "language": "--language", "format": "--format",
 		"template": "--template-file", "headers": "--header", "type": "--type", "auth": "--auth-type",
-		"username": "--username", "password": "--password", "token": "--token-value",
+		"username": "--username", "password": "--password", "token": "--bearer-token",
 		"header_name": "--header-name", "header_value": "--header-value", "cert_pem": "--cert-file",
 		"key_pem": "--key-file", "skip_verify": "--skip-tls-verify", "ca_pem": "--ca-file", "secret": "--sign-secret",
 		"challenge_secret": "--challenge-secret", "max_attempts": "--max-attempts",

@@ -57,7 +57,7 @@ func newRootWithEnv(getenv func(string) string) *cobra.Command {
 		SilenceErrors: true,
 		Version:       herald.Version,
 	}
-	root.AddCommand(newServeCmd(), newBenchCmd())
+	root.AddCommand(newServeCmd(), newBenchCmd(), newListenCmd())
 	root.AddCommand(newSecretKeyCmd(getenv))
 	clientCommands{getenv: getenv, isTerminal: isTerminal, now: time.Now}.add(root)
 	return root

@@ -42,7 +42,9 @@ func (cc clientCommands) settingsSetCmd() *cobra.Command {
 
 --webhooks-enabled=false holds every delivery (state held) until it is switched
 on again; nothing is lost. --https-only=true refuses webhook URLs that are not
-https when they are saved.`,
+https when they are saved, and disables the existing webhooks whose URL is
+http (reason "https_only is on"; they are listed): give them an https URL to
+enable them again.`,
 		Args: noArgs,
 	}
 	cmd.RunE = cc.run(func(s *session, _ []string) error {
@@ -77,6 +79,12 @@ func printSettings(s *session, st *client.Settings) error {
 	f.add("Held deliveries", fmt.Sprint(st.Held))
 	if err := f.flush(); err != nil {
 		return err
+	}
+	if n := len(st.DisabledWebhooks); n > 0 {
+		fmt.Fprintf(s.errOut, "note: https_only is on: %d http webhooks were disabled; give them an https URL to enable them again (`herald webhook update ID --url https://... --disabled=false`):\n", n)
+		for _, w := range st.DisabledWebhooks {
+			fmt.Fprintf(s.errOut, "  %s  %s  %s\n", w.ID, orDash(w.Name), w.URL)
+		}
 	}
 	if !st.WebhooksEnabled {
 		fmt.Fprintln(s.errOut, "note: deliveries are held until `herald settings set --webhooks-enabled=true`")

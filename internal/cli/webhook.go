@@ -56,7 +56,7 @@ func (f *webhookFlags) register(fs *pflag.FlagSet, update bool) {
 	fs.StringSliceVar(&f.eventTypes, "event-type", nil, "event type to deliver (repeatable or comma separated; \"image.*\" prefix wildcards, \"*\" for all)"+replaces)
 	fs.StringVar(&f.category, "category", "", "events or alarms")
 	fs.StringArrayVar(&f.conditions, "condition", nil, "label condition, all must hold: 'LABEL In a,b', 'LABEL NotIn a,b', 'LABEL Exists', 'LABEL DoesNotExist' (repeatable)"+replaces)
-	fs.StringVar(&f.severity, "severity", "", "severity filter: all, alerts (warning, critical, clear) or critical")
+	fs.StringVar(&f.severity, "severity", "", "severity filter: all, alerts (warning, critical, clear), alerts-no-reachability (alerts without host reachability events) or critical")
 	fs.StringVar(&f.language, "language", "", "language of the message text: en or zh-CN")
 	fs.StringVar(&f.format, "format", "", "payload format: standard, cloudevents, harbor, harbor-legacy, netdata, alertmanager, template, or a chat robot's message: slack, discord, teams, feishu, lark, dingtalk, wecom")
 	fs.StringVar(&f.templateFile, "template-file", "", "Go text/template for --format template (\"-\" reads stdin; implies --format template)")
@@ -65,7 +65,9 @@ func (f *webhookFlags) register(fs *pflag.FlagSet, update bool) {
 	fs.StringVar(&f.authType, "auth-type", "", "endpoint auth: none, basic, bearer, header, mtls or sign (default: inferred from the auth flags given)")
 	fs.StringVar(&f.username, "username", "", "basic auth user name")
 	fs.StringVar(&f.password, "password", "", "basic auth password")
-	fs.StringVar(&f.tokenValue, "token-value", "", "bearer token sent to the endpoint")
+	fs.StringVar(&f.tokenValue, "bearer-token", "", "bearer token sent to the endpoint (not --token: that is the API token of this command)")
+	fs.StringVar(&f.tokenValue, "token-value", "", "alias of --bearer-token")
+	_ = fs.MarkHidden("token-value")
 	fs.StringVar(&f.headerName, "header-name", "", "header auth: header name (default Authorization)")
 	fs.StringVar(&f.headerValue, "header-value", "", "header auth: raw header value")
 	fs.StringVar(&f.signSecret, "sign-secret", "", "sign auth: the robot's signing secret (--format feishu, lark or dingtalk)")
@@ -153,7 +155,7 @@ func parseCondition(v string) (herald.Condition, error) {
 // authFlags lists the auth field flags, by the auth type they imply.
 var authFlags = []struct{ flag, authType string }{
 	{"username", herald.AuthBasic}, {"password", herald.AuthBasic},
-	{"token-value", herald.AuthBearer},
+	{"bearer-token", herald.AuthBearer}, {"token-value", herald.AuthBearer},
 	{"header-name", herald.AuthHeader}, {"header-value", herald.AuthHeader},
 	{"cert-file", herald.AuthMTLS}, {"key-file", herald.AuthMTLS},
 	{"sign-secret", herald.AuthSign},
@@ -199,7 +201,8 @@ func (f *webhookFlags) overlayAuth(cmd *cobra.Command, a *client.AuthInput) erro
 		v    string
 	}{
 		{"username", &a.Username, f.username}, {"password", &a.Password, f.password},
-		{"token-value", &a.Token, f.tokenValue}, {"header-name", &a.HeaderName, f.headerName},
+		{"bearer-token", &a.Token, f.tokenValue}, {"token-value", &a.Token, f.tokenValue},
+		{"header-name", &a.HeaderName, f.headerName},
 		{"header-value", &a.HeaderValue, f.headerValue},
 		{"sign-secret", &a.Secret, f.signSecret},
 	}
@@ -744,7 +747,11 @@ func (cc clientCommands) webhookTestCmd() *cobra.Command {
 			}
 		}
 		if !res.OK {
-			return &hintError{err: &testFailedError{res}, hint: "check the URL, auth and TLS settings: `herald webhook get " + args[0] + "`"}
+			hint := "check the URL, auth and TLS settings: `herald webhook get " + args[0] + "`"
+			if strings.Contains(res.Error, "HERALD_ALLOW_CIDRS") {
+				hint = "the SSRF guard refused the target: set HERALD_ALLOW_CIDRS (or network.allow_cidrs) to a CIDR covering it and restart herald serve"
+			}
+			return &hintError{err: &testFailedError{res}, hint: hint}
 		}
 		return nil
 	})

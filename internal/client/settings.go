@@ -13,6 +13,18 @@ type Settings struct {
 	// Held counts deliveries in state held, released when WebhooksEnabled
 	// is switched back on.
 	Held int `json:"held"`
+	// DisabledWebhooks are the http webhooks an UpdateSettings turning
+	// https_only on switched off.
+	DisabledWebhooks []DisabledWebhook `json:"disabled_webhooks,omitempty"`
+}
+
+// DisabledWebhook is a webhook a settings change switched off, and why.
+type DisabledWebhook struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Project string `json:"project"`
+	URL     string `json:"url"`
+	Reason  string `json:"reason"`
 }
 
 // SettingsPatch is the body of UpdateSettings: only the fields set change.

@@ -151,7 +151,8 @@ func (m *Matcher) matchType(t string) bool {
 
 // severityAdmits applies the severity preset (seed 003): "all" admits every
 // event (all alerts and unreachable); "alerts" admits warning, critical and
-// clear; "critical" admits critical only.
+// clear; "alerts-no-reachability" is "alerts" without ReachabilityTypes;
+// "critical" admits critical only.
 func severityAdmits(preset string, ev *herald.Event) bool {
 	switch preset {
 	case herald.SeverityPresetAlerts:
@@ -160,10 +161,25 @@ func severityAdmits(preset string, ev *herald.Event) bool {
 			return true
 		}
 		return false
+	case herald.SeverityPresetAlertsNoReachability:
+		if ReachabilityTypes[ev.Type] {
+			return false
+		}
+		return severityAdmits(herald.SeverityPresetAlerts, ev)
 	case herald.SeverityPresetCritical:
 		return ev.Severity == herald.SeverityCritical
 	}
 	return true
+}
+
+// ReachabilityTypes are the catalog's host reachability event types (a
+// host lost, or back): what Netdata's "All alerts" option leaves out and
+// the alerts-no-reachability preset refuses.
+var ReachabilityTypes = map[string]bool{
+	"host.lost_connection":  true,
+	"host.recovery_timeout": true,
+	"host.recovered":        true,
+	"unreachable":           true,
 }
 
 func (c *condition) holds(in *Input) bool {

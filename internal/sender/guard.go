@@ -51,7 +51,23 @@ func (e *BlockedError) Error() string {
 	case 'a', 'e', 'i', 'o', 'u':
 		article = "an"
 	}
-	return fmt.Sprintf("destination %s is %s %s address; allow it with network.allow_cidrs", dest, article, kind)
+	return fmt.Sprintf("destination %s is %s %s address; %s", dest, article, kind, AllowHint(e.Addr))
+}
+
+// AllowHint is what the guard's refusal tells the operator to do: the
+// environment variable (with an example CIDR covering a) and the config key
+// that let the address through, and that the server reads them only at
+// start.
+func AllowHint(a netip.Addr) string {
+	a = a.Unmap().WithZone("")
+	example := "127.0.0.0/8"
+	switch {
+	case a == loopback6:
+		example = "::1/128"
+	case a.IsValid() && !a.IsLoopback():
+		example = netip.PrefixFrom(a, a.BitLen()).String()
+	}
+	return "allow it with HERALD_ALLOW_CIDRS=" + example + " (or network.allow_cidrs in the config file) and restart herald serve"
 }
 
 var (

@@ -67,13 +67,13 @@ func TestBlockedErrorText(t *testing.T) {
 		want string
 	}{
 		{BlockedError{Host: "10.0.0.1", Addr: netip.MustParseAddr("10.0.0.1"), Kind: "private"},
-			"destination 10.0.0.1 is a private address; allow it with network.allow_cidrs"},
+			"destination 10.0.0.1 is a private address; allow it with HERALD_ALLOW_CIDRS=10.0.0.1/32 (or network.allow_cidrs in the config file) and restart herald serve"},
 		{BlockedError{Host: "hooks.internal", Addr: netip.MustParseAddr("0.0.0.0"), Kind: "unspecified"},
-			"destination hooks.internal (0.0.0.0) is an unspecified address; allow it with network.allow_cidrs"},
+			"destination hooks.internal (0.0.0.0) is an unspecified address; allow it with HERALD_ALLOW_CIDRS=0.0.0.0/32 (or network.allow_cidrs in the config file) and restart herald serve"},
 		{BlockedError{Addr: netip.MustParseAddr("169.254.169.254"), Kind: "cloud metadata"},
-			"destination 169.254.169.254 is a cloud metadata address; allow it with network.allow_cidrs"},
+			"destination 169.254.169.254 is a cloud metadata address; allow it with HERALD_ALLOW_CIDRS=169.254.169.254/32 (or network.allow_cidrs in the config file) and restart herald serve"},
 		{BlockedError{Addr: netip.MustParseAddr("10.0.0.1")},
-			"destination 10.0.0.1 is a non-public address; allow it with network.allow_cidrs"},
+			"destination 10.0.0.1 is a non-public address; allow it with HERALD_ALLOW_CIDRS=10.0.0.1/32 (or network.allow_cidrs in the config file) and restart herald serve"},
 	}
 	for _, tc := range cases {
 		if got := tc.err.Error(); got != tc.want {
@@ -209,7 +209,7 @@ func TestGuardLoopback(t *testing.T) {
 		if res.Outcome != Retry || res.StatusCode != 0 {
 			t.Fatalf("outcome %v status %d, want retry without status", res.Outcome, res.StatusCode)
 		}
-		want := "destination 127.0.0.1 is a loopback address; allow it with network.allow_cidrs"
+		want := "destination 127.0.0.1 is a loopback address; allow it with HERALD_ALLOW_CIDRS=127.0.0.0/8 (or network.allow_cidrs in the config file) and restart herald serve"
 		if res.Err != want {
 			t.Errorf("Err = %q, want %q", res.Err, want)
 		}
@@ -270,7 +270,7 @@ func TestGuardMixedAnswer(t *testing.T) {
 	if res.Outcome != Retry {
 		t.Fatalf("outcome %v", res.Outcome)
 	}
-	if want := "destination hooks.example.com (127.0.0.1) is a loopback address; allow it with network.allow_cidrs"; res.Err != want {
+	if want := "destination hooks.example.com (127.0.0.1) is a loopback address; allow it with HERALD_ALLOW_CIDRS=127.0.0.0/8 (or network.allow_cidrs in the config file) and restart herald serve"; res.Err != want {
 		t.Errorf("Err = %q, want %q", res.Err, want)
 	}
 	if got := spy.addresses(); len(got) != 0 {

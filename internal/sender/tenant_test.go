@@ -77,7 +77,7 @@ func TestSendRefusesEmbeddedForms(t *testing.T) {
 	}
 	for _, host := range []string{"[::127.0.0.1]", "[64:ff9b:1::7f00:1]", "[2002:a00:1::1]", "198.18.0.1", "240.0.0.1", "0.0.0.0"} {
 		res := s.Send(context.Background(), newWebhook("http://"+host+":8080/"), newRequest(`{}`))
-		if res.Outcome != Retry || !strings.Contains(res.Err, "allow it with network.allow_cidrs") {
+		if res.Outcome != Retry || !strings.Contains(res.Err, "allow it with HERALD_ALLOW_CIDRS=") {
 			t.Errorf("%s: %+v", host, res)
 		}
 	}

@@ -17,6 +17,9 @@ func (s *Service) EventTypes() []herald.EventType { return catalog.EventTypes() 
 type SettingsView struct {
 	herald.Settings
 	Held int `json:"held"`
+	// DisabledWebhooks are the http webhooks this change switched off
+	// (turning https_only on); only in the answer to the change.
+	DisabledWebhooks []DisabledWebhook `json:"disabled_webhooks,omitempty"`
 }
 
 // SettingsPatch changes the fields given.
@@ -64,8 +67,21 @@ func (s *Service) UpdateSettings(ctx context.Context, p *Principal, in SettingsP
 		return nil, err
 	}
 	s.audit(ctx, p, "settings.update", "settings", "", in)
+	var disabled []DisabledWebhook
+	if in.HTTPSOnly != nil && *in.HTTPSOnly {
+		if disabled, err = s.disableHTTPWebhooks(ctx, p); err != nil {
+			return nil, err
+		}
+	}
 	s.o.Engine.Wake()
-	return s.settingsView(ctx)
+	v, err := s.settingsView(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(disabled) > 0 {
+		v.DisabledWebhooks = disabled
+	}
+	return v, nil
 }
 
 // TokenInput is a token to create.

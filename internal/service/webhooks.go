@@ -228,9 +228,9 @@ func NormalizeWebhook(w *herald.Webhook, s herald.Settings) error {
 	switch w.Severity {
 	case "":
 		w.Severity = herald.SeverityPresetAll
-	case herald.SeverityPresetAll, herald.SeverityPresetAlerts, herald.SeverityPresetCritical:
+	case herald.SeverityPresetAll, herald.SeverityPresetAlerts, herald.SeverityPresetAlertsNoReachability, herald.SeverityPresetCritical:
 	default:
-		return herald.InvalidKey("severity", "webhook.severity.invalid", herald.Args{"value": strconv.Quote(w.Severity)}, "severity %q is not all, alerts or critical", w.Severity)
+		return herald.InvalidKey("severity", "webhook.severity.invalid", herald.Args{"value": strconv.Quote(w.Severity)}, "severity %q is not all, alerts, alerts-no-reachability or critical", w.Severity)
 	}
 	if w.Language == "" {
 		w.Language = format.DefaultLanguage
@@ -532,6 +532,7 @@ func Warnings(w *herald.Webhook) []string {
 	if strings.HasPrefix(w.URL, "http://") {
 		v = append(v, "the URL is plain http: deliveries and credentials travel unencrypted")
 	}
+	v = append(v, eventTypeWarnings(w)...)
 	return v
 }
 

@@ -102,7 +102,7 @@ func (c *Console) funcs(tr *catalog) template.FuncMap {
 			return []string{herald.OpIn, herald.OpNotIn, herald.OpExists, herald.OpDoesNotExist}
 		},
 		"severityPresets": func() []string {
-			return []string{herald.SeverityPresetAll, herald.SeverityPresetAlerts, herald.SeverityPresetCritical}
+			return []string{herald.SeverityPresetAll, herald.SeverityPresetAlerts, herald.SeverityPresetAlertsNoReachability, herald.SeverityPresetCritical}
 		},
 		"emptyCondition": func() conditionRow { return conditionRow{Operator: herald.OpIn} },
 		"emptyHeader":    func() headerRow { return headerRow{} },

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/herald-hq/herald"
@@ -75,10 +76,15 @@ func (c *Console) settingsPage(w http.ResponseWriter, r *http.Request, rq *reque
 // https_only). Unticked boxes are not posted, so both are always sent.
 func (c *Console) saveSettings(w http.ResponseWriter, r *http.Request, rq *request) error {
 	on, https := r.PostForm.Get("webhooks_enabled") != "", r.PostForm.Get("https_only") != ""
-	if _, err := c.svc.UpdateSettings(r.Context(), rq.p, service.SettingsPatch{WebhooksEnabled: &on, HTTPSOnly: &https}); err != nil {
+	v, err := c.svc.UpdateSettings(r.Context(), rq.p, service.SettingsPatch{WebhooksEnabled: &on, HTTPSOnly: &https})
+	if err != nil {
 		return err
 	}
-	c.setFlash(w, r, "ok", "flash.settings_saved")
+	if n := len(v.DisabledWebhooks); n > 0 {
+		c.setFlash(w, r, "ok", "flash.settings_saved_https_disabled", strconv.Itoa(n))
+	} else {
+		c.setFlash(w, r, "ok", "flash.settings_saved")
+	}
 	http.Redirect(w, r, "/settings", http.StatusSeeOther)
 	return nil
 }
