@@ -189,7 +189,7 @@ func killAndRestart(t *testing.T, dataDir string, env ...string) {
 		}
 	}
 	// Kill it with requests in flight and rows leased in memory.
-	eventually(t, 30*time.Second, "requests in flight", func() bool { return arrived.Load() >= 100 })
+	eventually(t, 30*time.Second, "requests in flight", func() bool { return arrived.Load() >= 50 }) // 64 at most: per_webhook_concurrency
 	p1.cmd.Process.Signal(syscall.SIGKILL)
 	p1.cmd.Wait()
 	close(release)

@@ -237,12 +237,14 @@ func TestMultiNodePostgresFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close(context.Background()) })
-	// Open deliveries still leased by the killed node (node-2): released or
-	// claimed again by another node, a row stops counting.
+	// Open deliveries still reserved for the killed node (node-2): once its
+	// lease is released (its heartbeat stopped) or has run out, a row is any
+	// live node's to claim, in due order with the rest of the backlog, and
+	// stops counting.
 	held := func() int {
 		var n int
 		if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM deliveries
-			WHERE state IN ('pending', 'retrying') AND left(lease_token, 7) = 'node-2-'`).Scan(&n); err != nil {
+			WHERE state IN ('pending', 'retrying') AND left(lease_token, 7) = 'node-2-' AND lease_until > now()`).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		return n

@@ -117,6 +117,12 @@ type Dispatcher struct {
 	// degraded remembers the adaptive limit of webhooks without a lane.
 	degraded map[string]laneHealth
 	stopping bool
+	// behind is set while due rows wait in the store that this node could
+	// not claim yet (a full claim, or webhooks left out with rows due):
+	// ingest then leaves new deliveries in the store instead of handing them
+	// over, so claims take every row in due order and older work (another
+	// node's released leases, retries) is not starved by fresh events.
+	behind bool
 
 	rmu          sync.Mutex
 	results      []completion
@@ -432,7 +438,7 @@ func (d *Dispatcher) Offer() (string, time.Duration, int) {
 		room = min(room, d.projMem-p.inMemory)
 	}
 	free := min(d.capacity()-d.inMemory, max(room, handoffFloor))
-	ok := d.started && !d.stopping
+	ok := d.started && !d.stopping && !d.behind
 	d.mu.Unlock()
 	if free <= 0 || !ok {
 		return "", 0, 0
@@ -485,6 +491,7 @@ func (d *Dispatcher) claimLoop(ctx context.Context) {
 		spacing = 0
 		if full {
 			// There may be more due work: claim again as soon as there is room.
+			d.setBehind(true)
 			wait = 0
 			if d.free() <= 0 {
 				wait = 20 * time.Millisecond
@@ -492,11 +499,16 @@ func (d *Dispatcher) claimLoop(ctx context.Context) {
 			continue
 		}
 		wait = d.o.PollEvery
+		dueNow := false
 		if next, ok, err := d.o.Store.NextDue(ctx); err == nil && ok {
 			if w := next.Sub(d.o.Now()); w < wait {
 				wait = max(w, 0)
 			}
+			dueNow = !next.After(d.o.Now())
 		}
+		// Caught up when the claim took every due row it was allowed to;
+		// behind while rows of webhooks left out are due.
+		d.setBehind(excluded && dueNow)
 		if n == 0 {
 			// Due rows that the claim did not take (an ordered webhook's
 			// waiting deliveries, excluded webhooks, another node's race)
@@ -510,6 +522,12 @@ func (d *Dispatcher) claimLoop(ctx context.Context) {
 			}
 		}
 	}
+}
+
+func (d *Dispatcher) setBehind(v bool) {
+	d.mu.Lock()
+	d.behind = v
+	d.mu.Unlock()
 }
 
 func (d *Dispatcher) free() int {

@@ -75,7 +75,7 @@ func run(ctx context.Context) error {
 	}
 
 	var body PostEventsJSONRequestBody
-	labels := StringMap{"env": "prod"}
+	labels := map[string]string{"env": "prod"}
 	if err := body.FromEventInput(EventInput{Type: "image.push", Project: &project, Labels: &labels,
 		Data: map[string]any{"repository": map[string]any{"name": "app"}}}); err != nil {
 		return err
