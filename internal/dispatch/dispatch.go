@@ -119,9 +119,7 @@ type Dispatcher struct {
 	stopping bool
 	// behind is set while due rows wait in the store that this node could
 	// not claim yet (a full claim, or webhooks left out with rows due):
-	// ingest then leaves new deliveries in the store instead of handing them
-	// over, so claims take every row in due order and older work (another
-	// node's released leases, retries) is not starved by fresh events.
+	// ingest then hands over at most half the free room (see Offer).
 	behind bool
 
 	rmu          sync.Mutex
@@ -438,7 +436,14 @@ func (d *Dispatcher) Offer() (string, time.Duration, int) {
 		room = min(room, d.projMem-p.inMemory)
 	}
 	free := min(d.capacity()-d.inMemory, max(room, handoffFloor))
-	ok := d.started && !d.stopping && !d.behind
+	if d.behind {
+		// Due rows wait in the store: leave half the room to claims, which
+		// take them oldest first, so fresh events cannot starve older work
+		// (retries, another node's released leases); handing over the rest
+		// keeps the cheap path for new events.
+		free /= 2
+	}
+	ok := d.started && !d.stopping
 	d.mu.Unlock()
 	if free <= 0 || !ok {
 		return "", 0, 0
