@@ -43,7 +43,9 @@ loopback receiver, and clients posting events over the HTTP API.
 			}
 			var bar *progressbar.ProgressBar
 			var barLabel string
-			o.Progress = func(done, total int64, label string) {
+			// The bar is drawn only on a terminal: redirected, a run writes
+			// its report and nothing else (no carriage-return lines).
+			progress := func(done, total int64, label string) {
 				if bar == nil || label != barLabel {
 					if bar != nil {
 						bar.Finish()
@@ -56,6 +58,9 @@ loopback receiver, and clients posting events over the HTTP API.
 						progressbar.OptionSetWidth(30))
 				}
 				bar.Set64(done)
+			}
+			if writerIsTerminal(cmd.ErrOrStderr()) {
+				o.Progress = progress
 			}
 			if cpuProfile != "" {
 				f, err := os.Create(cpuProfile)
