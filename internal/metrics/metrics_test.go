@@ -25,7 +25,9 @@ type fakeStore struct {
 	backlog atomic.Int32
 }
 
-func (f *fakeStore) GetSettings(context.Context) (herald.Settings, error) { return herald.Settings{}, f.err }
+func (f *fakeStore) GetSettings(context.Context) (herald.Settings, error) {
+	return herald.Settings{}, f.err
+}
 func (f *fakeStore) DisableWebhook(context.Context, string, string, time.Time) error {
 	return f.err
 }
@@ -146,7 +148,9 @@ func counter(c prometheus.Collector) float64 {
 
 type fakeChallenger struct{ r sender.ChallengeResult }
 
-func (f fakeChallenger) Challenge(context.Context, *herald.Webhook) sender.ChallengeResult { return f.r }
+func (f fakeChallenger) Challenge(context.Context, *herald.Webhook) sender.ChallengeResult {
+	return f.r
+}
 
 type inFlight int
 
