@@ -31,6 +31,12 @@ func (f *fakeStore) GetSettings(context.Context) (herald.Settings, error) {
 func (f *fakeStore) DisableWebhook(context.Context, string, string, time.Time) error {
 	return f.err
 }
+func (f *fakeStore) DeliveryCounts(context.Context, time.Time, time.Duration) ([]store.DeliveryCount, error) {
+	return nil, nil
+}
+func (f *fakeStore) LatencySamples(context.Context, time.Time, int) ([]store.LatencySample, error) {
+	return nil, nil
+}
 func (f *fakeStore) Backlog(context.Context) (store.Backlog, error) {
 	f.backlog.Add(1)
 	return f.bl, f.blErr

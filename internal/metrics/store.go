@@ -77,3 +77,15 @@ func (x *instrumented) ReleaseDeadNodes(ctx context.Context, deadBefore, now tim
 	}
 	return ns, err
 }
+
+func (x *instrumentedStats) DeliveryCounts(ctx context.Context, since time.Time, step time.Duration) ([]store.DeliveryCount, error) {
+	cs, err := x.stats.DeliveryCounts(ctx, since, step)
+	x.m.storeError("delivery_counts", err)
+	return cs, err
+}
+
+func (x *instrumentedStats) LatencySamples(ctx context.Context, since time.Time, limit int) ([]store.LatencySample, error) {
+	ls, err := x.stats.LatencySamples(ctx, since, limit)
+	x.m.storeError("latency_samples", err)
+	return ls, err
+}

@@ -13,6 +13,30 @@ type Stats interface {
 	// Backlog counts the deliveries waiting to be sent and the webhooks by
 	// state.
 	Backlog(ctx context.Context) (Backlog, error)
+	// DeliveryCounts counts the deliveries of events (test sends left out)
+	// that finished, succeeded or failed, at or after since, per webhook
+	// and per step-long bucket starting at since (step > 0), in no
+	// particular order. Buckets without a finished delivery are absent.
+	DeliveryCounts(ctx context.Context, since time.Time, step time.Duration) ([]DeliveryCount, error)
+	// LatencySamples returns the latency of the attempts of deliveries that
+	// finished at or after since, newest delivery first, at most limit.
+	LatencySamples(ctx context.Context, since time.Time, limit int) ([]LatencySample, error)
+}
+
+// DeliveryCount is one webhook's finished deliveries in one time bucket.
+type DeliveryCount struct {
+	WebhookID string
+	// Bucket is the start of the bucket.
+	Bucket            time.Time
+	Succeeded, Failed int
+}
+
+// LatencySample is one attempt's latency.
+type LatencySample struct {
+	WebhookID string
+	// At is when its delivery finished.
+	At      time.Time
+	Latency time.Duration
 }
 
 // Backlog is what is waiting to be delivered.
