@@ -22,7 +22,7 @@ import (
 // is parsed with layout.html and partials.html.
 var pageNames = []string{
 	"login", "webhooks", "webhook_form", "webhook_created", "webhook_detail",
-	"delivery", "settings", "confirm", "error",
+	"delivery", "settings", "confirm", "error", "overview",
 }
 
 type pageTemplate struct{ t *template.Template }
@@ -39,7 +39,11 @@ type page struct {
 	Path    string
 	Flash   *flash
 	Version string
-	Data    any
+	// Paused is true while the global switch is off; Held is then the
+	// number of held deliveries.
+	Paused bool
+	Held   int
+	Data   any
 }
 
 func (p *page) IsAdmin() bool { return p.P != nil && p.P.IsAdmin() }
@@ -145,6 +149,9 @@ func (c *Console) funcs(tr *catalog) template.FuncMap {
 			return strconv.FormatFloat(float64(d.Std())/float64(time.Millisecond), 'f', 0, 64) + " ms"
 		},
 		"ms":          func(f float64) string { return strconv.FormatFloat(f, 'f', 0, 64) + " ms" },
+		"pct":         pct,
+		"list":        func(v ...string) []string { return v },
+		"dur":         durMS,
 		"headerLines": headerLines,
 		"dict": func(kv ...any) (map[string]any, error) {
 			if len(kv)%2 != 0 {
@@ -221,6 +228,13 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, rq *request, co
 	pg := &page{
 		Lang: rq.lang, Langs: c.i18n.langs, Title: rq.T(titleKey), Nav: nav, Session: rq.sess, P: rq.p,
 		CSRF: rq.csrf, Path: r.URL.RequestURI(), Flash: rq.flash, Version: herald.Version, Data: data,
+	}
+	// Every signed-in page says when deliveries are paused (a reading
+	// failure leaves the banner out rather than failing the page).
+	if rq.sess != nil && rq.p != nil {
+		if v, err := c.svc.Settings(r.Context(), rq.p); err == nil && !v.WebhooksEnabled {
+			pg.Paused, pg.Held = true, v.Held
+		}
 	}
 	return c.execute(w, rq, code, name, "layout", pg)
 }

@@ -117,6 +117,7 @@ func (c *Console) routes() *http.ServeMux {
 		return nil
 	}))
 	mux.Handle("GET /webhooks", c.authed(c.listWebhooks))
+	mux.Handle("GET /overview", c.authed(c.overview))
 	mux.Handle("GET /webhooks/new", c.authed(c.newWebhook))
 	mux.Handle("POST /webhooks/new", c.authed(c.submitNewWebhook))
 	mux.Handle("GET /webhooks/{id}", c.authed(c.webhookDetail))

@@ -17,11 +17,16 @@ type webhookRow struct {
 	W        *herald.Webhook
 	Last     *herald.EventTypeStatus
 	CanWrite bool
+	// Health is the last 24 hours (see health.go).
+	Health service.WebhookHealth
 }
 
 type listData struct {
 	Rows      []webhookRow
 	CanCreate bool
+	Query     listQuery
+	Projects  []string
+	Total     int
 }
 
 func (c *Console) listWebhooks(w http.ResponseWriter, r *http.Request, rq *request) error {
@@ -29,9 +34,14 @@ func (c *Console) listWebhooks(w http.ResponseWriter, r *http.Request, rq *reque
 	if err != nil {
 		return err
 	}
-	d := listData{CanCreate: canCreate(rq.p), Rows: make([]webhookRow, 0, len(ws))}
+	health, err := c.svc.WebhookHealth(r.Context(), rq.p, ws)
+	if err != nil {
+		return err
+	}
+	d := listData{CanCreate: canCreate(rq.p), Rows: make([]webhookRow, 0, len(ws)), Query: parseListQuery(r),
+		Projects: projectsOf(ws), Total: len(ws)}
 	for _, wh := range ws {
-		row := webhookRow{W: wh, CanWrite: rq.p.CanWrite(wh.Project)}
+		row := webhookRow{W: wh, CanWrite: rq.p.CanWrite(wh.Project), Health: health[wh.ID]}
 		st, err := c.svc.WebhookStatus(r.Context(), rq.p, wh.ID)
 		if err != nil {
 			return err
@@ -43,6 +53,7 @@ func (c *Console) listWebhooks(w http.ResponseWriter, r *http.Request, rq *reque
 		}
 		d.Rows = append(d.Rows, row)
 	}
+	d.Rows = d.Query.arrange(d.Rows)
 	return c.render(w, r, rq, http.StatusOK, "webhooks", "webhooks.title", "webhooks", d)
 }
 
