@@ -96,7 +96,9 @@ type Store interface {
 	ListAttempts(ctx context.Context, deliveryID string) ([]*herald.Attempt, error)
 	// RetryDelivery puts a delivery in any state except pending/retrying back
 	// to pending (retrying if it had attempts), due at now, with a fresh retry
-	// schedule (RoundStart = Attempts). EConflict when it is pending/retrying.
+	// schedule (RoundStart = Attempts). A retrying delivery is retried now:
+	// its next attempt becomes due at now, its schedule unchanged (EConflict
+	// while an attempt is in flight: leased). EConflict when it is pending.
 	// While the global switch is off it becomes held instead (and is released
 	// as pending or retrying when the switch comes on).
 	RetryDelivery(ctx context.Context, id string, now time.Time) (*herald.Delivery, error)

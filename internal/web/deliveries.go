@@ -145,11 +145,13 @@ func (c *Console) detail(w http.ResponseWriter, r *http.Request, rq *request, id
 }
 
 // CanRetry reports whether the log offers Retry for d: a finished delivery
-// of an event (the service refuses test sends and deliveries still queued).
+// of an event, or "Retry now" for one waiting to be retried (the service
+// refuses test sends and deliveries still pending).
 func (d *detailData) CanRetry(dl *herald.Delivery) bool { return canRetry(d.CanWrite, dl) }
 
 func canRetry(canWrite bool, d *herald.Delivery) bool {
-	return canWrite && !d.Test && (d.State == herald.StateFailed || d.State == herald.StateSucceeded || d.State == herald.StateCancelled)
+	return canWrite && !d.Test && (d.State == herald.StateFailed || d.State == herald.StateSucceeded || d.State == herald.StateCancelled ||
+		d.State == herald.StateRetrying)
 }
 
 func (c *Console) recoverWebhook(w http.ResponseWriter, r *http.Request, rq *request) error {
