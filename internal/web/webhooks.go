@@ -155,9 +155,9 @@ func (c *Console) submitNewWebhook(w http.ResponseWriter, r *http.Request, rq *r
 		}
 		return c.renderForm(w, r, rq, status(err), d)
 	}
-	// The signing secret is shown in this answer only; it is not kept
-	// anywhere the console could show it again.
-	return c.render(w, r, rq, http.StatusCreated, "webhook_created", "created.title", "webhooks",
+	// The signing secret is shown on the page this redirects to, for a
+	// few minutes and to this session only (oncesecret.go).
+	return c.showSecret(w, r, rq,
 		createdData{W: wh, Secret: wh.SigningSecret.Reveal(), Warnings: c.targetWarnings(r.Context(), rq, wh)})
 }
 
@@ -170,6 +170,8 @@ type createdData struct {
 	PreviousUntil *time.Time
 	// Warnings: the SSRF guard refuses the new webhook's target.
 	Warnings []string
+	// Gone: the secret is no longer shown (oncesecret.go).
+	Gone bool
 }
 
 func (c *Console) editWebhook(w http.ResponseWriter, r *http.Request, rq *request) error {
@@ -363,7 +365,7 @@ func (c *Console) rotateSecret(w http.ResponseWriter, r *http.Request, rq *reque
 	if err != nil {
 		return err
 	}
-	return c.render(w, r, rq, http.StatusOK, "webhook_created", "rotated.title", "webhooks",
+	return c.showSecret(w, r, rq,
 		createdData{W: wh, Secret: res.SigningSecret, Rotated: true, PreviousUntil: res.PreviousSecretValidUntil})
 }
 

@@ -238,6 +238,27 @@
     }
   });
 
+  // Copy buttons (hidden without this script): copy the value of the
+  // element data-copy names, and say so.
+  document.querySelectorAll('button[data-copy]').forEach(function (b) {
+    if (navigator.clipboard) {
+      b.hidden = false;
+    }
+  });
+  document.addEventListener('click', function (ev) {
+    var b = ev.target.closest && ev.target.closest('button[data-copy]');
+    var src = b && document.querySelector(b.dataset.copy);
+    if (!src) {
+      return;
+    }
+    var label = b.dataset.label || b.textContent;
+    b.dataset.label = label;
+    navigator.clipboard.writeText(src.value || src.textContent).then(function () {
+      b.textContent = b.dataset.copied || label;
+      window.setTimeout(function () { b.textContent = label; }, 2000);
+    });
+  });
+
   syncAuth();
   syncFormat();
   syncTLS();
