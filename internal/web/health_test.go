@@ -140,3 +140,43 @@ func TestPausedBanner(t *testing.T) {
 	_, body = c.get("/webhooks")
 	mustNotContain(t, body, "paused-banner")
 }
+
+// A viewer never sees a webhook URL's query string (tokens live there);
+// times are <time> elements the script moves into the browser's zone.
+func TestViewerSeesNoURLQuery(t *testing.T) {
+	t.Parallel()
+	s := startHerald(t)
+	id := s.createWebhook(map[string]any{"name": "ding", "project": "p1", "url": "https://oapi.dingtalk.com/robot/send?access_token=SECRET42",
+		"event_types": []string{"*"}})
+	v := s.client()
+	v.loginToken(s.createToken("viewer", "p1"))
+	for _, path := range []string{"/webhooks", "/webhooks/" + id} {
+		_, body := v.get(path)
+		mustContain(t, body, "https://oapi.dingtalk.com/robot/send?…")
+		mustNotContain(t, body, "SECRET42")
+	}
+	a := s.client()
+	a.loginToken(adminToken)
+	_, body := a.get("/webhooks/" + id)
+	mustContain(t, body, "access_token=SECRET42", `<time datetime="`)
+}
+
+// Each page has its own browser title, naming what it shows.
+func TestPageTitles(t *testing.T) {
+	t.Parallel()
+	s := startHerald(t)
+	id := s.createWebhook(map[string]any{"name": "ops-alerts", "url": "https://example.com/h", "event_types": []string{"*"}})
+	c := s.client()
+	c.loginToken(adminToken)
+	for path, want := range map[string]string{
+		"/webhooks":                 "<title>Webhooks · Herald</title>",
+		"/overview":                 "<title>Overview · Herald</title>",
+		"/settings":                 "<title>Settings · Herald</title>",
+		"/webhooks/new":             "<title>Add webhook · Herald</title>",
+		"/webhooks/" + id:           "<title>ops-alerts · Webhook · Herald</title>",
+		"/webhooks/" + id + "/edit": "<title>ops-alerts · ",
+	} {
+		_, body := c.get(path)
+		mustContain(t, body, want)
+	}
+}

@@ -29,9 +29,12 @@ type pageTemplate struct{ t *template.Template }
 
 // page is what every page template gets; Data is the page's own.
 type page struct {
-	Lang    string
-	Langs   []string
-	Title   string
+	Lang  string
+	Langs []string
+	Title string
+	// Subject names what the page shows (a webhook, a delivery), ahead of
+	// Title in the browser's title.
+	Subject string
 	Nav     string
 	Session *herald.Session
 	P       *service.Principal
@@ -127,9 +130,12 @@ func (c *Console) funcs(tr *catalog) template.FuncMap {
 			}
 			return ""
 		},
-		"asset":   func(name string) string { return "/static/" + name + "?v=" + c.assets[name] },
-		"fmtTime": fmtTime,
-		"fieldID": fieldID,
+		"asset":    func(name string) string { return "/static/" + name + "?v=" + c.assets[name] },
+		"fmtTime":  fmtTime,
+		"when":     when,
+		"url":      displayURL,
+		"shortURL": shortURL,
+		"fieldID":  fieldID,
 		"stateClass": func(v any) string {
 			switch herald.State(fmt.Sprint(v)) {
 			case herald.StateSucceeded:
@@ -228,6 +234,9 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, rq *request, co
 	pg := &page{
 		Lang: rq.lang, Langs: c.i18n.langs, Title: rq.T(titleKey), Nav: nav, Session: rq.sess, P: rq.p,
 		CSRF: rq.csrf, Path: r.URL.RequestURI(), Flash: rq.flash, Version: herald.Version, Data: data,
+	}
+	if sj, ok := data.(subjecter); ok {
+		pg.Subject = sj.subject()
 	}
 	// Every signed-in page says when deliveries are paused (a reading
 	// failure leaves the banner out rather than failing the page).
