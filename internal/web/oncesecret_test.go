@@ -41,7 +41,7 @@ func TestCreatedPagePostRedirectGet(t *testing.T) {
 		if code != http.StatusOK {
 			t.Fatalf("GET %s: %d", loc, code)
 		}
-		mustContain(t, body, `id="signing-secret"`, `value="whsec_`, `data-copy="#signing-secret"`, "<title>Webhook created · Herald</title>")
+		mustContain(t, body, `id="signing-secret"`, `value="whsec_`, `data-copy="#signing-secret"`, "<title>prg · Webhook created · Herald</title>")
 		v := body[strings.Index(body, `value="whsec_`)+7:]
 		v = v[:strings.IndexByte(v, '"')]
 		if i == 1 && v != secret {
