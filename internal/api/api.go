@@ -75,6 +75,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	h("GET /api/v1/events/{id}", a.getEvent)
 	h("POST /api/v1/alertmanager", a.postAlertmanager)
 	h("GET /api/v1/deliveries", a.listDeliveries)
+	h("GET /api/v1/deliveries/export", a.exportDeliveries)
 	h("GET /api/v1/deliveries/{id}", a.getDelivery)
 	h("POST /api/v1/deliveries/{id}/retry", a.retryDelivery)
 	h("GET /api/v1/event-types", a.eventTypes)

@@ -28,7 +28,7 @@ func TestRetryNow(t *testing.T) {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		h.mustDo(http.StatusOK, "GET", "/api/v1/deliveries?webhook_id="+wh.ID, nil, &list)
+		h.mustDo(http.StatusOK, "GET", "/api/v1/deliveries?webhook="+wh.ID, nil, &list)
 		if len(list.Data) == 1 && list.Data[0].State == "retrying" {
 			break
 		}

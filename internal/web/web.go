@@ -124,6 +124,7 @@ func (c *Console) routes() *http.ServeMux {
 	mux.Handle("GET /webhooks/{id}", c.authed(c.webhookDetail))
 	mux.Handle("GET /webhooks/{id}/edit", c.authed(c.editWebhook))
 	mux.Handle("GET /webhooks/{id}/created", c.authed(c.createdPage))
+	mux.Handle("GET /webhooks/{id}/export", c.authed(c.exportLog))
 	mux.Handle("POST /webhooks/{id}/edit", c.authed(c.submitEditWebhook))
 	mux.Handle("POST /webhooks/{id}/enable", c.authed(c.setEnabled(true)))
 	mux.Handle("POST /webhooks/{id}/disable", c.authed(c.setEnabled(false)))
