@@ -36,3 +36,10 @@ func (c *Console) exportLog(w http.ResponseWriter, r *http.Request, rq *request)
 	}
 	return api.ExportDeliveries(w, r.Context(), c.svc, rq.p, f, q.Get("format"), "deliveries-"+wh.ID)
 }
+
+// LiveRefresh reports whether the log refreshes itself (htmx polls the
+// page every 10 s and swaps the rows): on its first page, where new
+// deliveries appear, when the filters are valid.
+func (d *detailData) LiveRefresh() bool {
+	return d.FirstPage == "" && len(d.FilterErrors) == 0 && d.Test == nil
+}

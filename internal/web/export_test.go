@@ -82,3 +82,23 @@ func TestExportDeliveries(t *testing.T) {
 		t.Fatalf("console json of failed: %d %s", code, body)
 	}
 }
+
+// The first page of the log polls itself (htmx) and the page it polls
+// holds the rows; other pages do not poll.
+func TestLogLiveRefresh(t *testing.T) {
+	t.Parallel()
+	s := startHerald(t)
+	s.mustAPI(http.StatusOK, "PATCH", "/settings", map[string]any{"webhooks_enabled": false}, nil)
+	id := s.createWebhook(map[string]any{"name": "live", "url": "https://example.com/h", "event_types": []string{"*"}})
+	c := s.client()
+	c.loginToken(adminToken)
+	_, body := c.get("/webhooks/" + id + "?state=held")
+	mustContain(t, body, `<div id="log-rows" hx-get="/webhooks/`+id+`?state=held" hx-trigger="every 10s" hx-select="#log-rows" hx-swap="outerHTML" data-live>`)
+	mustNotContain(t, body, `id="dl-`)
+	s.mustAPI(http.StatusAccepted, "POST", "/events", map[string]any{"type": "image.push"}, nil)
+	_, body = c.get("/webhooks/" + id + "?state=held")
+	_, rows, _ := strings.Cut(body, `id="log-rows"`)
+	mustContain(t, rows, `id="dl-`)
+	_, body = c.get("/webhooks/" + id + "?since=not-a-time")
+	mustNotContain(t, body, "data-live")
+}
