@@ -76,6 +76,8 @@ type formData struct {
 	// Posted: the form is shown again after a post, so it holds input that
 	// is not saved (Cancel warns).
 	Posted bool
+	// PreviewType is the event type of the last preview.
+	PreviewType string
 }
 
 func (c *Console) formData(rq *request, f *webhookForm, editing bool) *formData {
@@ -145,6 +147,9 @@ func (c *Console) submitNewWebhook(w http.ResponseWriter, r *http.Request, rq *r
 	if action == "test" {
 		return c.testUnsaved(w, r, rq, d, in, ok)
 	}
+	if action == "preview" {
+		return c.preview(w, r, rq, d, in, ok)
+	}
 	if !ok {
 		return c.renderForm(w, r, rq, http.StatusBadRequest, d)
 	}
@@ -206,6 +211,9 @@ func (c *Console) submitEditWebhook(w http.ResponseWriter, r *http.Request, rq *
 	if action == "test" {
 		return c.testUnsaved(w, r, rq, d, in, ok)
 	}
+	if action == "preview" {
+		return c.preview(w, r, rq, d, in, ok)
+	}
 	if !ok {
 		return c.renderForm(w, r, rq, http.StatusBadRequest, d)
 	}
@@ -222,10 +230,11 @@ func (c *Console) submitEditWebhook(w http.ResponseWriter, r *http.Request, rq *
 
 // testView is the result of a "Send test", or why it could not be sent.
 type testView struct {
-	Result *dispatch.TestResult
-	Verify *service.VerifyResult
-	Errors []fieldError
-	Error  string
+	Result  *dispatch.TestResult
+	Preview *service.Preview
+	Verify  *service.VerifyResult
+	Errors  []fieldError
+	Error   string
 }
 
 // testUnsaved sends a test to the configuration in the form, saved or not
