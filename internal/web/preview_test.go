@@ -47,3 +47,22 @@ func TestPreviewPayload(t *testing.T) {
 		t.Fatalf("bad sample type: %d", code)
 	}
 }
+
+// Transport errors are said in plain words, translated, with the
+// technical text one click away.
+func TestPlainWordsErrors(t *testing.T) {
+	t.Parallel()
+	s := startHerald(t)
+	id := s.createWebhook(map[string]any{"name": "refused", "url": "http://127.0.0.1:1/hook", "event_types": []string{"*"}})
+	for lang, want := range map[string]string{"": "The receiver refused the connection", "zh-CN": "接收方拒绝连接"} {
+		c := s.client()
+		c.lang = lang
+		c.loginToken(adminToken)
+		c.get("/webhooks")
+		code, body := c.post("/webhooks/"+id+"/test", nil)
+		if code != http.StatusOK {
+			t.Fatalf("test: %d", code)
+		}
+		mustContain(t, body, want, `<details class="err-detail">`, "connection refused</code>")
+	}
+}

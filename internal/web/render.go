@@ -94,7 +94,8 @@ func (c *Console) parseTemplates() (map[string]map[string]*pageTemplate, error) 
 func (c *Console) funcs(tr *catalog) template.FuncMap {
 	eventTypes := c.svc.EventTypes()
 	return template.FuncMap{
-		"t": tr.T,
+		"t":       tr.T,
+		"explain": tr.explain,
 		"tf": func(key string, args []string) string {
 			a := make([]any, len(args))
 			for i, v := range args {
