@@ -184,6 +184,7 @@ func DeliveryFilterFromQuery(r *http.Request) (store.DeliveryFilter, error) {
 	f := store.DeliveryFilter{
 		WebhookID: q.Get("webhook"), State: herald.State(q.Get("state")),
 		EventType: q.Get("event_type"), EventID: q.Get("event"), Cursor: q.Get("cursor"),
+		ErrorContains: q.Get("error"),
 	}
 	var err error
 	if f.Since, err = parseTimeParam(q.Get("since"), "since"); err != nil {

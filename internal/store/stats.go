@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -49,4 +50,16 @@ type Backlog struct {
 	OldestDue time.Time
 	// WebhooksEnabled and WebhooksDisabled count the webhooks by switch.
 	WebhooksEnabled, WebhooksDisabled int
+}
+
+// LikePrefix is a LIKE pattern (ESCAPE '\') matching strings that start
+// with prefix.
+func LikePrefix(prefix string) string { return likeEscape(prefix) + "%" }
+
+// LikeContains is a LIKE pattern (ESCAPE '\') matching strings that
+// contain s.
+func LikeContains(s string) string { return "%" + likeEscape(s) + "%" }
+
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }

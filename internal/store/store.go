@@ -257,10 +257,15 @@ type Completion struct {
 type DeliveryFilter struct {
 	WebhookID string
 	// Projects limits to these projects; nil = no limit.
-	Projects  []string
-	State     herald.State
+	Projects []string
+	State    herald.State
+	// EventType is one type, or a prefix ending in "*" ("image.*"; "*" is
+	// every type).
 	EventType string
 	EventID   string
+	// ErrorContains keeps deliveries whose last error contains it (any
+	// case in ASCII).
+	ErrorContains string
 	// Since/Until bound created_at (Since inclusive, Until exclusive); zero =
 	// unbounded.
 	Since time.Time

@@ -26,7 +26,8 @@ func (c *Console) exportLog(w http.ResponseWriter, r *http.Request, rq *request)
 		return err
 	}
 	q := r.URL.Query()
-	f := store.DeliveryFilter{WebhookID: wh.ID, State: herald.State(q.Get("state")), EventType: strings.TrimSpace(q.Get("event_type"))}
+	f := store.DeliveryFilter{WebhookID: wh.ID, State: herald.State(q.Get("state")), EventType: strings.TrimSpace(q.Get("event_type")),
+		ErrorContains: strings.TrimSpace(q.Get("error"))}
 	var ok bool
 	if f.Since, ok = parseTimeInput(q.Get("since")); !ok {
 		return herald.Invalid("since", "%s", rq.T("log.err.time"))

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 func getRaw(t *testing.T, url, token string) (int, http.Header, string) {
@@ -101,4 +102,36 @@ func TestLogLiveRefresh(t *testing.T) {
 	mustContain(t, rows, `id="dl-`)
 	_, body = c.get("/webhooks/" + id + "?since=not-a-time")
 	mustNotContain(t, body, "data-live")
+}
+
+// The log filters by event type pattern and by error text, and exports
+// what it shows.
+func TestLogFilterPatternAndError(t *testing.T) {
+	t.Parallel()
+	s := startHerald(t)
+	id := s.createWebhook(map[string]any{"name": "refused", "url": "http://127.0.0.1:1/hook", "event_types": []string{"*"}, "max_attempts": 1})
+	for _, typ := range []string{"image.push", "image.delete", "chart.push"} {
+		s.mustAPI(http.StatusAccepted, "POST", "/events", map[string]any{"type": typ}, nil)
+	}
+	c := s.client()
+	c.loginToken(adminToken)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, body := c.get("/webhooks/" + id + "?state=failed&event_type=image.*&error=refused")
+		n := strings.Count(body, `data-state="failed"`)
+		if n == 2 {
+			break
+		}
+		if n > 2 || time.Now().After(deadline) {
+			t.Fatalf("%d rows for image.* refused:\n%s", n, body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var body string
+	_, body = c.get("/webhooks/" + id + "?event_type=image.*&error=no+such+text")
+	mustNotContain(t, body, `data-state="`)
+	_, body = c.get("/webhooks/" + id + "/export?format=csv&event_type=image.*&error=refused")
+	if n := strings.Count(strings.TrimSpace(body), "\n"); n != 2 {
+		t.Fatalf("export has %d rows:\n%s", n, body)
+	}
 }

@@ -226,8 +226,15 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*
 	if f.State != "" {
 		add(`d.state = ?`, string(f.State))
 	}
-	if f.EventType != "" {
+	if prefix, ok := strings.CutSuffix(f.EventType, "*"); ok {
+		if prefix != "" {
+			add(`d.event_type LIKE ? ESCAPE '\'`, store.LikePrefix(prefix))
+		}
+	} else if f.EventType != "" {
 		add(`d.event_type = ?`, f.EventType)
+	}
+	if f.ErrorContains != "" {
+		add(`d.last_error LIKE ? ESCAPE '\'`, store.LikeContains(f.ErrorContains))
 	}
 	if f.EventID != "" {
 		add(`d.event_seq IN (SELECT seq FROM events WHERE id = ?)`, f.EventID)

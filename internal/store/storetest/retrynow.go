@@ -32,3 +32,35 @@ func init() {
 		must.NoError(t, err)
 	}
 }
+
+func init() {
+	// The log filters by event type prefix ("image.*") and by error text,
+	// taking % and _ literally.
+	logTests["FilterWildcardAndError"] = func(t *testing.T, b *bundle) {
+		w := b.webhook("p")
+		b.ingest(t0, []string{w.ID}, b.event("image.push", "p"), b.event("image.delete", "p"), b.event("imagex", "p"), b.event("chart.push", "p"))
+		cs := b.claim(t0, 10, "A", time.Minute)
+		must.Len(t, cs, 4)
+		for i, c := range cs {
+			errText := "dial tcp: connection refused"
+			if i == 0 {
+				errText = "100% _done_"
+			}
+			b.complete(store.Completion{DeliveryID: c.Delivery.ID, WebhookID: w.ID, LeaseToken: "A",
+				Attempt: attempt(t0, 0, errText), State: herald.StateFailed, Now: at(time.Second)})
+		}
+		count := func(f store.DeliveryFilter) int {
+			f.WebhookID = w.ID
+			return len(b.deliveryIDs(f))
+		}
+		must.Equal(t, 2, count(store.DeliveryFilter{EventType: "image.*"}))
+		must.Equal(t, 3, count(store.DeliveryFilter{EventType: "image*"}))
+		must.Equal(t, 4, count(store.DeliveryFilter{EventType: "*"}))
+		must.Equal(t, 1, count(store.DeliveryFilter{EventType: "chart.push"}))
+		must.Equal(t, 0, count(store.DeliveryFilter{EventType: "image.%"}))
+		must.Equal(t, 3, count(store.DeliveryFilter{ErrorContains: "connection refused"}))
+		must.Equal(t, 1, count(store.DeliveryFilter{ErrorContains: "100% _"}))
+		must.Equal(t, 0, count(store.DeliveryFilter{ErrorContains: "0%x"}))
+		must.Equal(t, 1, count(store.DeliveryFilter{EventType: "image.*", ErrorContains: "refused"}), "image.push failed otherwise")
+	}
+}
