@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs and starts what Herald's tests use, idempotently, so that `make test`
 # passes on a fresh machine: PostgreSQL (store contract tests), Chromium
-# (console tests), nginx (mTLS test), Prometheus Alertmanager, helm and
-# systemd-analyze (deploy/ checks). Safe to run again and again: it installs
-# only what is missing and starts only what is not running.
+# (console tests), nginx (mTLS test), Prometheus Alertmanager, promtool
+# (checks deploy/prometheus/alerts.yml), helm and systemd-analyze (deploy/
+# checks). Safe to run again and again: it installs only what is missing and
+# starts only what is not running.
 #
 # Outside CI a dependency that cannot be installed or started is a warning:
 # the tests that need it skip with a message. With CI=true (CI services set
@@ -38,11 +39,14 @@ log=/tmp/herald-test-deps.log
 # on, as seed 003 tells receivers to (the test starts its own instance on a
 # free loopback port). Chromium: the console's browser tests (internal/web);
 # a CJK font lets their screenshots of the Chinese pages show Chinese.
+# Prometheus: its promtool checks and unit-tests deploy/prometheus/alerts.yml
+# (internal/app TestPrometheusRules).
 need=()
 if [ -z "${HERALD_TEST_DATABASE_URL:-}" ] && ! have pg_ctlcluster; then
   need+=(postgresql)
 fi
 have prometheus-alertmanager || need+=(prometheus-alertmanager)
+have promtool || need+=(prometheus)
 if ! have nginx && [ ! -x /usr/sbin/nginx ]; then
   need+=(nginx)
 fi

@@ -14,6 +14,7 @@ import (
 
 	"github.com/herald-hq/herald"
 	"github.com/herald-hq/herald/internal/ingest"
+	"github.com/herald-hq/herald/internal/metrics"
 	"github.com/herald-hq/herald/internal/service"
 )
 
@@ -21,6 +22,9 @@ import (
 type Options struct {
 	Service *service.Service
 	Logger  *slog.Logger
+	// Metrics counts ingest results (herald_events_ingested_total); nil
+	// counts nothing.
+	Metrics *metrics.Metrics
 	// MaxEventBytes limits a POST /events body. Defaults to 256 KiB.
 	MaxEventBytes int64
 	// IngestRateLimit is the events per second each token may post to
@@ -71,6 +75,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	h("GET /api/v1/events/{id}", a.getEvent)
 	h("POST /api/v1/alertmanager", a.postAlertmanager)
 	h("GET /api/v1/deliveries", a.listDeliveries)
+	h("GET /api/v1/deliveries/export", a.exportDeliveries)
 	h("GET /api/v1/deliveries/{id}", a.getDelivery)
 	h("POST /api/v1/deliveries/{id}/retry", a.retryDelivery)
 	h("GET /api/v1/event-types", a.eventTypes)

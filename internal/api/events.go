@@ -10,6 +10,7 @@ import (
 
 	"github.com/herald-hq/herald"
 	"github.com/herald-hq/herald/internal/ingest"
+	"github.com/herald-hq/herald/internal/metrics"
 	"github.com/herald-hq/herald/internal/service"
 )
 
@@ -36,8 +37,10 @@ type eventResult struct {
 
 // postEvents ingests one event or {"events": [...]} (at most 1000). It
 // answers 202 only once the events and their deliveries are durable.
-func (a *API) postEvents(w http.ResponseWriter, r *http.Request, p *service.Principal) error {
-	r, err := withHops(r)
+func (a *API) postEvents(w http.ResponseWriter, r *http.Request, p *service.Principal) (err error) {
+	events := 1 // how many events the request carries, once known
+	defer func() { a.countRefused(err, events) }()
+	r, err = withHops(r)
 	if err != nil {
 		return err
 	}
@@ -49,6 +52,7 @@ func (a *API) postEvents(w http.ResponseWriter, r *http.Request, p *service.Prin
 	if err != nil {
 		return err
 	}
+	events = len(inputs)
 	if err := a.limitIngest(w, p, len(inputs)); err != nil {
 		return err
 	}
@@ -61,24 +65,44 @@ func (a *API) postEvents(w http.ResponseWriter, r *http.Request, p *service.Prin
 		}
 		inputs[0].ID = key
 	}
-	events := make([]*herald.Event, len(inputs))
+	evs := make([]*herald.Event, len(inputs))
 	for i, in := range inputs {
-		events[i] = &herald.Event{
+		evs[i] = &herald.Event{
 			ID: in.ID, Type: in.Type, Project: in.Project, Source: in.Source, Subject: in.Subject,
 			Severity: in.Severity, Labels: in.Labels, Data: in.Data, Message: in.Message,
 			OccurredAt: in.OccurredAt.Time,
 		}
 	}
-	res, err := a.svc.Publish(r.Context(), p, events, batch)
+	res, err := a.svc.Publish(r.Context(), p, evs, batch)
 	if err != nil {
 		return err
 	}
 	out := make([]eventResult, len(res))
+	dups := 0
 	for i, rr := range res {
-		out[i] = eventResult{ID: rr.EventID, Project: events[i].Project, Duplicate: rr.Duplicate, Deliveries: rr.Deliveries}
+		out[i] = eventResult{ID: rr.EventID, Project: evs[i].Project, Duplicate: rr.Duplicate, Deliveries: rr.Deliveries}
+		if rr.Duplicate {
+			dups++
+		}
 	}
+	a.o.Metrics.Ingested(metrics.IngestAccepted, len(res)-dups)
+	a.o.Metrics.Ingested(metrics.IngestDuplicate, dups)
 	writeJSON(w, http.StatusAccepted, list[eventResult]{Data: out})
 	return nil
+}
+
+// countRefused counts the events of an ingest request that failed with err
+// (nothing when err is nil): rate_limited for a 429, rejected otherwise.
+// A body that cannot be parsed counts as one event.
+func (a *API) countRefused(err error, events int) {
+	if err == nil {
+		return
+	}
+	result := metrics.IngestRejected
+	if herald.ErrorCode(err) == herald.ERateLimited {
+		result = metrics.IngestRateLimited
+	}
+	a.o.Metrics.Ingested(result, max(events, 1))
 }
 
 // withHops checks the Herald-Hops header of an ingest request (400 naming

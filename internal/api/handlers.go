@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/herald-hq/herald"
+	"github.com/herald-hq/herald/internal/metrics"
 	"github.com/herald-hq/herald/internal/service"
 	"github.com/herald-hq/herald/internal/store"
 )
@@ -183,6 +184,7 @@ func DeliveryFilterFromQuery(r *http.Request) (store.DeliveryFilter, error) {
 	f := store.DeliveryFilter{
 		WebhookID: q.Get("webhook"), State: herald.State(q.Get("state")),
 		EventType: q.Get("event_type"), EventID: q.Get("event"), Cursor: q.Get("cursor"),
+		ErrorContains: q.Get("error"),
 	}
 	var err error
 	if f.Since, err = parseTimeParam(q.Get("since"), "since"); err != nil {
@@ -305,12 +307,14 @@ func (a *API) deleteToken(w http.ResponseWriter, r *http.Request, p *service.Pri
 	return nil
 }
 
-func (a *API) postAlertmanager(w http.ResponseWriter, r *http.Request, p *service.Principal) error {
+func (a *API) postAlertmanager(w http.ResponseWriter, r *http.Request, p *service.Principal) (err error) {
+	events := 1 // how many alerts the request carries, once known
+	defer func() { a.countRefused(err, events) }()
 	project := r.URL.Query().Get("project")
 	if !p.CanPublish(project) {
 		return &herald.Error{Code: herald.EForbidden, Field: "project", Message: "your token may not publish events to project " + project}
 	}
-	r, err := withHops(r)
+	r, err = withHops(r)
 	if err != nil {
 		return err
 	}
@@ -322,6 +326,7 @@ func (a *API) postAlertmanager(w http.ResponseWriter, r *http.Request, p *servic
 	if err := json.Unmarshal(body, &pl); err != nil {
 		return jsonError(err)
 	}
+	events = len(pl.Alerts)
 	if err := a.limitIngest(w, p, len(pl.Alerts)); err != nil {
 		return err
 	}
@@ -329,6 +334,7 @@ func (a *API) postAlertmanager(w http.ResponseWriter, r *http.Request, p *servic
 	if err != nil {
 		return err
 	}
+	a.o.Metrics.Ingested(metrics.IngestAccepted, n)
 	writeJSON(w, http.StatusAccepted, map[string]int{"events": n})
 	return nil
 }

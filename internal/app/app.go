@@ -28,6 +28,7 @@ import (
 	"github.com/herald-hq/herald/internal/dispatch"
 	"github.com/herald-hq/herald/internal/ingest"
 	"github.com/herald-hq/herald/internal/liveness"
+	"github.com/herald-hq/herald/internal/metrics"
 	"github.com/herald-hq/herald/internal/retention"
 	"github.com/herald-hq/herald/internal/retry"
 	"github.com/herald-hq/herald/internal/seal"
@@ -52,6 +53,7 @@ type App struct {
 	live    *liveness.Worker // nil when the node is alone (SQLite)
 	send    *sender.Sender
 	reg     *prometheus.Registry
+	metrics *metrics.Metrics
 
 	// node is this node's identity (config node_id), the prefix of its
 	// lease tokens; alone is true when the data directory lock guarantees no
@@ -123,6 +125,13 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 			return nil, err
 		}
 	}
+	// Every part goes through the instrumented store: its internal errors
+	// are counted by operation (herald_store_errors_total).
+	a.metrics = metrics.New(a.reg)
+	st = a.metrics.WrapStore(st)
+	if stats, ok := st.(store.Stats); ok {
+		a.metrics.RegisterBacklog(a.reg, stats, metrics.BacklogOptions{Logger: log})
+	}
 	a.Store = st
 	a.node = cfg.Node()
 	a.alone = o.Store == nil && cfg.Storage.Driver == "sqlite"
@@ -135,7 +144,16 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	waits, _ := cfg.RetryWaits()
 	a.send = sender.New(sender.Options{AllowCIDRs: allow, UserAgent: herald.UserAgent(), ChallengeTimeout: o.ChallengeTimeout})
 	a.router = ingest.NewRouter(st, 2*time.Second)
-	metrics := dispatch.NewMetrics(a.reg)
+	dmetrics := dispatch.NewMetrics(a.reg)
+	// Every series of a known label value exists from the first scrape, so
+	// that rate() and the alerting rules see the first attempt.
+	for _, r := range []string{"1xx", "2xx", "3xx", "4xx", "5xx", "error"} {
+		dmetrics.Attempts.WithLabelValues(r)
+	}
+	for _, s := range []herald.State{herald.StatePending, herald.StateRetrying, herald.StateHeld,
+		herald.StateSucceeded, herald.StateFailed, herald.StateCancelled} {
+		dmetrics.Completed.WithLabelValues(string(s))
+	}
 	a.disp = dispatch.New(dispatch.Options{
 		NodeID: a.node,
 		Store:  st, Sender: a.send, Policy: retry.Policy{Schedule: retry.FromWaits(waits)},
@@ -146,8 +164,12 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 			return err
 		},
 		OnWebhookChange: func(string) { a.router.Invalidate() },
-		Metrics:         metrics,
+		Metrics:         dmetrics,
 	})
+	// herald_deliveries_in_flight reads the dispatcher once it reports it.
+	if f, ok := any(a.disp).(metrics.InFlighter); ok {
+		a.metrics.SetInFlight(f)
+	}
 	a.prune = retention.New(retention.Options{Store: st, Retention: cfg.RetentionDuration(), Logger: log})
 	if !a.alone {
 		a.live = liveness.New(liveness.Options{Store: st, Node: a.node, Logger: log})
@@ -155,13 +177,13 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	a.ing = ingest.New(ingest.Options{Store: st, Router: a.router, Handoff: a.disp})
 
 	a.Service = service.New(service.Options{
-		Store: st, Ingester: a.ing, Engine: a.disp, Challenger: a.send, Targets: a.send,
+		Store: st, Ingester: a.ing, Engine: a.disp, Challenger: a.metrics.WrapChallenger(a.send), Targets: a.send,
 		LoginLimits:             o.LoginLimits,
 		OnWebhookChange:         func(string) { a.router.Invalidate() },
 		AlertmanagerExternalURL: cfg.Ingest.AlertmanagerExternalURL,
 	})
 	mux := http.NewServeMux()
-	api.New(api.Options{Service: a.Service, Logger: log, MaxEventBytes: cfg.Ingest.MaxBodyBytes,
+	api.New(api.Options{Service: a.Service, Logger: log, Metrics: a.metrics, MaxEventBytes: cfg.Ingest.MaxBodyBytes,
 		IngestRateLimit: cfg.Ingest.RateLimit, IngestBurst: cfg.Ingest.RateBurst}).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
@@ -375,6 +397,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("release the leases of the previous run: %w", err)
 	}
+	a.metrics.LeasesReclaimed(metrics.ReclaimRestart, n)
 	if n > 0 {
 		a.log.Info("released the deliveries a previous run left leased", "node", a.node, "deliveries", n)
 	}

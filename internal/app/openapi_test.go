@@ -540,6 +540,9 @@ func TestOpenAPILiveFlow(t *testing.T) {
 	}
 	get("/deliveries/"+tested.DeliveryID, 200, nil)
 	get("/deliveries/dlv_nope", 404, nil)
+	get("/deliveries/export?format=json&state=failed", 200, nil)
+	get("/deliveries/export?format=csv", 200, nil)
+	refused("GET", "/deliveries/export?format=xml", nil, 400)
 	send("POST", "/deliveries/"+failed+"/retry", nil, 200, nil)
 	send("POST", "/deliveries/"+tested.DeliveryID+"/retry", nil, 409, nil)
 	send("POST", "/deliveries/dlv_nope/retry", nil, 404, nil)

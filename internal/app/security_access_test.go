@@ -119,6 +119,7 @@ func TestAccessControlTable(t *testing.T) {
 		{"GET", "/api/v1/events/{id}", fixed("/api/v1/events/"+event.EventID, nil), [6]int{ok, ok, nf, ok, nf, anon}},
 		{"POST", "/api/v1/alertmanager", fixed("/api/v1/alertmanager?project=alpha", alert), [6]int{acc, acc, no, no, acc, anon}},
 		{"GET", "/api/v1/deliveries", fixed("/api/v1/deliveries", nil), [6]int{ok, ok, ok, ok, ok, anon}},
+		{"GET", "/api/v1/deliveries/export", fixed("/api/v1/deliveries/export?format=json", nil), [6]int{ok, ok, ok, ok, ok, anon}},
 		{"GET", "/api/v1/deliveries/{id}", fixed("/api/v1/deliveries/"+delivery, nil), [6]int{ok, ok, nf, ok, nf, anon}},
 		{"POST", "/api/v1/deliveries/{id}/retry", func() (string, any) { return "/api/v1/deliveries/" + newDelivery() + "/retry", nil }, [6]int{ok, ok, nf, no, nf, anon}},
 		{"GET", "/api/v1/event-types", fixed("/api/v1/event-types", nil), [6]int{ok, ok, ok, ok, ok, anon}},

@@ -96,7 +96,9 @@ type Store interface {
 	ListAttempts(ctx context.Context, deliveryID string) ([]*herald.Attempt, error)
 	// RetryDelivery puts a delivery in any state except pending/retrying back
 	// to pending (retrying if it had attempts), due at now, with a fresh retry
-	// schedule (RoundStart = Attempts). EConflict when it is pending/retrying.
+	// schedule (RoundStart = Attempts). A retrying delivery is retried now:
+	// its next attempt becomes due at now, its schedule unchanged (EConflict
+	// while an attempt is in flight: leased). EConflict when it is pending.
 	// While the global switch is off it becomes held instead (and is released
 	// as pending or retrying when the switch comes on).
 	RetryDelivery(ctx context.Context, id string, now time.Time) (*herald.Delivery, error)
@@ -255,10 +257,15 @@ type Completion struct {
 type DeliveryFilter struct {
 	WebhookID string
 	// Projects limits to these projects; nil = no limit.
-	Projects  []string
-	State     herald.State
+	Projects []string
+	State    herald.State
+	// EventType is one type, or a prefix ending in "*" ("image.*"; "*" is
+	// every type).
 	EventType string
 	EventID   string
+	// ErrorContains keeps deliveries whose last error contains it (any
+	// case in ASCII).
+	ErrorContains string
 	// Since/Until bound created_at (Since inclusive, Until exclusive); zero =
 	// unbounded.
 	Since time.Time

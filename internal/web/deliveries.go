@@ -34,13 +34,13 @@ func parseTimeInput(s string) (time.Time, bool) {
 }
 
 type logFilter struct {
-	State, EventType, Since, Until string
+	State, EventType, Since, Until, Error string
 }
 
 // query is the filter as a query string (for paging links).
 func (f logFilter) query(cursor string) string {
 	v := url.Values{}
-	for k, s := range map[string]string{"state": f.State, "event_type": f.EventType, "since": f.Since, "until": f.Until, "cursor": cursor} {
+	for k, s := range map[string]string{"state": f.State, "event_type": f.EventType, "since": f.Since, "until": f.Until, "error": f.Error, "cursor": cursor} {
 		if s != "" {
 			v.Set(k, s)
 		}
@@ -87,7 +87,8 @@ func (c *Console) detail(w http.ResponseWriter, r *http.Request, rq *request, id
 	q := r.URL.Query()
 	d := &detailData{
 		W: wh, CanWrite: rq.p.CanWrite(wh.Project), Status: st, Test: test, FilterErrors: map[string]string{},
-		Filter:       logFilter{State: q.Get("state"), EventType: strings.TrimSpace(q.Get("event_type")), Since: q.Get("since"), Until: q.Get("until")},
+		Filter: logFilter{State: q.Get("state"), EventType: strings.TrimSpace(q.Get("event_type")), Since: q.Get("since"), Until: q.Get("until"),
+			Error: strings.TrimSpace(q.Get("error"))},
 		States:       []herald.State{herald.StatePending, herald.StateRetrying, herald.StateSucceeded, herald.StateFailed, herald.StateCancelled, herald.StateHeld},
 		Self:         "/webhooks/" + wh.ID,
 		RecoverSince: time.Now().UTC().Add(-24 * time.Hour).Format(localTimeLayout),
@@ -112,7 +113,7 @@ func (c *Console) detail(w http.ResponseWriter, r *http.Request, rq *request, id
 	slices.Sort(d.TypeOptions)
 
 	f := store.DeliveryFilter{WebhookID: wh.ID, State: herald.State(d.Filter.State), EventType: d.Filter.EventType,
-		Cursor: q.Get("cursor"), Limit: logPageSize}
+		ErrorContains: d.Filter.Error, Cursor: q.Get("cursor"), Limit: logPageSize}
 	var ok bool
 	if f.Since, ok = parseTimeInput(d.Filter.Since); !ok {
 		d.FilterErrors["since"] = rq.T("log.err.time")
@@ -145,11 +146,13 @@ func (c *Console) detail(w http.ResponseWriter, r *http.Request, rq *request, id
 }
 
 // CanRetry reports whether the log offers Retry for d: a finished delivery
-// of an event (the service refuses test sends and deliveries still queued).
+// of an event, or "Retry now" for one waiting to be retried (the service
+// refuses test sends and deliveries still pending).
 func (d *detailData) CanRetry(dl *herald.Delivery) bool { return canRetry(d.CanWrite, dl) }
 
 func canRetry(canWrite bool, d *herald.Delivery) bool {
-	return canWrite && !d.Test && (d.State == herald.StateFailed || d.State == herald.StateSucceeded || d.State == herald.StateCancelled)
+	return canWrite && !d.Test && (d.State == herald.StateFailed || d.State == herald.StateSucceeded || d.State == herald.StateCancelled ||
+		d.State == herald.StateRetrying)
 }
 
 func (c *Console) recoverWebhook(w http.ResponseWriter, r *http.Request, rq *request) error {

@@ -22,16 +22,19 @@ import (
 // is parsed with layout.html and partials.html.
 var pageNames = []string{
 	"login", "webhooks", "webhook_form", "webhook_created", "webhook_detail",
-	"delivery", "settings", "confirm", "error",
+	"delivery", "settings", "confirm", "error", "overview",
 }
 
 type pageTemplate struct{ t *template.Template }
 
 // page is what every page template gets; Data is the page's own.
 type page struct {
-	Lang    string
-	Langs   []string
-	Title   string
+	Lang  string
+	Langs []string
+	Title string
+	// Subject names what the page shows (a webhook, a delivery), ahead of
+	// Title in the browser's title.
+	Subject string
 	Nav     string
 	Session *herald.Session
 	P       *service.Principal
@@ -39,7 +42,11 @@ type page struct {
 	Path    string
 	Flash   *flash
 	Version string
-	Data    any
+	// Paused is true while the global switch is off; Held is then the
+	// number of held deliveries.
+	Paused bool
+	Held   int
+	Data   any
 }
 
 func (p *page) IsAdmin() bool { return p.P != nil && p.P.IsAdmin() }
@@ -87,7 +94,8 @@ func (c *Console) parseTemplates() (map[string]map[string]*pageTemplate, error) 
 func (c *Console) funcs(tr *catalog) template.FuncMap {
 	eventTypes := c.svc.EventTypes()
 	return template.FuncMap{
-		"t": tr.T,
+		"t":       tr.T,
+		"explain": tr.explain,
 		"tf": func(key string, args []string) string {
 			a := make([]any, len(args))
 			for i, v := range args {
@@ -123,9 +131,12 @@ func (c *Console) funcs(tr *catalog) template.FuncMap {
 			}
 			return ""
 		},
-		"asset":   func(name string) string { return "/static/" + name + "?v=" + c.assets[name] },
-		"fmtTime": fmtTime,
-		"fieldID": fieldID,
+		"asset":    func(name string) string { return "/static/" + name + "?v=" + c.assets[name] },
+		"fmtTime":  fmtTime,
+		"when":     when,
+		"url":      displayURL,
+		"shortURL": shortURL,
+		"fieldID":  fieldID,
 		"stateClass": func(v any) string {
 			switch herald.State(fmt.Sprint(v)) {
 			case herald.StateSucceeded:
@@ -145,6 +156,9 @@ func (c *Console) funcs(tr *catalog) template.FuncMap {
 			return strconv.FormatFloat(float64(d.Std())/float64(time.Millisecond), 'f', 0, 64) + " ms"
 		},
 		"ms":          func(f float64) string { return strconv.FormatFloat(f, 'f', 0, 64) + " ms" },
+		"pct":         pct,
+		"list":        func(v ...string) []string { return v },
+		"dur":         durMS,
 		"headerLines": headerLines,
 		"dict": func(kv ...any) (map[string]any, error) {
 			if len(kv)%2 != 0 {
@@ -221,6 +235,16 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, rq *request, co
 	pg := &page{
 		Lang: rq.lang, Langs: c.i18n.langs, Title: rq.T(titleKey), Nav: nav, Session: rq.sess, P: rq.p,
 		CSRF: rq.csrf, Path: r.URL.RequestURI(), Flash: rq.flash, Version: herald.Version, Data: data,
+	}
+	if sj, ok := data.(subjecter); ok {
+		pg.Subject = sj.subject()
+	}
+	// Every signed-in page says when deliveries are paused (a reading
+	// failure leaves the banner out rather than failing the page).
+	if rq.sess != nil && rq.p != nil {
+		if v, err := c.svc.Settings(r.Context(), rq.p); err == nil && !v.WebhooksEnabled {
+			pg.Paused, pg.Held = true, v.Held
+		}
 	}
 	return c.execute(w, rq, code, name, "layout", pg)
 }

@@ -65,6 +65,7 @@ type Console struct {
 	assets  map[string]string                   // static file → content hash
 	handler http.Handler
 	trusted []netip.Prefix
+	secrets *secretSlots
 }
 
 // New returns the console. The templates, catalogs and assets are embedded,
@@ -74,7 +75,7 @@ func New(o Options) *Console {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	c := &Console{svc: o.Service, log: o.Logger, trusted: o.TrustedProxies}
+	c := &Console{svc: o.Service, log: o.Logger, trusted: o.TrustedProxies, secrets: newSecretSlots()}
 	var err error
 	if c.i18n, err = loadCatalogs(catalogFiles); err != nil {
 		panic("web: " + err.Error())
@@ -117,10 +118,13 @@ func (c *Console) routes() *http.ServeMux {
 		return nil
 	}))
 	mux.Handle("GET /webhooks", c.authed(c.listWebhooks))
+	mux.Handle("GET /overview", c.authed(c.overview))
 	mux.Handle("GET /webhooks/new", c.authed(c.newWebhook))
 	mux.Handle("POST /webhooks/new", c.authed(c.submitNewWebhook))
 	mux.Handle("GET /webhooks/{id}", c.authed(c.webhookDetail))
 	mux.Handle("GET /webhooks/{id}/edit", c.authed(c.editWebhook))
+	mux.Handle("GET /webhooks/{id}/created", c.authed(c.createdPage))
+	mux.Handle("GET /webhooks/{id}/export", c.authed(c.exportLog))
 	mux.Handle("POST /webhooks/{id}/edit", c.authed(c.submitEditWebhook))
 	mux.Handle("POST /webhooks/{id}/enable", c.authed(c.setEnabled(true)))
 	mux.Handle("POST /webhooks/{id}/disable", c.authed(c.setEnabled(false)))

@@ -17,11 +17,16 @@ type webhookRow struct {
 	W        *herald.Webhook
 	Last     *herald.EventTypeStatus
 	CanWrite bool
+	// Health is the last 24 hours (see health.go).
+	Health service.WebhookHealth
 }
 
 type listData struct {
 	Rows      []webhookRow
 	CanCreate bool
+	Query     listQuery
+	Projects  []string
+	Total     int
 }
 
 func (c *Console) listWebhooks(w http.ResponseWriter, r *http.Request, rq *request) error {
@@ -29,9 +34,14 @@ func (c *Console) listWebhooks(w http.ResponseWriter, r *http.Request, rq *reque
 	if err != nil {
 		return err
 	}
-	d := listData{CanCreate: canCreate(rq.p), Rows: make([]webhookRow, 0, len(ws))}
+	health, err := c.svc.WebhookHealth(r.Context(), rq.p, ws)
+	if err != nil {
+		return err
+	}
+	d := listData{CanCreate: canCreate(rq.p), Rows: make([]webhookRow, 0, len(ws)), Query: parseListQuery(r),
+		Projects: projectsOf(ws), Total: len(ws)}
 	for _, wh := range ws {
-		row := webhookRow{W: wh, CanWrite: rq.p.CanWrite(wh.Project)}
+		row := webhookRow{W: wh, CanWrite: rq.p.CanWrite(wh.Project), Health: health[wh.ID]}
 		st, err := c.svc.WebhookStatus(r.Context(), rq.p, wh.ID)
 		if err != nil {
 			return err
@@ -43,6 +53,7 @@ func (c *Console) listWebhooks(w http.ResponseWriter, r *http.Request, rq *reque
 		}
 		d.Rows = append(d.Rows, row)
 	}
+	d.Rows = d.Query.arrange(d.Rows)
 	return c.render(w, r, rq, http.StatusOK, "webhooks", "webhooks.title", "webhooks", d)
 }
 
@@ -65,6 +76,8 @@ type formData struct {
 	// Posted: the form is shown again after a post, so it holds input that
 	// is not saved (Cancel warns).
 	Posted bool
+	// PreviewType is the event type of the last preview.
+	PreviewType string
 }
 
 func (c *Console) formData(rq *request, f *webhookForm, editing bool) *formData {
@@ -134,6 +147,9 @@ func (c *Console) submitNewWebhook(w http.ResponseWriter, r *http.Request, rq *r
 	if action == "test" {
 		return c.testUnsaved(w, r, rq, d, in, ok)
 	}
+	if action == "preview" {
+		return c.preview(w, r, rq, d, in, ok)
+	}
 	if !ok {
 		return c.renderForm(w, r, rq, http.StatusBadRequest, d)
 	}
@@ -144,9 +160,9 @@ func (c *Console) submitNewWebhook(w http.ResponseWriter, r *http.Request, rq *r
 		}
 		return c.renderForm(w, r, rq, status(err), d)
 	}
-	// The signing secret is shown in this answer only; it is not kept
-	// anywhere the console could show it again.
-	return c.render(w, r, rq, http.StatusCreated, "webhook_created", "created.title", "webhooks",
+	// The signing secret is shown on the page this redirects to, for a
+	// few minutes and to this session only (oncesecret.go).
+	return c.showSecret(w, r, rq,
 		createdData{W: wh, Secret: wh.SigningSecret.Reveal(), Warnings: c.targetWarnings(r.Context(), rq, wh)})
 }
 
@@ -159,6 +175,8 @@ type createdData struct {
 	PreviousUntil *time.Time
 	// Warnings: the SSRF guard refuses the new webhook's target.
 	Warnings []string
+	// Gone: the secret is no longer shown (oncesecret.go).
+	Gone bool
 }
 
 func (c *Console) editWebhook(w http.ResponseWriter, r *http.Request, rq *request) error {
@@ -193,6 +211,9 @@ func (c *Console) submitEditWebhook(w http.ResponseWriter, r *http.Request, rq *
 	if action == "test" {
 		return c.testUnsaved(w, r, rq, d, in, ok)
 	}
+	if action == "preview" {
+		return c.preview(w, r, rq, d, in, ok)
+	}
 	if !ok {
 		return c.renderForm(w, r, rq, http.StatusBadRequest, d)
 	}
@@ -209,10 +230,11 @@ func (c *Console) submitEditWebhook(w http.ResponseWriter, r *http.Request, rq *
 
 // testView is the result of a "Send test", or why it could not be sent.
 type testView struct {
-	Result *dispatch.TestResult
-	Verify *service.VerifyResult
-	Errors []fieldError
-	Error  string
+	Result  *dispatch.TestResult
+	Preview *service.Preview
+	Verify  *service.VerifyResult
+	Errors  []fieldError
+	Error   string
 }
 
 // testUnsaved sends a test to the configuration in the form, saved or not
@@ -352,7 +374,7 @@ func (c *Console) rotateSecret(w http.ResponseWriter, r *http.Request, rq *reque
 	if err != nil {
 		return err
 	}
-	return c.render(w, r, rq, http.StatusOK, "webhook_created", "rotated.title", "webhooks",
+	return c.showSecret(w, r, rq,
 		createdData{W: wh, Secret: res.SigningSecret, Rotated: true, PreviousUntil: res.PreviousSecretValidUntil})
 }
 

@@ -228,8 +228,15 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*
 	if f.State != "" {
 		add(`d.state = $?`, string(f.State))
 	}
-	if f.EventType != "" {
+	if prefix, ok := strings.CutSuffix(f.EventType, "*"); ok {
+		if prefix != "" {
+			add(`d.event_type LIKE $? ESCAPE '\'`, store.LikePrefix(prefix))
+		}
+	} else if f.EventType != "" {
 		add(`d.event_type = $?`, f.EventType)
+	}
+	if f.ErrorContains != "" {
+		add(`d.last_error ILIKE $? ESCAPE '\'`, store.LikeContains(f.ErrorContains))
 	}
 	if f.EventID != "" {
 		add(`d.event_seq IN (SELECT seq FROM events WHERE id = $?)`, f.EventID)
@@ -349,7 +356,21 @@ func (s *Store) RetryDelivery(ctx context.Context, id string, now time.Time) (*h
 		if err != nil {
 			return err
 		}
-		if s := herald.State(state); s == herald.StatePending || s == herald.StateRetrying {
+		if herald.State(state) == herald.StateRetrying {
+			// Retry now: its next attempt is due at once, unless it is
+			// being made right now (leased).
+			tag, err := tx.Exec(ctx, `UPDATE deliveries SET next_attempt_at = $1, updated_at = $1
+				WHERE id = $2 AND (lease_until IS NULL OR lease_until <= $1)`, now, id)
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 0 {
+				return herald.Errorf(herald.EConflict, "delivery is being sent right now; wait for this attempt's result")
+			}
+			d, err = getDelivery(ctx, tx, id)
+			return err
+		}
+		if s := herald.State(state); s == herald.StatePending {
 			return herald.Errorf(herald.EConflict, "delivery is already %s", s)
 		}
 		if _, err := tx.Exec(ctx, sqlRetry+`WHERE id = $3`, now, !on, id); err != nil {

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -225,8 +226,15 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*
 	if f.State != "" {
 		add(`d.state = ?`, string(f.State))
 	}
-	if f.EventType != "" {
+	if prefix, ok := strings.CutSuffix(f.EventType, "*"); ok {
+		if prefix != "" {
+			add(`d.event_type LIKE ? ESCAPE '\'`, store.LikePrefix(prefix))
+		}
+	} else if f.EventType != "" {
 		add(`d.event_type = ?`, f.EventType)
+	}
+	if f.ErrorContains != "" {
+		add(`d.last_error LIKE ? ESCAPE '\'`, store.LikeContains(f.ErrorContains))
 	}
 	if f.EventID != "" {
 		add(`d.event_seq IN (SELECT seq FROM events WHERE id = ?)`, f.EventID)
@@ -325,6 +333,12 @@ const sqlRetry = `UPDATE deliveries SET
 	round_start = attempts, next_attempt_at = ?1, updated_at = ?1,
 	lease_token = NULL, lease_until = NULL `
 
+// sqlRetryNow makes a retrying delivery due at ?1, its schedule unchanged.
+const sqlRetryNow = `UPDATE deliveries SET next_attempt_at = ?1, updated_at = ?1 `
+
+// errBeingSent refuses to retry a delivery whose attempt is in flight.
+var errBeingSent = herald.Errorf(herald.EConflict, "delivery is being sent right now; wait for this attempt's result")
+
 // RetryDelivery implements store.Store.
 func (s *Store) RetryDelivery(ctx context.Context, id string, now time.Time) (*herald.Delivery, error) {
 	var d *herald.Delivery
@@ -337,7 +351,20 @@ func (s *Store) RetryDelivery(ctx context.Context, id string, now time.Time) (*h
 		if err != nil {
 			return err
 		}
-		if s := herald.State(state); s == herald.StatePending || s == herald.StateRetrying {
+		if herald.State(state) == herald.StateRetrying {
+			// Retry now: its next attempt is due at once, unless it is
+			// being made right now (leased).
+			res, err := tx.ExecContext(ctx, sqlRetryNow+`WHERE id = ?2 AND (lease_until IS NULL OR lease_until <= ?1)`, toDB(now), id)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil || n == 0 {
+				return cmp.Or(err, error(errBeingSent))
+			}
+			d, err = s.getDelivery(ctx, tx.QueryRowContext, id)
+			return err
+		}
+		if s := herald.State(state); s == herald.StatePending {
 			return herald.Errorf(herald.EConflict, "delivery is already %s", s)
 		}
 		on, err := webhooksEnabled(ctx, tx)

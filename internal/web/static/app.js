@@ -238,6 +238,59 @@
     }
   });
 
+  // Times: the page writes UTC; show them in the browser's time zone, with
+  // "3 min ago" for the last day, UTC staying on hover (title).
+  function localTimes(root) {
+    var lang = document.documentElement.lang || undefined;
+    var abs, rel;
+    try {
+      abs = new Intl.DateTimeFormat(lang, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+      rel = new Intl.RelativeTimeFormat(lang, { numeric: 'auto' });
+    } catch (e) {
+      return;
+    }
+    root.querySelectorAll('time[data-local]').forEach(function (el) {
+      var t = new Date(el.getAttribute('datetime'));
+      if (isNaN(t)) {
+        return;
+      }
+      var text = abs.format(t);
+      var secs = Math.round((t.getTime() - Date.now()) / 1000);
+      var a = Math.abs(secs);
+      if (a < 60) {
+        text = rel.format(secs, 'second') + ' (' + text + ')';
+      } else if (a < 3600) {
+        text = rel.format(Math.round(secs / 60), 'minute') + ' (' + text + ')';
+      } else if (a < 86400) {
+        text = rel.format(Math.round(secs / 3600), 'hour') + ' (' + text + ')';
+      }
+      el.textContent = text;
+    });
+  }
+  localTimes(document);
+  document.addEventListener('htmx:load', function (ev) { localTimes(ev.target); });
+
+  // Copy buttons (hidden without this script): copy the value of the
+  // element data-copy names, and say so.
+  document.querySelectorAll('button[data-copy]').forEach(function (b) {
+    if (navigator.clipboard) {
+      b.hidden = false;
+    }
+  });
+  document.addEventListener('click', function (ev) {
+    var b = ev.target.closest && ev.target.closest('button[data-copy]');
+    var src = b && document.querySelector(b.dataset.copy);
+    if (!src) {
+      return;
+    }
+    var label = b.dataset.label || b.textContent;
+    b.dataset.label = label;
+    navigator.clipboard.writeText(src.value || src.textContent).then(function () {
+      b.textContent = b.dataset.copied || label;
+      window.setTimeout(function () { b.textContent = label; }, 2000);
+    });
+  });
+
   syncAuth();
   syncFormat();
   syncTLS();

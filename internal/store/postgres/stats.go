@@ -1,0 +1,89 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/herald-hq/herald/internal/store"
+)
+
+// Backlog implements store.Stats: the counts come from the deliveries_state
+// index, the oldest due time from the first entry of deliveries_due.
+func (s *Store) Backlog(ctx context.Context) (store.Backlog, error) {
+	var b store.Backlog
+	var oldest *time.Time
+	err := s.db.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM deliveries WHERE state = 'pending'),
+		(SELECT count(*) FROM deliveries WHERE state = 'retrying'),
+		(SELECT count(*) FROM deliveries WHERE state = 'held'),
+		(SELECT min(due_at) FROM deliveries WHERE state IN ('pending', 'retrying')),
+		(SELECT count(*) FROM webhooks WHERE enabled),
+		(SELECT count(*) FROM webhooks WHERE NOT enabled)`).
+		Scan(&b.Pending, &b.Retrying, &b.Held, &oldest, &b.WebhooksEnabled, &b.WebhooksDisabled)
+	if err != nil {
+		return store.Backlog{}, wrap("backlog", err)
+	}
+	if oldest != nil {
+		b.OldestDue = oldest.UTC()
+	}
+	return b, nil
+}
+
+// DeliveryCounts implements store.Stats from the deliveries_finished index.
+func (s *Store) DeliveryCounts(ctx context.Context, since time.Time, step time.Duration) ([]store.DeliveryCount, error) {
+	if step <= 0 {
+		return nil, fmt.Errorf("postgres: delivery counts: step must be positive")
+	}
+	width := step.Microseconds()
+	rows, err := s.db.Query(ctx, `SELECT webhook_id,
+			floor(extract(epoch FROM updated_at - $1) * 1000000 / $2)::bigint AS b,
+			count(*) FILTER (WHERE state = 'succeeded'), count(*) FILTER (WHERE state = 'failed')
+		FROM deliveries
+		WHERE state IN ('succeeded', 'failed', 'cancelled') AND updated_at >= $1 AND NOT test
+		GROUP BY 1, 2`, since, width)
+	if err != nil {
+		return nil, wrap("delivery counts", err)
+	}
+	defer rows.Close()
+	var out []store.DeliveryCount
+	for rows.Next() {
+		var c store.DeliveryCount
+		var bucket int64
+		if err := rows.Scan(&c.WebhookID, &bucket, &c.Succeeded, &c.Failed); err != nil {
+			return nil, wrap("delivery counts", err)
+		}
+		if c.Succeeded+c.Failed == 0 {
+			continue
+		}
+		c.Bucket = micro(since.Add(time.Duration(bucket*width) * time.Microsecond))
+		out = append(out, c)
+	}
+	return out, wrap("delivery counts", rows.Err())
+}
+
+// LatencySamples implements store.Stats.
+func (s *Store) LatencySamples(ctx context.Context, since time.Time, limit int) ([]store.LatencySample, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := s.db.Query(ctx, `SELECT d.webhook_id, d.updated_at, a.latency_ns
+		FROM deliveries d JOIN attempts a ON a.delivery_id = d.id
+		WHERE d.state IN ('succeeded', 'failed', 'cancelled') AND d.updated_at >= $1 AND NOT d.test
+		ORDER BY d.updated_at DESC LIMIT $2`, since, limit)
+	if err != nil {
+		return nil, wrap("latency samples", err)
+	}
+	defer rows.Close()
+	var out []store.LatencySample
+	for rows.Next() {
+		var l store.LatencySample
+		var ns int64
+		if err := rows.Scan(&l.WebhookID, &l.At, &ns); err != nil {
+			return nil, wrap("latency samples", err)
+		}
+		l.At, l.Latency = l.At.UTC(), time.Duration(ns)
+		out = append(out, l)
+	}
+	return out, wrap("latency samples", rows.Err())
+}
