@@ -859,3 +859,11 @@ func (d *Dispatcher) releaseAll(items []*item) {
 		d.finish(releaseOf(it, now))
 	}
 }
+
+// InFlight is how many requests this node is sending right now
+// (herald_deliveries_in_flight).
+func (d *Dispatcher) InFlight() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.inflight
+}
