@@ -124,6 +124,10 @@ type Webhook struct {
 	// once: state failed, no further attempts. 410 disables the webhook
 	// either way. Default true.
 	RetryClientErrors bool `json:"retry_client_errors"`
+	// StandardHeaders sends the Standard Webhooks headers (webhook-id,
+	// webhook-timestamp, webhook-signature). When false they are left out;
+	// User-Agent and Herald-Hops are still sent. Default true.
+	StandardHeaders bool `json:"standard_headers"`
 	// SigningSecret is the whsec_ secret; PreviousSecret stays valid (both
 	// signatures are sent) until PreviousSecretUntil.
 	SigningSecret       Secret    `json:"-"`

@@ -42,7 +42,7 @@ type webhookFlags struct {
 	maxAttempts, rateLimit                                                 int
 	timeout                                                                time.Duration
 	challengeSecret                                                        string
-	ordered, disabled, retryClientErrors                                   bool
+	ordered, disabled, retryClientErrors, standardHeaders                  bool
 }
 
 func (f *webhookFlags) register(fs *pflag.FlagSet, update bool) {
@@ -81,6 +81,7 @@ func (f *webhookFlags) register(fs *pflag.FlagSet, update bool) {
 	fs.IntVar(&f.rateLimit, "rate-limit", 0, "most requests per second to this endpoint (0: no limit; chat formats: the platform's per-robot limit)")
 	fs.BoolVar(&f.ordered, "ordered", false, "deliver one event at a time, in order")
 	fs.BoolVar(&f.retryClientErrors, "retry-client-errors", true, "retry 4xx answers like 5xx; =false fails a delivery at once on a 4xx other than 408 and 429 (410 always disables the webhook)")
+	fs.BoolVar(&f.standardHeaders, "standard-headers", true, "send the Standard Webhooks headers (webhook-id, webhook-timestamp, webhook-signature); =false leaves them out")
 	fs.BoolVar(&f.disabled, "disabled", false, "save the webhook switched off")
 }
 
@@ -272,6 +273,9 @@ func (f *webhookFlags) input(cmd *cobra.Command) (client.WebhookInput, error) {
 	if changed(fs, "retry-client-errors") {
 		in.RetryClientErrors = &f.retryClientErrors
 	}
+	if changed(fs, "standard-headers") {
+		in.StandardHeaders = &f.standardHeaders
+	}
 	var err error
 	if in.Headers, err = f.parseHeaders(); err != nil {
 		return in, usagef(cmd.CommandPath(), "%v", err)
@@ -372,6 +376,9 @@ func (f *webhookFlags) patch(cmd *cobra.Command, current func() (*client.Webhook
 	}
 	if changed(fs, "retry-client-errors") {
 		p.RetryClientErrors = &f.retryClientErrors
+	}
+	if changed(fs, "standard-headers") {
+		p.StandardHeaders = &f.standardHeaders
 	}
 	if changed(fs, "disabled") {
 		enabled := !f.disabled
@@ -538,6 +545,7 @@ func printWebhook(out io.Writer, w *herald.Webhook) error {
 	f.add("Rate limit", rate)
 	f.add("Ordered", yesNo(w.Ordered))
 	f.add("Retry 4xx", yesNo(w.RetryClientErrors))
+	f.add("Std headers", yesNo(w.StandardHeaders))
 	if w.FailingSince != nil {
 		f.add("Failing since", fmtTimePtr(w.FailingSince))
 	}

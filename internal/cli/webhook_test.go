@@ -44,13 +44,15 @@ type webhookReq struct {
 	Ordered         *bool       `json:"ordered"`
 	// RetryClientErrors is sent only when --retry-client-errors is given.
 	RetryClientErrors *bool `json:"retry_client_errors"`
+	// StandardHeaders is sent only when --standard-headers is given.
+	StandardHeaders *bool `json:"standard_headers"`
 }
 
 const webhookJSON = `{"id":"wh_1","name":"ci","project":"p1","url":"https://ci.example.com/hook","enabled":true,
 "category":"events","event_types":["image.*","chart.uploaded"],"conditions":[{"label":"env","operator":"In","values":["prod","staging"]}],
 "severity":"all","language":"en","format":"standard","headers":{"X-Team":"ops"},
 "auth":{"type":"basic","username":"u","password":"********"},"tls":{"skip_verify":false},
-"max_attempts":0,"timeout":"0s","rate_limit":0,"ordered":false,"retry_client_errors":true,
+"max_attempts":0,"timeout":"0s","rate_limit":0,"ordered":false,"retry_client_errors":true,"standard_headers":true,
 "created_at":"2025-01-01T10:00:00Z","updated_at":"2025-01-01T11:00:00Z"}`
 
 func writeFile(t *testing.T, name, content string) string {
@@ -80,6 +82,7 @@ func TestWebhookCreate(t *testing.T) {
 		"--skip-tls-verify", "--ca-file", ca, "--template-file", tmpl,
 		"--timeout", "20s", "--max-attempts", "3", "--challenge-secret", "chal-s3cret",
 		"--rate-limit", "5", "--ordered", "--disabled", "--category", "alarms", "--retry-client-errors=false",
+		"--standard-headers=false",
 	).mustSucceed(t)
 
 	req := api.only()
@@ -112,6 +115,9 @@ func TestWebhookCreate(t *testing.T) {
 	}
 	if b.RetryClientErrors == nil || *b.RetryClientErrors {
 		t.Errorf("retry_client_errors = %v, want false: %s", b.RetryClientErrors, req.Body)
+	}
+	if b.StandardHeaders == nil || *b.StandardHeaders {
+		t.Errorf("standard_headers = %v, want false: %s", b.StandardHeaders, req.Body)
 	}
 	if strings.Contains(req.Body, "********") {
 		t.Errorf("a secret was sent masked: %s", req.Body)
@@ -160,6 +166,9 @@ func TestWebhookCreateAuthTypes(t *testing.T) {
 		}
 		if v, ok := body["retry_client_errors"]; ok {
 			t.Errorf("%v: retry_client_errors = %s sent without the flag (the server defaults it to true)", tc.flags, v)
+		}
+		if v, ok := body["standard_headers"]; ok {
+			t.Errorf("%v: standard_headers = %s sent without the flag (the server defaults it to true)", tc.flags, v)
 		}
 	}
 }
@@ -265,6 +274,7 @@ Timeout:       default
 Rate limit:    no limit
 Ordered:       no
 Retry 4xx:     yes
+Std headers:   yes
 Created:       2025-01-01T10:00:00Z
 Updated:       2025-01-01T11:00:00Z
 `
@@ -297,6 +307,8 @@ func TestWebhookUpdate(t *testing.T) {
 		for _, tc := range []struct{ flag, want string }{
 			{"--retry-client-errors=false", `{"retry_client_errors":false}`},
 			{"--retry-client-errors", `{"retry_client_errors":true}`},
+			{"--standard-headers=false", `{"standard_headers":false}`},
+			{"--standard-headers", `{"standard_headers":true}`},
 		} {
 			api := newFakeAPI(t)
 			api.handle("PATCH /api/v1/webhooks/wh_1", 200, webhookJSON)

@@ -127,6 +127,9 @@ func TestWebhookInputFromRevealsSecrets(t *testing.T) {
 	if got.RetryClientErrors {
 		t.Error("RetryClientErrors: false was not kept")
 	}
+	if got.StandardHeaders {
+		t.Error("StandardHeaders: false was not kept")
+	}
 	if !strings.Contains(b.fake.stored(got.ID), "token=tok-123") {
 		t.Errorf("server stored %q", b.fake.stored(got.ID))
 	}

@@ -195,6 +195,7 @@ type webhookBody struct {
 	Ordered         *bool            `json:"ordered"`
 	// RetryClientErrors defaults to true, as on the server.
 	RetryClientErrors *bool `json:"retry_client_errors"`
+	StandardHeaders   *bool `json:"standard_headers"`
 }
 
 func (f *fakeHerald) apply(w *herald.Webhook, b *webhookBody) {
@@ -251,6 +252,9 @@ func (f *fakeHerald) apply(w *herald.Webhook, b *webhookBody) {
 	if b.RetryClientErrors != nil {
 		w.RetryClientErrors = *b.RetryClientErrors
 	}
+	if b.StandardHeaders != nil {
+		w.StandardHeaders = *b.StandardHeaders
+	}
 }
 
 func warnings(w *herald.Webhook) []string {
@@ -268,7 +272,7 @@ func (f *fakeHerald) createWebhook(w http.ResponseWriter, r *http.Request) error
 	if b.URL == nil || !strings.HasPrefix(*b.URL, "http") {
 		return herald.Invalid("url", "url must be an http or https URL")
 	}
-	wh := &herald.Webhook{ID: f.id("wh"), Format: herald.FormatStandard, RetryClientErrors: true, CreatedAt: time.Unix(1700000000, 0).UTC()}
+	wh := &herald.Webhook{ID: f.id("wh"), Format: herald.FormatStandard, RetryClientErrors: true, StandardHeaders: true, CreatedAt: time.Unix(1700000000, 0).UTC()}
 	f.apply(wh, &b)
 	f.webhooks[wh.ID] = wh
 	writeJSON(w, http.StatusCreated, struct {

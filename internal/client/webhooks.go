@@ -64,6 +64,9 @@ type WebhookInput struct {
 	// RetryClientErrors defaults to true when nil: 4xx answers other than
 	// 408, 410 and 429 are retried. False fails the delivery at once.
 	RetryClientErrors *bool `json:"retry_client_errors,omitempty"`
+	// StandardHeaders defaults to true when nil: requests carry webhook-id,
+	// webhook-timestamp and webhook-signature. False leaves them out.
+	StandardHeaders *bool `json:"standard_headers,omitempty"`
 	// SecretHeaders are extra headers holding credentials (write-only).
 	SecretHeaders map[string]string `json:"secret_headers,omitempty"`
 }
@@ -77,6 +80,7 @@ func WebhookInputFrom(w *herald.Webhook) WebhookInput {
 		Format: w.Format, Template: w.Template, Headers: w.Headers,
 		ChallengeSecret: w.ChallengeSecret.Reveal(), MaxAttempts: w.MaxAttempts, Timeout: w.Timeout,
 		RateLimit: w.RateLimit, Ordered: w.Ordered, RetryClientErrors: &w.RetryClientErrors,
+		StandardHeaders: &w.StandardHeaders,
 	}
 	if len(w.SecretHeaders) > 0 {
 		in.SecretHeaders = make(map[string]string, len(w.SecretHeaders))
@@ -119,6 +123,7 @@ type WebhookPatch struct {
 	RateLimit         *int
 	Ordered           *bool
 	RetryClientErrors *bool
+	StandardHeaders   *bool
 	// SecretHeaders replaces the secret headers ("********" keeps a value).
 	SecretHeaders map[string]string
 }
@@ -151,6 +156,7 @@ func (p WebhookPatch) MarshalJSON() ([]byte, error) {
 	put("rate_limit", p.RateLimit != nil, p.RateLimit)
 	put("ordered", p.Ordered != nil, p.Ordered)
 	put("retry_client_errors", p.RetryClientErrors != nil, p.RetryClientErrors)
+	put("standard_headers", p.StandardHeaders != nil, p.StandardHeaders)
 	put("secret_headers", p.SecretHeaders != nil, p.SecretHeaders)
 	return json.Marshal(m)
 }

@@ -116,7 +116,7 @@ func newFakeStore() *fakeStore {
 func (s *fakeStore) addWebhook(id, project string, mod func(*herald.Webhook)) *herald.Webhook {
 	w := &herald.Webhook{
 		ID: id, Name: "hook " + id, Project: project, URL: "http://127.0.0.1:1/" + id, Enabled: true,
-		SigningSecret: herald.Secret(signing.NewSecret()), RetryClientErrors: true,
+		SigningSecret: herald.Secret(signing.NewSecret()), RetryClientErrors: true, StandardHeaders: true,
 	}
 	if mod != nil {
 		mod(w)

@@ -37,8 +37,8 @@ import (
 //     retry_after (seconds, a float); Slack, Discord and Teams error bodies
 //     are quoted in Err.
 //
-// The Standard Webhooks headers are sent to chat platforms too; they ignore
-// them.
+// The Standard Webhooks headers are sent to chat platforms too (they ignore
+// them) unless the webhook's StandardHeaders is off.
 
 // chatRetry is how long to wait after a platform's rate-limit code when it
 // names no time: DingTalk throttles a robot for 10 minutes once it sent more

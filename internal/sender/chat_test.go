@@ -216,7 +216,7 @@ func (f *chatFake) serve(w http.ResponseWriter, r *http.Request) {
 
 func chatSend(t *testing.T, s *Sender, f *chatFake, auth herald.Auth, ev *herald.Event) Result {
 	t.Helper()
-	w := &herald.Webhook{ID: "wh_chat_" + f.format, URL: f.url(), Format: f.format, Language: "zh-CN", Auth: auth, UpdatedAt: time.Unix(1, 0)}
+	w := &herald.Webhook{ID: "wh_chat_" + f.format, URL: f.url(), Format: f.format, Language: "zh-CN", Auth: auth, StandardHeaders: true, UpdatedAt: time.Unix(1, 0)}
 	r, err := format.Render(w, ev)
 	if err != nil {
 		t.Fatal(err)
@@ -352,7 +352,7 @@ func TestChatAnswers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			f := newChatFake(t, tt.fake)
-			w := &herald.Webhook{ID: "wh_" + tt.name, URL: f.url() + tt.urlSuffix, Format: f.format, Language: "en", UpdatedAt: time.Unix(1, 0)}
+			w := &herald.Webhook{ID: "wh_" + tt.name, URL: f.url() + tt.urlSuffix, Format: f.format, Language: "en", StandardHeaders: true, UpdatedAt: time.Unix(1, 0)}
 			r, err := format.Render(w, chatTestEvent())
 			if err != nil {
 				t.Fatal(err)

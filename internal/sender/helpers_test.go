@@ -106,10 +106,11 @@ var webhookSeq atomic.Int64
 // newWebhook returns a saved-looking webhook aimed at url.
 func newWebhook(url string) *herald.Webhook {
 	return &herald.Webhook{
-		ID:        "wh_" + strconv.FormatInt(webhookSeq.Add(1), 10),
-		URL:       url,
-		Enabled:   true,
-		UpdatedAt: time.Unix(1_700_000_000, 0),
+		ID:              "wh_" + strconv.FormatInt(webhookSeq.Add(1), 10),
+		URL:             url,
+		Enabled:         true,
+		StandardHeaders: true,
+		UpdatedAt:       time.Unix(1_700_000_000, 0),
 	}
 }
 

@@ -352,7 +352,8 @@ func reservedHeader(k string) bool {
 
 // newRequest builds the POST. Headers are layered so that later layers win:
 // the webhook's extra headers, then Content-Type and User-Agent, then auth,
-// then the Standard Webhooks headers.
+// then the Standard Webhooks headers (left out when the webhook's
+// StandardHeaders is off; extra headers still may not set them).
 func (s *Sender) newRequest(ctx context.Context, w *herald.Webhook, req Request) (*http.Request, error) {
 	u, err := url.Parse(w.URL)
 	if err != nil {
@@ -393,10 +394,12 @@ func (s *Sender) newRequest(ctx context.Context, w *herald.Webhook, req Request)
 	if err := setAuth(h, w.Auth); err != nil {
 		return nil, err
 	}
-	h.Set("Webhook-Id", req.MsgID)
-	h.Set("Webhook-Timestamp", strconv.FormatInt(req.Timestamp.Unix(), 10))
-	if req.Signature != "" {
-		h.Set("Webhook-Signature", req.Signature)
+	if w.StandardHeaders {
+		h.Set("Webhook-Id", req.MsgID)
+		h.Set("Webhook-Timestamp", strconv.FormatInt(req.Timestamp.Unix(), 10))
+		if req.Signature != "" {
+			h.Set("Webhook-Signature", req.Signature)
+		}
 	}
 	h.Set(herald.HopsHeader, strconv.Itoa(max(1, req.Hops)))
 	// An Idempotency-Key entry with no value is never sent, but tells

@@ -92,6 +92,47 @@ func TestSendStandardHeadersAndSignature(t *testing.T) {
 	}
 }
 
+// standard_headers off: webhook-id, webhook-timestamp and webhook-signature
+// are neither sent nor recorded, also when the extra headers name them;
+// User-Agent and Herald-Hops still are.
+func TestSendWithoutStandardHeaders(t *testing.T) {
+	t.Parallel()
+	r := newReceiver(t, nil, nil, false)
+	s := New(Options{AllowCIDRs: loopback})
+	w := newWebhook(r.srv.URL)
+	w.SigningSecret = herald.Secret(signing.NewSecret())
+	w.Headers = map[string]string{"X-Env": "prod", "webhook-id": "forged", "Webhook-Signature": "v1,forged"}
+	req := signed(t, w, "msg_off", `{"a":1}`)
+	req.Hops = 2
+	for i, on := range []bool{false, true} {
+		w.StandardHeaders = on
+		res := s.Send(context.Background(), w, req)
+		if res.Outcome != Success || r.count() != i+1 {
+			t.Fatalf("standard_headers %v: outcome %v err %q, %d requests", on, res.Outcome, res.Err, r.count())
+		}
+		got := r.last(t)
+		for _, k := range []string{"Webhook-Id", "Webhook-Timestamp", "Webhook-Signature"} {
+			sent, recorded := got.header.Values(k), res.RequestHeaders.Values(k)
+			if on && (len(sent) != 1 || len(recorded) != 1) {
+				t.Errorf("standard_headers on: %s sent %q, recorded %q", k, sent, recorded)
+			}
+			if !on && (len(sent) != 0 || len(recorded) != 0) {
+				t.Errorf("standard_headers off: %s sent %q, recorded %q", k, sent, recorded)
+			}
+		}
+		if on && got.header.Get("Webhook-Id") != "msg_off" {
+			t.Errorf("Webhook-Id = %q", got.header.Get("Webhook-Id"))
+		}
+		if got.header.Get("User-Agent") != herald.UserAgent() || got.header.Get(herald.HopsHeader) != "2" || got.header.Get("X-Env") != "prod" {
+			t.Errorf("standard_headers %v: User-Agent %q, %s %q, X-Env %q", on, got.header.Get("User-Agent"),
+				herald.HopsHeader, got.header.Get(herald.HopsHeader), got.header.Get("X-Env"))
+		}
+		if res.RequestHeaders.Get("User-Agent") == "" || res.RequestHeaders.Get(herald.HopsHeader) != "2" {
+			t.Errorf("standard_headers %v: RequestHeaders = %v", on, res.RequestHeaders)
+		}
+	}
+}
+
 func TestSendContentTypeAndUserAgent(t *testing.T) {
 	t.Parallel()
 	r := newReceiver(t, nil, nil, false)

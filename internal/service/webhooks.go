@@ -49,6 +49,9 @@ type WebhookInput struct {
 	Ordered         *bool               `json:"ordered"`
 	// RetryClientErrors defaults to true on create.
 	RetryClientErrors *bool `json:"retry_client_errors"`
+	// StandardHeaders defaults to true on create: the Standard Webhooks
+	// headers are sent.
+	StandardHeaders *bool `json:"standard_headers"`
 
 	// SecretHeaders are extra headers holding credentials (write-only:
 	// "********" keeps a stored value). A credential-named header given in
@@ -103,6 +106,7 @@ func (in *WebhookInput) Apply(w *herald.Webhook) {
 	setIf(&w.RateLimit, in.RateLimit)
 	setIf(&w.Ordered, in.Ordered)
 	setIf(&w.RetryClientErrors, in.RetryClientErrors)
+	setIf(&w.StandardHeaders, in.StandardHeaders)
 	if a := in.Auth; a != nil {
 		if a.Type != nil && *a.Type != w.Auth.Type {
 			// A new auth type starts from nothing: no secret of the old one survives.
@@ -587,7 +591,7 @@ func (s *Service) webhookForWrite(ctx context.Context, p *Principal, id string) 
 // signing secret (SigningSecret.Reveal()), to show once.
 func (s *Service) CreateWebhook(ctx context.Context, p *Principal, in *WebhookInput) (*herald.Webhook, error) {
 	now := s.now()
-	wh := &herald.Webhook{Enabled: true, RetryClientErrors: true}
+	wh := &herald.Webhook{Enabled: true, RetryClientErrors: true, StandardHeaders: true}
 	in.Apply(wh)
 	if !p.CanWrite(wh.Project) {
 		if wh.Project == "" {
@@ -695,7 +699,7 @@ func (s *Service) TestWebhook(ctx context.Context, p *Principal, id string) (*di
 // console's "Send test" before "Submit"). Nothing is recorded. With id set,
 // the input is applied over that stored webhook (so its secrets are used).
 func (s *Service) TestUnsaved(ctx context.Context, p *Principal, id string, in *WebhookInput) (*dispatch.TestResult, error) {
-	wh := &herald.Webhook{Enabled: true, RetryClientErrors: true}
+	wh := &herald.Webhook{Enabled: true, RetryClientErrors: true, StandardHeaders: true}
 	var stored *herald.Webhook
 	if id != "" {
 		st, err := s.webhookForWrite(ctx, p, id)

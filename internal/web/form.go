@@ -56,6 +56,8 @@ type webhookForm struct {
 	Ordered     bool
 	// RetryClientErrors: "Retry 4xx answers", on for a new webhook.
 	RetryClientErrors bool
+	// StandardHeaders: "Send Standard Webhooks headers", on for a new webhook.
+	StandardHeaders bool
 
 	// Stored secrets of the webhook being modified: a blank secret input
 	// keeps them. SecretHeaders holds the names of the stored secret headers.
@@ -135,7 +137,8 @@ type fieldError struct {
 func newWebhookForm() *webhookForm {
 	return &webhookForm{
 		Enabled: true, Category: herald.CategoryEvents, Language: defaultLang, Severity: herald.SeverityPresetAll,
-		Format: herald.FormatStandard, AuthType: herald.AuthNone, RetryClientErrors: true, Errors: map[string]string{},
+		Format: herald.FormatStandard, AuthType: herald.AuthNone, RetryClientErrors: true, StandardHeaders: true,
+		Errors: map[string]string{},
 	}
 }
 
@@ -147,7 +150,8 @@ func formOf(w *herald.Webhook, catalog []herald.EventType) *webhookForm {
 		Language: w.Language, Severity: w.Severity, Format: w.Format, Template: w.Template, ContentType: w.ContentType,
 		AuthType: w.Auth.Type, Username: w.Auth.Username, HeaderName: w.Auth.HeaderName, CertPEM: w.Auth.CertPEM,
 		SkipVerify: w.TLS.SkipVerify, CAPEM: w.TLS.CAPEM, Ordered: w.Ordered, RetryClientErrors: w.RetryClientErrors,
-		Errors: map[string]string{},
+		StandardHeaders: w.StandardHeaders,
+		Errors:          map[string]string{},
 	}
 	if f.AuthType == "" {
 		f.AuthType = herald.AuthNone
@@ -211,7 +215,8 @@ func parseWebhookForm(v url.Values, keepBlank bool) *webhookForm {
 		ChallengeSecret: v.Get("challenge_secret"), ClearChallengeSecret: v.Get("challenge_secret_clear") != "",
 		MaxAttempts: strings.TrimSpace(v.Get("max_attempts")), Timeout: strings.TrimSpace(v.Get("timeout")),
 		RateLimit: strings.TrimSpace(v.Get("rate_limit")), Ordered: v.Get("ordered") != "",
-		RetryClientErrors: v.Get("retry_client_errors") != "", Errors: map[string]string{},
+		RetryClientErrors: v.Get("retry_client_errors") != "", StandardHeaders: v.Get("standard_headers") != "",
+		Errors: map[string]string{},
 	}
 	labels, ops, values := v["cond_label"], v["cond_op"], v["cond_values"]
 	for i := range labels {
@@ -262,6 +267,7 @@ func (f *webhookForm) input(rq *request, editing bool) (*service.WebhookInput, b
 		Name: &f.Name, Project: &f.Project, URL: &f.URL, Enabled: &f.Enabled, Category: &f.Category,
 		Language: &f.Language, Severity: &f.Severity, Format: &f.Format, Template: &f.Template,
 		ContentType: &f.ContentType, Ordered: &f.Ordered, RetryClientErrors: &f.RetryClientErrors,
+		StandardHeaders: &f.StandardHeaders,
 	}
 	types := slices.Clone(f.EventTypes)
 	for _, t := range splitLines(f.ExtraTypes) {

@@ -228,6 +228,27 @@ func TestRetryClientErrorsMigration(t *testing.T) {
 	check(t, got.RetryClientErrors, "an existing webhook has retry_client_errors false after the migration")
 }
 
+// Webhooks stored before migration 0011 send the Standard Webhooks headers,
+// as they did.
+func TestStandardHeadersMigration(t *testing.T) {
+	t.Parallel()
+	schema, box := newSchema(t), testBox(t)
+	s := openTest(t, Options{Schema: schema, Box: box})
+	w := &herald.Webhook{ID: herald.NewID("wh"), Name: "old", URL: "https://example.com", SigningSecret: "whsec_x"}
+	noErr(t, s.CreateWebhook(t.Context(), w))
+	// Back to the schema before 0011, with the row in it.
+	_, err := s.db.Exec(t.Context(), `ALTER TABLE webhooks DROP COLUMN standard_headers`)
+	noErr(t, err)
+	_, err = s.db.Exec(t.Context(), `DELETE FROM schema_migrations WHERE version = 11`)
+	noErr(t, err)
+	noErr(t, s.Close())
+
+	again := openTest(t, Options{Schema: schema, Box: box})
+	got, err := again.GetWebhook(t.Context(), w.ID)
+	noErr(t, err)
+	check(t, got.StandardHeaders, "an existing webhook has standard_headers false after the migration")
+}
+
 // No planted secret is readable in any table, as text, even after Reseal.
 func TestSecretsSealedAtRest(t *testing.T) {
 	t.Parallel()

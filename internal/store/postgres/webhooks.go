@@ -40,18 +40,21 @@ func (s *Store) CreateWebhook(ctx context.Context, w *herald.Webhook) error {
 	_, err = s.db.Exec(ctx, `INSERT INTO webhooks (
 		id, name, project, url, enabled, category, event_types, conditions, severity, language,
 		format, template, content_type, headers, auth, tls, max_attempts, timeout_ns, rate_limit,
-		ordered, retry_client_errors, secrets, disabled_reason, failing_since, created_at, updated_at
+		ordered, retry_client_errors, secrets, disabled_reason, failing_since, created_at, updated_at,
+		standard_headers
 	) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-		$20, $21, $22, $23, $24, $25, $26)`,
+		$20, $21, $22, $23, $24, $25, $26, $27)`,
 		w.ID, w.Name, w.Project, w.URL, w.Enabled, w.Category, r.EventTypes, r.Conditions, w.Severity, w.Language,
 		w.Format, w.Template, w.ContentType, r.Headers, r.Auth, r.TLS, w.MaxAttempts, int64(w.Timeout), w.RateLimit,
-		w.Ordered, w.RetryClientErrors, r.Secrets, w.DisabledReason, w.FailingSince, w.CreatedAt, w.UpdatedAt)
+		w.Ordered, w.RetryClientErrors, r.Secrets, w.DisabledReason, w.FailingSince, w.CreatedAt, w.UpdatedAt,
+		w.StandardHeaders)
 	return wrap("create webhook", webhookConflict(err, w))
 }
 
 const webhookColumns = `id, name, project, url, enabled, category, event_types, conditions, severity, language,
 	format, template, content_type, headers, auth, tls, max_attempts, timeout_ns, rate_limit,
-	ordered, retry_client_errors, secrets, disabled_reason, failing_since, created_at, updated_at`
+	ordered, retry_client_errors, secrets, disabled_reason, failing_since, created_at, updated_at,
+	standard_headers`
 
 func (s *Store) scanWebhook(row pgx.Row) (*herald.Webhook, error) {
 	var w herald.Webhook
@@ -60,7 +63,7 @@ func (s *Store) scanWebhook(row pgx.Row) (*herald.Webhook, error) {
 	if err := row.Scan(&w.ID, &w.Name, &w.Project, &w.URL, &w.Enabled, &w.Category, &r.EventTypes, &r.Conditions,
 		&w.Severity, &w.Language, &w.Format, &w.Template, &w.ContentType, &r.Headers, &r.Auth, &r.TLS,
 		&w.MaxAttempts, &timeout, &w.RateLimit, &w.Ordered, &w.RetryClientErrors, &r.Secrets, &w.DisabledReason, &w.FailingSince,
-		&w.CreatedAt, &w.UpdatedAt); err != nil {
+		&w.CreatedAt, &w.UpdatedAt, &w.StandardHeaders); err != nil {
 		return nil, err
 	}
 	if err := r.DecodeInto(&w, s.open); err != nil {
@@ -126,13 +129,13 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *herald.Webhook) error {
 		severity = $8, language = $9, format = $10, template = $11, content_type = $12, headers = $13, auth = $14,
 		tls = $15, max_attempts = $16, timeout_ns = $17, rate_limit = $18, ordered = $19,
 		retry_client_errors = $20, secrets = $21, disabled_reason = $22, failing_since = $23,
-		created_at = $24, updated_at = $25
+		created_at = $24, updated_at = $25, standard_headers = $27
 		WHERE id = $26`,
 		w.Name, w.Project, w.URL, w.Enabled, w.Category, r.EventTypes, r.Conditions,
 		w.Severity, w.Language, w.Format, w.Template, w.ContentType, r.Headers, r.Auth,
 		r.TLS, w.MaxAttempts, int64(w.Timeout), w.RateLimit, w.Ordered,
 		w.RetryClientErrors, r.Secrets, w.DisabledReason, w.FailingSince, w.CreatedAt, w.UpdatedAt,
-		w.ID)
+		w.ID, w.StandardHeaders)
 	return wrap("update webhook", notFoundIfNone(tag, webhookConflict(err, w), "webhook"))
 }
 

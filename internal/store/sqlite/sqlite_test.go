@@ -150,6 +150,31 @@ func TestRetryClientErrorsMigration(t *testing.T) {
 	check(t, got.RetryClientErrors, "an existing webhook has retry_client_errors false after the migration")
 }
 
+// Webhooks stored before migration 0011 send the Standard Webhooks headers,
+// as they did.
+func TestStandardHeadersMigration(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "herald.db")
+	box := testBox(t)
+	s, err := Open(t.Context(), Options{Path: path, Box: box})
+	noErr(t, err)
+	w := &herald.Webhook{ID: herald.NewID("wh"), Name: "old", URL: "https://example.com", SigningSecret: "whsec_x"}
+	noErr(t, s.CreateWebhook(t.Context(), w))
+	// Back to the schema before 0011, with the row in it.
+	_, err = s.w.Exec(`ALTER TABLE webhooks DROP COLUMN standard_headers`)
+	noErr(t, err)
+	_, err = s.w.Exec(`DELETE FROM schema_migrations WHERE version = 11`)
+	noErr(t, err)
+	noErr(t, s.Close())
+
+	s, err = Open(t.Context(), Options{Path: path, Box: box})
+	noErr(t, err)
+	defer s.Close()
+	got, err := s.GetWebhook(t.Context(), w.ID)
+	noErr(t, err)
+	check(t, got.StandardHeaders, "an existing webhook has standard_headers false after the migration")
+}
+
 // Paths are passed to SQLite as URIs: characters that mean something in a
 // URI must not change which file is opened.
 func TestOddPath(t *testing.T) {

@@ -32,11 +32,11 @@ func (s *Store) CreateWebhook(ctx context.Context, w *herald.Webhook) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO webhooks (
 			id, name, project, url, enabled, category, event_types, conditions, severity, language,
 			format, template, content_type, headers, auth, tls, max_attempts, timeout_ns, rate_limit,
-			ordered, retry_client_errors, secrets, disabled_reason, failing_since, created_at, updated_at
-		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			ordered, retry_client_errors, standard_headers, secrets, disabled_reason, failing_since, created_at, updated_at
+		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			w.ID, w.Name, w.Project, w.URL, w.Enabled, w.Category, r.EventTypes, r.Conditions, w.Severity, w.Language,
 			w.Format, w.Template, w.ContentType, r.Headers, r.Auth, r.TLS, w.MaxAttempts, int64(w.Timeout), w.RateLimit,
-			w.Ordered, w.RetryClientErrors, r.Secrets, w.DisabledReason, toDBNull(w.FailingSince), toDB(w.CreatedAt), toDB(w.UpdatedAt))
+			w.Ordered, w.RetryClientErrors, w.StandardHeaders, r.Secrets, w.DisabledReason, toDBNull(w.FailingSince), toDB(w.CreatedAt), toDB(w.UpdatedAt))
 		return webhookConflict(err, w)
 	})
 	return wrap("create webhook", err)
@@ -58,7 +58,7 @@ func webhookConflict(err error, w *herald.Webhook) error {
 
 const webhookColumns = `id, name, project, url, enabled, category, event_types, conditions, severity, language,
 	format, template, content_type, headers, auth, tls, max_attempts, timeout_ns, rate_limit,
-	ordered, retry_client_errors, secrets, disabled_reason, failing_since, created_at, updated_at`
+	ordered, retry_client_errors, standard_headers, secrets, disabled_reason, failing_since, created_at, updated_at`
 
 func (s *Store) scanWebhook(sc interface{ Scan(...any) error }) (*herald.Webhook, error) {
 	var w herald.Webhook
@@ -68,7 +68,7 @@ func (s *Store) scanWebhook(sc interface{ Scan(...any) error }) (*herald.Webhook
 	var created, updated int64
 	if err := sc.Scan(&w.ID, &w.Name, &w.Project, &w.URL, &w.Enabled, &w.Category, &r.EventTypes, &r.Conditions,
 		&w.Severity, &w.Language, &w.Format, &w.Template, &w.ContentType, &r.Headers, &r.Auth, &r.TLS,
-		&w.MaxAttempts, &timeout, &w.RateLimit, &w.Ordered, &w.RetryClientErrors, &r.Secrets, &w.DisabledReason, &failing,
+		&w.MaxAttempts, &timeout, &w.RateLimit, &w.Ordered, &w.RetryClientErrors, &w.StandardHeaders, &r.Secrets, &w.DisabledReason, &failing,
 		&created, &updated); err != nil {
 		return nil, err
 	}
@@ -135,12 +135,12 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *herald.Webhook) error {
 			name = ?, project = ?, url = ?, enabled = ?, category = ?, event_types = ?, conditions = ?,
 			severity = ?, language = ?, format = ?, template = ?, content_type = ?, headers = ?, auth = ?,
 			tls = ?, max_attempts = ?, timeout_ns = ?, rate_limit = ?, ordered = ?,
-			retry_client_errors = ?, secrets = ?, disabled_reason = ?, failing_since = ?, created_at = ?, updated_at = ?
+			retry_client_errors = ?, standard_headers = ?, secrets = ?, disabled_reason = ?, failing_since = ?, created_at = ?, updated_at = ?
 			WHERE id = ?`,
 			w.Name, w.Project, w.URL, w.Enabled, w.Category, r.EventTypes, r.Conditions,
 			w.Severity, w.Language, w.Format, w.Template, w.ContentType, r.Headers, r.Auth,
 			r.TLS, w.MaxAttempts, int64(w.Timeout), w.RateLimit, w.Ordered,
-			w.RetryClientErrors, r.Secrets, w.DisabledReason, toDBNull(w.FailingSince), toDB(w.CreatedAt), toDB(w.UpdatedAt),
+			w.RetryClientErrors, w.StandardHeaders, r.Secrets, w.DisabledReason, toDBNull(w.FailingSince), toDB(w.CreatedAt), toDB(w.UpdatedAt),
 			w.ID)
 		return notFoundIfNone(res, webhookConflict(err, w), "webhook")
 	})

@@ -125,7 +125,7 @@ func fullWebhook(project, name string) *herald.Webhook {
 		},
 		TLS:             herald.TLS{SkipVerify: true, CAPEM: "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n"},
 		ChallengeSecret: "challenge-secret", MaxAttempts: 5, Timeout: herald.Duration(7 * time.Second),
-		RateLimit: 20, Ordered: true, RetryClientErrors: false,
+		RateLimit: 20, Ordered: true, RetryClientErrors: false, StandardHeaders: false,
 		SigningSecret: "whsec_current", PreviousSecret: "whsec_previous", PreviousSecretUntil: at(time.Hour),
 		DisabledReason: "", FailingSince: &failing,
 		CreatedAt: at(-2 * time.Hour), UpdatedAt: at(-time.Minute),

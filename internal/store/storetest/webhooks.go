@@ -87,7 +87,8 @@ var webhookTests = map[string]func(t *testing.T, b *bundle){
 			Language: "en", Format: herald.FormatCloudEvents, Headers: map[string]string{},
 			Auth:            herald.Auth{Type: herald.AuthBearer, Token: "new-token"},
 			ChallengeSecret: "", MaxAttempts: 3, Timeout: herald.Duration(time.Second), RetryClientErrors: true,
-			SigningSecret: "whsec_rotated", PreviousSecret: "whsec_current", PreviousSecretUntil: at(24 * time.Hour),
+			StandardHeaders: true,
+			SigningSecret:   "whsec_rotated", PreviousSecret: "whsec_current", PreviousSecretUntil: at(24 * time.Hour),
 			DisabledReason: "admin", FailingSince: nil,
 			CreatedAt: orig.CreatedAt, UpdatedAt: at(time.Minute),
 		}
