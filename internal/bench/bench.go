@@ -150,6 +150,11 @@ type Throughput struct {
 	IngestPerSec     float64 `json:"ingest_events_per_sec"`
 	EndToEndSeconds  float64 `json:"end_to_end_seconds"`
 	DeliveriesPerSec float64 `json:"deliveries_per_sec"`
+	// EventBytes is the mean size of an event's JSON as posted;
+	// DeliveryBytes the mean size of a delivered body (the event in
+	// Herald's envelope).
+	EventBytes    int `json:"event_bytes"`
+	DeliveryBytes int `json:"delivery_bytes"`
 	// CeilingRatio is DeliveriesPerSec over the loopback ceiling's
 	// requests/s (0 when no ceiling was measured).
 	CeilingRatio float64 `json:"ceiling_ratio,omitempty"`
@@ -373,7 +378,9 @@ func runThroughput(ctx context.Context, o Options) (*Throughput, error) {
 	total := int64(o.Events * o.Webhooks)
 	var received atomic.Int64
 	var last atomic.Int64
+	var postedBytes, receivedBytes atomic.Int64
 	e, err := newEnv(ctx, o, func(b []byte, at time.Time) {
+		receivedBytes.Add(int64(len(b)))
 		received.Add(1)
 		last.Store(at.UnixNano())
 	})
@@ -441,7 +448,9 @@ func runThroughput(ctx context.Context, o Options) (*Throughput, error) {
 					if i > 0 {
 						buf.WriteByte(',')
 					}
-					buf.Write(padEvent(fmt.Sprintf(`{"id":"b%d","type":"bench.event","project":"bench","data":{"seq":%d`, first+i, first+i), o.PayloadBytes))
+					ev := padEvent(fmt.Sprintf(`{"id":"b%d","type":"bench.event","project":"bench","data":{"seq":%d`, first+i, first+i), o.PayloadBytes)
+					postedBytes.Add(int64(len(ev)))
+					buf.Write(ev)
 				}
 				if o.Batch > 1 {
 					buf.WriteString(`]}`)
@@ -480,6 +489,7 @@ func runThroughput(ctx context.Context, o Options) (*Throughput, error) {
 	return &Throughput{
 		Events: o.Events, Webhooks: o.Webhooks, Clients: o.Clients, Batch: o.Batch,
 		Deliveries: int(total), Duplicates: int(got - total),
+		EventBytes: int(postedBytes.Load() / int64(o.Events)), DeliveryBytes: int(receivedBytes.Load() / max(got, 1)),
 		IngestSeconds: ingestDur.Seconds(), IngestPerSec: float64(o.Events) / ingestDur.Seconds(),
 		EndToEndSeconds: e2e.Seconds(), DeliveriesPerSec: float64(total) / e2e.Seconds(),
 		PeakRSSMB: float64(peak.Load()) / (1 << 20), RSSMB: q,

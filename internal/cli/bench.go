@@ -36,9 +36,9 @@ loopback receiver, and clients posting events over the HTTP API.
 "all" runs throughput and latency. Every event's JSON is about --payload-bytes
 long (its data carries a "pad" field of filler). Before the throughput
 scenario the bench measures a loopback ceiling: --clients clients posting
-bodies of that size straight to a receiver like its own for 3s, with Herald
-out of the way; deliveries/s are also given as a ratio to it (--ceiling=false
-skips it).`,
+bodies of that size straight to a receiver like its own for
+--ceiling-duration (3s), Herald out of the way. Deliveries/s are also given
+as a ratio to that ceiling (--ceiling=false skips it).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.NoCeiling = !ceiling
@@ -106,6 +106,7 @@ skips it).`,
 			if t := rep.Throughput; t != nil {
 				fmt.Fprintf(out, "throughput: %d events × %d webhooks = %d deliveries, %d clients, %d events/request\n",
 					t.Events, t.Webhooks, t.Deliveries, t.Clients, t.Batch)
+				fmt.Fprintf(out, "  sizes:       events %d bytes as posted, %d bytes as delivered\n", t.EventBytes, t.DeliveryBytes)
 				fmt.Fprintf(out, "  ingest:      %s events/s (%.1fs)\n", bench.Thousands(t.IngestPerSec), t.IngestSeconds)
 				if c := rep.Ceiling; c != nil && t.CeilingRatio > 0 {
 					fmt.Fprintf(out, "  end to end:  %s deliveries/s = %s× the loopback ceiling (%s requests/s); %.1fs, %d duplicates\n",
@@ -139,6 +140,7 @@ skips it).`,
 	f.IntVar(&o.Hanging, "hanging", 20, "noisy: webhooks of the noisy project whose endpoint hangs")
 	f.IntVar(&o.PayloadBytes, "payload-bytes", 1024, "size of each event's JSON in bytes (its data is padded to it)")
 	f.BoolVar(&ceiling, "ceiling", true, "measure the loopback ceiling (clients straight to the receiver) and give deliveries/s as a ratio to it")
+	f.DurationVar(&o.CeilingDuration, "ceiling-duration", 3*time.Second, "how long the loopback ceiling is measured")
 	f.StringVar(&o.Store, "store", "sqlite", "sqlite or postgres")
 	f.StringVar(&o.DatabaseURL, "database-url", "", "PostgreSQL DSN for --store postgres (default $HERALD_DATABASE_URL)")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
