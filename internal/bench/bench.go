@@ -27,7 +27,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -53,6 +52,13 @@ type Options struct {
 	Duration time.Duration
 	Fanout   int // latency: webhooks (2)
 	Hanging  int // noisy: webhooks of the noisy project that hang (20)
+	// PayloadBytes is the size of each event's JSON (1024): its data carries
+	// a "pad" field of filler so events look like real ones.
+	PayloadBytes int
+	// NoCeiling skips the loopback ceiling measured before the throughput
+	// scenario; CeilingDuration is how long it runs (3s).
+	NoCeiling       bool
+	CeilingDuration time.Duration
 	// Store is "sqlite" (default) or "postgres" (DatabaseURL required).
 	Store       string
 	DatabaseURL string
@@ -89,6 +95,12 @@ func (o *Options) defaults() {
 	if o.Hanging <= 0 {
 		o.Hanging = 20
 	}
+	if o.PayloadBytes <= 0 {
+		o.PayloadBytes = 1024
+	}
+	if o.CeilingDuration <= 0 {
+		o.CeilingDuration = 3 * time.Second
+	}
 	if o.Store == "" {
 		o.Store = "sqlite"
 	}
@@ -99,8 +111,12 @@ func (o *Options) defaults() {
 
 // Report is the outcome, printed as text or JSON.
 type Report struct {
-	Machine    string      `json:"machine"`
-	Store      string      `json:"store"`
+	Machine      Machine `json:"machine"`
+	Store        string  `json:"store"`
+	PayloadBytes int     `json:"payload_bytes"`
+	// Ceiling is the loopback ceiling measured in the same run (nil with
+	// NoCeiling or without the throughput scenario).
+	Ceiling    *Ceiling    `json:"ceiling,omitempty"`
 	Throughput *Throughput `json:"throughput,omitempty"`
 	Latency    *Latency    `json:"latency,omitempty"`
 	Noisy      *Noisy      `json:"noisy,omitempty"`
@@ -134,7 +150,15 @@ type Throughput struct {
 	IngestPerSec     float64 `json:"ingest_events_per_sec"`
 	EndToEndSeconds  float64 `json:"end_to_end_seconds"`
 	DeliveriesPerSec float64 `json:"deliveries_per_sec"`
-	PeakRSSMB        float64 `json:"peak_rss_mb"`
+	// EventBytes is the mean size of an event's JSON as posted;
+	// DeliveryBytes the mean size of a delivered body (the event in
+	// Herald's envelope).
+	EventBytes    int `json:"event_bytes"`
+	DeliveryBytes int `json:"delivery_bytes"`
+	// CeilingRatio is DeliveriesPerSec over the loopback ceiling's
+	// requests/s (0 when no ceiling was measured).
+	CeilingRatio float64 `json:"ceiling_ratio,omitempty"`
+	PeakRSSMB    float64 `json:"peak_rss_mb"`
 	// RSSMB samples RSS at each quarter of the run, to show it does not grow
 	// with the backlog.
 	RSSMB []float64 `json:"rss_mb_by_quarter"`
@@ -156,11 +180,27 @@ type Latency struct {
 // Run runs the scenarios.
 func Run(ctx context.Context, o Options) (*Report, error) {
 	o.defaults()
-	rep := &Report{Machine: fmt.Sprintf("%s/%s, %d CPUs", runtime.GOOS, runtime.GOARCH, runtime.NumCPU()), Store: o.Store}
+	rep := &Report{Machine: thisMachine(), Store: o.Store, PayloadBytes: o.PayloadBytes}
 	if o.Scenario == "all" || o.Scenario == "throughput" {
+		if !o.NoCeiling {
+			if o.Progress != nil {
+				o.Progress(0, 1, "loopback ceiling")
+			}
+			c, err := measureCeiling(ctx, o.Clients, o.PayloadBytes, o.CeilingDuration)
+			if err != nil {
+				return rep, fmt.Errorf("loopback ceiling: %w", err)
+			}
+			if o.Progress != nil {
+				o.Progress(1, 1, "loopback ceiling")
+			}
+			rep.Ceiling = c
+		}
 		t, err := runThroughput(ctx, o)
 		if err != nil {
 			return rep, fmt.Errorf("throughput: %w", err)
+		}
+		if c := rep.Ceiling; c != nil && c.RequestsPerSec > 0 {
+			t.CeilingRatio = t.DeliveriesPerSec / c.RequestsPerSec
 		}
 		rep.Throughput = t
 	}
@@ -223,6 +263,10 @@ func newEnv(ctx context.Context, o Options, onRecv func([]byte, time.Time)) (*en
 	cfg.AdminToken = benchToken
 	cfg.Network.AllowCIDRs = []string{"127.0.0.0/8"}
 	cfg.Ingest.RateLimit = 0 // the bench measures Herald, not the per-token limit
+	// A batch of padded events must fit in one request.
+	if need := int64(max(o.Batch, 50))*int64(o.PayloadBytes+16) + 1024; need > cfg.Ingest.MaxBodyBytes {
+		cfg.Ingest.MaxBodyBytes = need
+	}
 	if o.Store == "postgres" {
 		dsn, drop, err := tempSchema(ctx, o.DatabaseURL)
 		if err != nil {
@@ -334,7 +378,9 @@ func runThroughput(ctx context.Context, o Options) (*Throughput, error) {
 	total := int64(o.Events * o.Webhooks)
 	var received atomic.Int64
 	var last atomic.Int64
+	var postedBytes, receivedBytes atomic.Int64
 	e, err := newEnv(ctx, o, func(b []byte, at time.Time) {
+		receivedBytes.Add(int64(len(b)))
 		received.Add(1)
 		last.Store(at.UnixNano())
 	})
@@ -402,7 +448,9 @@ func runThroughput(ctx context.Context, o Options) (*Throughput, error) {
 					if i > 0 {
 						buf.WriteByte(',')
 					}
-					fmt.Fprintf(&buf, `{"id":"b%d","type":"bench.event","project":"bench","data":{"seq":%d}}`, first+i, first+i)
+					ev := padEvent(fmt.Sprintf(`{"id":"b%d","type":"bench.event","project":"bench","data":{"seq":%d`, first+i, first+i), o.PayloadBytes)
+					postedBytes.Add(int64(len(ev)))
+					buf.Write(ev)
 				}
 				if o.Batch > 1 {
 					buf.WriteString(`]}`)
@@ -441,6 +489,7 @@ func runThroughput(ctx context.Context, o Options) (*Throughput, error) {
 	return &Throughput{
 		Events: o.Events, Webhooks: o.Webhooks, Clients: o.Clients, Batch: o.Batch,
 		Deliveries: int(total), Duplicates: int(got - total),
+		EventBytes: int(postedBytes.Load() / int64(o.Events)), DeliveryBytes: int(receivedBytes.Load() / max(got, 1)),
 		IngestSeconds: ingestDur.Seconds(), IngestPerSec: float64(o.Events) / ingestDur.Seconds(),
 		EndToEndSeconds: e2e.Seconds(), DeliveriesPerSec: float64(total) / e2e.Seconds(),
 		PeakRSSMB: float64(peak.Load()) / (1 << 20), RSSMB: q,
@@ -489,8 +538,8 @@ func runLatency(ctx context.Context, o Options) (*Latency, error) {
 		go func(i int) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			body := fmt.Sprintf(`{"id":"l%d","type":"lat.event","project":"bench","data":{"sent_ns":%d}}`, i, time.Now().UnixNano())
-			code, b, err := e.post("/api/v1/events", []byte(body))
+			body := padEvent(fmt.Sprintf(`{"id":"l%d","type":"lat.event","project":"bench","data":{"sent_ns":%d`, i, time.Now().UnixNano()), o.PayloadBytes)
+			code, b, err := e.post("/api/v1/events", body)
 			if err != nil || code != http.StatusAccepted {
 				failed.Store(fmt.Errorf("ingest: status %d %s %v", code, b, err))
 			}

@@ -2,8 +2,11 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"math"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 
@@ -19,7 +22,8 @@ func TestRunSmall(t *testing.T) {
 	var progressed bool
 	rep, err := Run(context.Background(), Options{
 		Events: 200, Webhooks: 3, Clients: 4, Batch: 10, Rate: 200, Duration: 500 * time.Millisecond, Fanout: 2,
-		Progress: func(done, total int64, label string) { progressed = true },
+		CeilingDuration: 300 * time.Millisecond,
+		Progress:        func(done, total int64, label string) { progressed = true },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -33,6 +37,85 @@ func TestRunSmall(t *testing.T) {
 	}
 	if !progressed {
 		t.Fatal("no progress reported")
+	}
+	// The loopback ceiling was measured in the same run, with the same
+	// clients and event size, and the ratio is deliveries/s over it.
+	c := rep.Ceiling
+	if c == nil || c.Clients != 4 || c.Requests <= 0 || c.RequestsPerSec <= 0 || c.Seconds < 0.3 {
+		t.Fatalf("ceiling %+v", c)
+	}
+	if c.PayloadBytes != 1024 || rep.PayloadBytes != 1024 {
+		t.Fatalf("ceiling body %d bytes, report %d, want the default 1024", c.PayloadBytes, rep.PayloadBytes)
+	}
+	if want := tp.DeliveriesPerSec / c.RequestsPerSec; math.Abs(tp.CeilingRatio-want) > 1e-9*want || tp.CeilingRatio <= 0 {
+		t.Fatalf("ceiling ratio %v, want %v", tp.CeilingRatio, want)
+	}
+	if rep.Machine.CPUs != runtime.NumCPU() || rep.Machine.Go != runtime.Version() || rep.Machine.OS != runtime.GOOS {
+		t.Fatalf("machine %+v", rep.Machine)
+	}
+	if _, err := os.Stat("/proc/cpuinfo"); err == nil && runtime.GOARCH == "amd64" && rep.Machine.CPUModel == "" {
+		t.Fatalf("no CPU model read from /proc/cpuinfo: %+v", rep.Machine)
+	}
+}
+
+// --payload-bytes sets the size of every event's JSON (within 10%), and the
+// padding reaches the receiver.
+func TestRunPayloadBytes(t *testing.T) {
+	t.Parallel()
+	for _, size := range []int{300, 4096} {
+		rep, err := Run(context.Background(), Options{
+			Scenario: "throughput", Events: 50, Webhooks: 2, Clients: 2, Batch: 5, PayloadBytes: size, NoCeiling: true,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tp := rep.Throughput
+		if tp.EventBytes < size*9/10 || tp.EventBytes > size*11/10 {
+			t.Fatalf("--payload-bytes %d: events of %d bytes", size, tp.EventBytes)
+		}
+		if tp.DeliveryBytes < tp.EventBytes {
+			t.Fatalf("--payload-bytes %d: delivered bodies of %d bytes, smaller than the %d-byte events", size, tp.DeliveryBytes, tp.EventBytes)
+		}
+		if rep.Ceiling != nil || tp.CeilingRatio != 0 {
+			t.Fatalf("NoCeiling measured a ceiling: %+v", rep.Ceiling)
+		}
+	}
+}
+
+// padEvent makes valid JSON of exactly the size asked for (when that is at
+// least the event without filler) and keeps the event's fields.
+func TestPadEvent(t *testing.T) {
+	t.Parallel()
+	prefix := `{"id":"b1","type":"bench.event","project":"bench","data":{"seq":1`
+	for _, size := range []int{0, 10, len(prefix) + 2, len(prefix) + 12, 1024, 100_000} {
+		b := padEvent(prefix, size)
+		var ev struct {
+			ID   string `json:"id"`
+			Data struct {
+				Seq int    `json:"seq"`
+				Pad string `json:"pad"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(b, &ev); err != nil {
+			t.Fatalf("size %d: %v: %s", size, err, b)
+		}
+		if ev.ID != "b1" || ev.Data.Seq != 1 {
+			t.Fatalf("size %d: fields lost: %s", size, b)
+		}
+		if bare := len(prefix) + 2; size >= bare+len(`,"pad":""`) && len(b) != size {
+			t.Fatalf("size %d: got %d bytes", size, len(b))
+		} else if len(b) < bare {
+			t.Fatalf("size %d: %d bytes, shorter than the bare event", size, len(b))
+		}
+	}
+}
+
+func TestThousands(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[float64]string{0: "0", 999.4: "999", 1000: "1,000", 25800.4: "25,800", 1234567: "1,234,567", -4500: "-4,500"} {
+		if got := Thousands(in); got != want {
+			t.Errorf("Thousands(%v) = %q, want %q", in, got, want)
+		}
 	}
 }
 
@@ -80,7 +163,7 @@ func TestRunSmallPostgres(t *testing.T) {
 	before := count()
 	rep, err := Run(context.Background(), Options{
 		Scenario: "throughput", Events: 100, Webhooks: 2, Clients: 4, Batch: 10,
-		Store: "postgres", DatabaseURL: dsn,
+		Store: "postgres", DatabaseURL: dsn, CeilingDuration: 200 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)

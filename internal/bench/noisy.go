@@ -120,7 +120,7 @@ func runNoisy(ctx context.Context, o Options) (*Noisy, error) {
 			if i > b {
 				sb.WriteByte(',')
 			}
-			fmt.Fprintf(&sb, `{"id":"n%d","type":"noisy.event","project":"noisy"}`, i)
+			sb.Write(padEvent(fmt.Sprintf(`{"id":"n%d","type":"noisy.event","project":"noisy","data":{"seq":%d`, i, i), o.PayloadBytes))
 		}
 		sb.WriteString(`]}`)
 		code, body, err := e.post("/api/v1/events", []byte(sb.String()))
@@ -152,8 +152,8 @@ func runNoisy(ctx context.Context, o Options) (*Noisy, error) {
 		go func(i int) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			body := fmt.Sprintf(`{"id":"h%d","type":"healthy.event","project":"healthy","data":{"sent_ns":%d}}`, i, time.Now().UnixNano())
-			code, b, err := e.post("/api/v1/events", []byte(body))
+			body := padEvent(fmt.Sprintf(`{"id":"h%d","type":"healthy.event","project":"healthy","data":{"sent_ns":%d`, i, time.Now().UnixNano()), o.PayloadBytes)
+			code, b, err := e.post("/api/v1/events", body)
 			if err != nil || code != http.StatusAccepted {
 				failed.Store(fmt.Errorf("ingest: status %d %s %v", code, b, err))
 			}

@@ -16,6 +16,7 @@ import (
 func newBenchCmd() *cobra.Command {
 	var o bench.Options
 	var asJSON bool
+	ceiling := true
 	var cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -32,9 +33,18 @@ loopback receiver, and clients posting events over the HTTP API.
               webhook of another project gets --rate events/s for --duration:
               the healthy webhook's p50/p99 from POST to receipt.
 
-"all" runs throughput and latency.`,
+"all" runs throughput and latency. Every event's JSON is about --payload-bytes
+long (its data carries a "pad" field of filler). Before the throughput
+scenario the bench measures a loopback ceiling: --clients clients posting
+bodies of that size straight to a receiver like its own for
+--ceiling-duration (3s), Herald out of the way. Deliveries/s are also given
+as a ratio to that ceiling (--ceiling=false skips it).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.NoCeiling = !ceiling
+			if o.PayloadBytes < 1 {
+				return fmt.Errorf("--payload-bytes must be at least 1")
+			}
 			if o.Store == "postgres" && o.DatabaseURL == "" {
 				o.DatabaseURL = os.Getenv("HERALD_DATABASE_URL")
 				if o.DatabaseURL == "" {
@@ -87,12 +97,23 @@ loopback receiver, and clients posting events over the HTTP API.
 				enc.SetIndent("", "  ")
 				return enc.Encode(rep)
 			}
-			fmt.Fprintf(out, "machine: %s, store: %s\n", rep.Machine, rep.Store)
+			fmt.Fprintf(out, "machine: %s\n", rep.Machine)
+			fmt.Fprintf(out, "store: %s, events of %d bytes\n", rep.Store, rep.PayloadBytes)
+			if c := rep.Ceiling; c != nil {
+				fmt.Fprintf(out, "loopback ceiling: %s requests/s (%d clients posting %d-byte bodies straight to the receiver, %s requests in %.1fs)\n",
+					bench.Thousands(c.RequestsPerSec), c.Clients, c.PayloadBytes, bench.Thousands(float64(c.Requests)), c.Seconds)
+			}
 			if t := rep.Throughput; t != nil {
 				fmt.Fprintf(out, "throughput: %d events × %d webhooks = %d deliveries, %d clients, %d events/request\n",
 					t.Events, t.Webhooks, t.Deliveries, t.Clients, t.Batch)
-				fmt.Fprintf(out, "  ingest:      %.0f events/s (%.1fs)\n", t.IngestPerSec, t.IngestSeconds)
-				fmt.Fprintf(out, "  end to end:  %.0f deliveries/s (%.1fs), %d duplicates\n", t.DeliveriesPerSec, t.EndToEndSeconds, t.Duplicates)
+				fmt.Fprintf(out, "  sizes:       events %d bytes as posted, %d bytes as delivered\n", t.EventBytes, t.DeliveryBytes)
+				fmt.Fprintf(out, "  ingest:      %s events/s (%.1fs)\n", bench.Thousands(t.IngestPerSec), t.IngestSeconds)
+				if c := rep.Ceiling; c != nil && t.CeilingRatio > 0 {
+					fmt.Fprintf(out, "  end to end:  %s deliveries/s = %s× the loopback ceiling (%s requests/s); %.1fs, %d duplicates\n",
+						bench.Thousands(t.DeliveriesPerSec), ratio(t.CeilingRatio), bench.Thousands(c.RequestsPerSec), t.EndToEndSeconds, t.Duplicates)
+				} else {
+					fmt.Fprintf(out, "  end to end:  %s deliveries/s (%.1fs), %d duplicates\n", bench.Thousands(t.DeliveriesPerSec), t.EndToEndSeconds, t.Duplicates)
+				}
 				fmt.Fprintf(out, "  peak RSS:    %.0f MB (by quarter of the run: %.0f MB)\n", t.PeakRSSMB, t.RSSMB)
 			}
 			if l := rep.Latency; l != nil {
@@ -117,9 +138,21 @@ loopback receiver, and clients posting events over the HTTP API.
 	f.DurationVar(&o.Duration, "duration", 20*time.Second, "latency: how long to send")
 	f.IntVar(&o.Fanout, "fanout", 2, "latency: webhooks each event fans out to")
 	f.IntVar(&o.Hanging, "hanging", 20, "noisy: webhooks of the noisy project whose endpoint hangs")
+	f.IntVar(&o.PayloadBytes, "payload-bytes", 1024, "size of each event's JSON in bytes (its data is padded to it)")
+	f.BoolVar(&ceiling, "ceiling", true, "measure the loopback ceiling (clients straight to the receiver) and give deliveries/s as a ratio to it")
+	f.DurationVar(&o.CeilingDuration, "ceiling-duration", 3*time.Second, "how long the loopback ceiling is measured")
 	f.StringVar(&o.Store, "store", "sqlite", "sqlite or postgres")
 	f.StringVar(&o.DatabaseURL, "database-url", "", "PostgreSQL DSN for --store postgres (default $HERALD_DATABASE_URL)")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	return cmd
+}
+
+// ratio prints a ratio to the ceiling with two significant digits at least
+// (0.24, 0.031).
+func ratio(r float64) string {
+	if r < 0.1 {
+		return fmt.Sprintf("%.3f", r)
+	}
+	return fmt.Sprintf("%.2f", r)
 }
