@@ -302,7 +302,8 @@ func getDelivery(ctx context.Context, q querier, id string) (*herald.Delivery, e
 // ids increase within a node, and break ties between equal start times).
 func (s *Store) ListAttempts(ctx context.Context, deliveryID string) ([]*herald.Attempt, error) {
 	rows, err := s.db.Query(ctx, `SELECT id, delivery_id, number, started_at, latency_ns, request_headers,
-		status_code, response_headers, response_body, error
+		status_code, response_headers, response_body, error,
+		request_method, request_url, request_body, request_body_truncated
 		FROM attempts WHERE delivery_id = $1 ORDER BY started_at, id`, deliveryID)
 	if err != nil {
 		return nil, wrap("list attempts", err)
@@ -314,7 +315,8 @@ func (s *Store) ListAttempts(ctx context.Context, deliveryID string) ([]*herald.
 		var latency int64
 		var req, resp string
 		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.Number, &a.StartedAt, &latency, &req,
-			&a.StatusCode, &resp, &a.ResponseBody, &a.Error); err != nil {
+			&a.StatusCode, &resp, &a.ResponseBody, &a.Error,
+			&a.RequestMethod, &a.RequestURL, &a.RequestBody, &a.RequestBodyTruncated); err != nil {
 			return nil, wrap("list attempts", err)
 		}
 		a.StartedAt = a.StartedAt.UTC()

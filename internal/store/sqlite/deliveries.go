@@ -296,7 +296,8 @@ func (s *Store) getDelivery(ctx context.Context, q queryRower, id string) (*hera
 // ListAttempts implements store.Store: in the order they were made.
 func (s *Store) ListAttempts(ctx context.Context, deliveryID string) ([]*herald.Attempt, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT id, delivery_id, number, started_at, latency_ns, request_headers,
-		status_code, response_headers, response_body, error
+		status_code, response_headers, response_body, error,
+		request_method, request_url, request_body, request_body_truncated
 		FROM attempts WHERE delivery_id = ? ORDER BY started_at, rowid`, deliveryID)
 	if err != nil {
 		return nil, wrap("list attempts", err)
@@ -308,7 +309,8 @@ func (s *Store) ListAttempts(ctx context.Context, deliveryID string) ([]*herald.
 		var started, latency int64
 		var req, resp string
 		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.Number, &started, &latency, &req,
-			&a.StatusCode, &resp, &a.ResponseBody, &a.Error); err != nil {
+			&a.StatusCode, &resp, &a.ResponseBody, &a.Error,
+			&a.RequestMethod, &a.RequestURL, &a.RequestBody, &a.RequestBodyTruncated); err != nil {
 			return nil, wrap("list attempts", err)
 		}
 		a.StartedAt = fromDB(started)
