@@ -186,6 +186,7 @@ type deliveryData struct {
 	W        *herald.Webhook
 	Attempts []*herald.Attempt
 	CanRetry bool
+	CanWrite bool // shows attempt URLs' query strings (credentials stay redacted)
 }
 
 func (c *Console) deliveryDetail(w http.ResponseWriter, r *http.Request, rq *request) error {
@@ -193,7 +194,7 @@ func (c *Console) deliveryDetail(w http.ResponseWriter, r *http.Request, rq *req
 	if err != nil {
 		return err
 	}
-	d := deliveryData{D: dl, Attempts: attempts, CanRetry: canRetry(rq.p.CanWrite(dl.Project), dl)}
+	d := deliveryData{D: dl, Attempts: attempts, CanRetry: canRetry(rq.p.CanWrite(dl.Project), dl), CanWrite: rq.p.CanWrite(dl.Project)}
 	if wh, err := c.svc.GetWebhook(r.Context(), rq.p, dl.WebhookID); err == nil {
 		d.W = wh
 	} else if herald.ErrorCode(err) != herald.ENotFound {
