@@ -66,6 +66,7 @@ type detailData struct {
 	Self         string
 	Test         *testView
 	RecoverSince string
+	TestTypes    []string // what Send test offers (testTypes)
 }
 
 func (c *Console) webhookDetail(w http.ResponseWriter, r *http.Request, rq *request) error {
@@ -92,6 +93,7 @@ func (c *Console) detail(w http.ResponseWriter, r *http.Request, rq *request, id
 		States:       []herald.State{herald.StatePending, herald.StateRetrying, herald.StateSucceeded, herald.StateFailed, herald.StateCancelled, herald.StateHeld},
 		Self:         "/webhooks/" + wh.ID,
 		RecoverSince: time.Now().UTC().Add(-24 * time.Hour).Format(localTimeLayout),
+		TestTypes:    testTypes(wh, c.svc.EventTypes()),
 	}
 	if r.Method == http.MethodGet {
 		d.Self = r.URL.RequestURI()
