@@ -206,7 +206,14 @@ func DeliveryFilterFromQuery(r *http.Request) (store.DeliveryFilter, error) {
 	f := store.DeliveryFilter{
 		WebhookID: q.Get("webhook"), State: herald.State(q.Get("state")),
 		EventType: q.Get("event_type"), EventID: q.Get("event"), Cursor: q.Get("cursor"),
-		ErrorContains: q.Get("error"),
+		ErrorContains: q.Get("error"), SubjectContains: q.Get("subject"),
+	}
+	switch q.Get("order") {
+	case "", "newest":
+	case "oldest":
+		f.Oldest = true
+	default:
+		return f, herald.Invalid("order", "order must be newest or oldest")
 	}
 	var err error
 	if f.Since, err = parseTimeParam(q.Get("since"), "since"); err != nil {
