@@ -45,14 +45,22 @@ type Delivery struct {
 
 // Attempt is one HTTP request of a delivery.
 type Attempt struct {
-	ID              string              `json:"id"`
-	DeliveryID      string              `json:"delivery_id"`
-	Number          int                 `json:"number"`
-	StartedAt       time.Time           `json:"started_at"`
-	Latency         Duration            `json:"latency"`
-	RequestHeaders  map[string][]string `json:"request_headers"`
-	StatusCode      int                 `json:"status_code,omitempty"`
-	ResponseHeaders map[string][]string `json:"response_headers,omitempty"`
-	ResponseBody    string              `json:"response_body,omitempty"`
-	Error           string              `json:"error,omitempty"`
+	ID             string              `json:"id"`
+	DeliveryID     string              `json:"delivery_id"`
+	Number         int                 `json:"number"`
+	StartedAt      time.Time           `json:"started_at"`
+	Latency        Duration            `json:"latency"`
+	RequestHeaders map[string][]string `json:"request_headers"`
+	// RequestMethod, RequestURL and RequestBody are the request as sent:
+	// the URL with credentials in its userinfo and query redacted, the body
+	// cut at 64 KiB (RequestBodyTruncated). Empty when no request was made
+	// (a payload that did not render).
+	RequestMethod        string              `json:"request_method,omitempty"`
+	RequestURL           string              `json:"request_url,omitempty"`
+	RequestBody          string              `json:"request_body,omitempty"`
+	RequestBodyTruncated bool                `json:"request_body_truncated,omitempty"`
+	StatusCode           int                 `json:"status_code,omitempty"`
+	ResponseHeaders      map[string][]string `json:"response_headers,omitempty"`
+	ResponseBody         string              `json:"response_body,omitempty"`
+	Error                string              `json:"error,omitempty"`
 }

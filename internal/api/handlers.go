@@ -1,7 +1,9 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -111,8 +113,24 @@ func (a *API) deleteWebhook(w http.ResponseWriter, r *http.Request, p *service.P
 	return nil
 }
 
+// testInput is the optional body of POST /webhooks/{id}/test.
+type testInput struct {
+	EventType string `json:"event_type"`
+}
+
 func (a *API) testWebhook(w http.ResponseWriter, r *http.Request, p *service.Principal) error {
-	res, err := a.svc.TestWebhook(r.Context(), p, r.PathValue("id"))
+	var in testInput
+	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, 64<<10))
+	if err != nil {
+		return jsonError(err)
+	}
+	if len(bytes.TrimSpace(b)) > 0 { // no body: a herald.test event
+		r.Body = io.NopCloser(bytes.NewReader(b))
+		if err := decode(r, &in); err != nil {
+			return err
+		}
+	}
+	res, err := a.svc.TestWebhook(r.Context(), p, r.PathValue("id"), in.EventType)
 	if err != nil {
 		return err
 	}
@@ -121,11 +139,15 @@ func (a *API) testWebhook(w http.ResponseWriter, r *http.Request, p *service.Pri
 }
 
 func (a *API) testUnsavedWebhook(w http.ResponseWriter, r *http.Request, p *service.Principal) error {
-	in, err := readWebhookInput(r)
-	if err != nil {
+	// The configuration to test, and optionally the event type to send.
+	var in struct {
+		service.WebhookInput
+		testInput
+	}
+	if err := decode(r, &in); err != nil {
 		return err
 	}
-	res, err := a.svc.TestUnsaved(r.Context(), p, "", in)
+	res, err := a.svc.TestUnsaved(r.Context(), p, "", &in.WebhookInput, in.EventType)
 	if err != nil {
 		return err
 	}
@@ -184,7 +206,14 @@ func DeliveryFilterFromQuery(r *http.Request) (store.DeliveryFilter, error) {
 	f := store.DeliveryFilter{
 		WebhookID: q.Get("webhook"), State: herald.State(q.Get("state")),
 		EventType: q.Get("event_type"), EventID: q.Get("event"), Cursor: q.Get("cursor"),
-		ErrorContains: q.Get("error"),
+		ErrorContains: q.Get("error"), SubjectContains: q.Get("subject"),
+	}
+	switch q.Get("order") {
+	case "", "newest":
+	case "oldest":
+		f.Oldest = true
+	default:
+		return f, herald.Invalid("order", "order must be newest or oldest")
 	}
 	var err error
 	if f.Since, err = parseTimeParam(q.Get("since"), "since"); err != nil {

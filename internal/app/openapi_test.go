@@ -390,7 +390,8 @@ func TestOpenAPILiveFlow(t *testing.T) {
 	}
 	send("POST", "/webhooks/"+w2.ID+"/test", nil, 200, nil) // the endpoint answers 500: ok false, still 200
 	send("POST", "/webhooks/wh_nope/test", nil, 404, nil)
-	refused("POST", "/webhooks/"+w1.ID+"/test", map[string]any{"x": 1}, 200) // the document takes no body; the server ignores it
+	refused("POST", "/webhooks/"+w1.ID+"/test", map[string]any{"x": 1}, 400) // the optional body has event_type only
+	send("POST", "/webhooks/"+w1.ID+"/test", map[string]any{"event_type": "image.push"}, 200, nil)
 
 	var verified struct {
 		OK bool `json:"ok"`

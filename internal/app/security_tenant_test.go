@@ -203,7 +203,7 @@ func TestCredentialsNotRedirected(t *testing.T) {
 		t.Fatal(err)
 	}
 	moved := attacker.URL
-	_, err = h.app.Service.TestUnsaved(context.Background(), p, bearer, &service.WebhookInput{URL: &moved})
+	_, err = h.app.Service.TestUnsaved(context.Background(), p, bearer, &service.WebhookInput{URL: &moved}, "")
 	if hrld.ErrorField(err) != "auth" {
 		t.Fatalf("edited-form test to another origin: %v", err)
 	}

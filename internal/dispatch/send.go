@@ -131,6 +131,8 @@ func (d *Dispatcher) attempt(ctx context.Context, w *herald.Webhook, sg *signing
 	})
 	a.Latency = herald.Duration(res.Latency)
 	a.RequestHeaders = res.RequestHeaders
+	a.RequestMethod, a.RequestURL = res.RequestMethod, res.RequestURL
+	a.RequestBody, a.RequestBodyTruncated = res.RequestBody, res.RequestBodyTruncated
 	a.StatusCode = res.StatusCode
 	a.ResponseHeaders = res.ResponseHeaders
 	a.ResponseBody = res.ResponseBody

@@ -24,13 +24,19 @@ type TestResult struct {
 // auth, TLS and SSRF guard as a real delivery, and records it in the delivery
 // log marked as a test. w need not be saved (console "Send test" before
 // saving): then nothing is recorded.
-func (d *Dispatcher) SendTest(ctx context.Context, w *herald.Webhook, record bool) (*TestResult, error) {
+func (d *Dispatcher) SendTest(ctx context.Context, w *herald.Webhook, sample *herald.Event, record bool) (*TestResult, error) {
 	now := d.o.Now().UTC()
 	ev := &herald.Event{
 		ID: herald.NewID("evt"), Type: herald.EventTypeTest, Project: w.Project, Source: "herald",
 		Severity: herald.SeverityInfo, Message: format.TestMessage(w.Language),
 		Data:       []byte(`{"test":true}`),
 		OccurredAt: now, ReceivedAt: now,
+	}
+	if sample != nil {
+		// A sample of a chosen type: its content, this test's identity.
+		e := *sample
+		e.ID, e.Project, e.OccurredAt, e.ReceivedAt, e.Hops = ev.ID, w.Project, now, now, 0
+		ev = &e
 	}
 	sg, err := signing.NewSigner(w.Secrets(now)...)
 	if err != nil {

@@ -128,6 +128,12 @@ func (x *instrumented) ListDeliveries(ctx context.Context, f store.DeliveryFilte
 	return r0, r1, err
 }
 
+func (x *instrumented) CountMatchingDeliveries(ctx context.Context, f store.DeliveryFilter, max int) (int, bool, error) {
+	r0, r1, err := x.Store.CountMatchingDeliveries(ctx, f, max)
+	x.m.storeError("count_matching_deliveries", err)
+	return r0, r1, err
+}
+
 func (x *instrumented) GetDelivery(ctx context.Context, id string) (*herald.Delivery, error) {
 	r0, err := x.Store.GetDelivery(ctx, id)
 	x.m.storeError("get_delivery", err)

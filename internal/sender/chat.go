@@ -78,8 +78,28 @@ func (s *Sender) sendChat(ctx context.Context, w *herald.Webhook, req Request) (
 		}
 	}
 	res = s.Send(ctx, &plain, req)
+	if w.Auth.Type == herald.AuthSign {
+		res.RequestBody = redactBodySign(res.RequestBody)
+	}
 	classifyChat(w.Format, &res)
 	return res, true
+}
+
+// redactBodySign replaces the "sign" signChat put at the head of a signed
+// Feishu/Lark body with "[redacted]" for the attempt record; other bodies
+// are returned as they are.
+func redactBodySign(body string) string {
+	const key = `,"sign":"`
+	i := strings.Index(body, key)
+	if !strings.HasPrefix(body, `{"timestamp":`) || i < 0 {
+		return body
+	}
+	start := i + len(key)
+	end := strings.IndexByte(body[start:], '"')
+	if end < 0 {
+		return body
+	}
+	return body[:start] + redacted + body[start+end:]
 }
 
 // signChat returns the URL and body of a signed attempt at now.

@@ -39,6 +39,10 @@ const (
 	// DefaultMaxResponseBytes is how much of a response body is kept: the
 	// SPEC's 4 KiB.
 	DefaultMaxResponseBytes = 4096
+	// MaxRecordedRequestBytes is how much of a request body an attempt
+	// record keeps (Result.RequestBody); longer bodies are cut there and
+	// flagged RequestBodyTruncated.
+	MaxRecordedRequestBytes = 64 << 10
 	// DefaultContentType is sent when the request names none.
 	DefaultContentType = "application/json"
 	// drainBytes bounds how much more of a response body is read and thrown
@@ -154,6 +158,15 @@ type Result struct {
 	// Proxy-Authorization, Cookie, names containing token, secret, password,
 	// key, auth, ...), except Herald's own webhook-signature.
 	RequestHeaders http.Header
+	// RequestMethod and RequestURL are the request line as sent (after chat
+	// signing), the URL with credentials redacted (see RedactURL). Empty
+	// when no request could be built.
+	RequestMethod string
+	RequestURL    string
+	// RequestBody holds the first MaxRecordedRequestBytes of the body sent,
+	// as text (see ResponseBody); RequestBodyTruncated says it was cut.
+	RequestBody          string
+	RequestBodyTruncated bool
 	// ResponseHeaders are the response's headers, nil without a response.
 	ResponseHeaders http.Header
 	// ResponseBody holds the first MaxResponseBytes of the body as valid
@@ -283,6 +296,8 @@ func (s *Sender) Send(ctx context.Context, w *herald.Webhook, req Request) Resul
 		return res
 	}
 	res.RequestHeaders = redactHeaders(hreq.Header, w)
+	res.RequestMethod, res.RequestURL = hreq.Method, RedactURL(w.URL)
+	res.RequestBody, res.RequestBodyTruncated = recordBody(req.Body)
 
 	c, transient, err := s.clientFor(w, start)
 	if err != nil {
@@ -451,6 +466,59 @@ func redactHeaders(h http.Header, w *herald.Webhook) http.Header {
 		}
 	}
 	return out
+}
+
+// recordBody returns the attempt record's copy of a request body: at most
+// MaxRecordedRequestBytes, as text, and whether it was cut.
+func recordBody(b []byte) (string, bool) {
+	if len(b) <= MaxRecordedRequestBytes {
+		return cleanText(slices.Clone(b)), false
+	}
+	return cleanText(slices.Clone(b[:MaxRecordedRequestBytes])), true
+}
+
+// RedactURL returns raw for an attempt record: the userinfo password and
+// the values of query parameters named like a credential (CredentialQuery)
+// replaced by "[redacted]". A URL that does not parse is returned without
+// its query and fragment.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		if i := strings.IndexAny(raw, "?#"); i >= 0 {
+			return raw[:i]
+		}
+		return raw
+	}
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), redacted)
+		}
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		changed := false
+		for k, v := range q {
+			if CredentialQuery(k) {
+				for i := range v {
+					v[i] = redacted
+				}
+				changed = true
+			}
+		}
+		if changed {
+			u.RawQuery = q.Encode()
+		}
+	}
+	return u.String()
+}
+
+// CredentialQuery reports whether a query parameter named name carries a
+// credential: DingTalk's access_token and sign, WeCom's key, and any name
+// herald.CredentialHeader flags (token, key, secret, password, signature,
+// auth, ...) or containing "sign" or "sig".
+func CredentialQuery(name string) bool {
+	lower := strings.ToLower(name)
+	return herald.CredentialHeader(name) || strings.Contains(lower, "sign") || lower == "sig" || lower == "code"
 }
 
 // minScrub is the shortest credential scrubEcho looks for: shorter values

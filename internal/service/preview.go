@@ -22,6 +22,27 @@ type Preview struct {
 	Truncated   bool
 }
 
+// SampleEvent is the sample event of type eventType (image.push when
+// empty) that previews show and tests of a chosen type send: the format's
+// sample with the type, and the source the catalog gives it. A type that is
+// not one event type name is refused naming field.
+func SampleEvent(field, eventType string) (*herald.Event, error) {
+	ev := format.SampleEvent()
+	if eventType == "" {
+		return ev, nil
+	}
+	if len(eventType) > 200 || strings.ContainsAny(eventType, "* \t\r\n") || herald.HasControl(eventType) {
+		return nil, herald.Invalid(field, "the sample event type must be one event type name, without spaces or *")
+	}
+	ev.Type = eventType
+	for _, et := range catalog.EventTypes() {
+		if et.Name == eventType {
+			ev.Source = et.Source
+		}
+	}
+	return ev, nil
+}
+
 // PreviewPayload renders the body the webhook configured by in (over
 // stored webhook id, if set) would receive for a sample event of type
 // eventType (image.push when empty), in its format and language. Nothing
@@ -46,17 +67,9 @@ func (s *Service) PreviewPayload(ctx context.Context, p *Principal, id string, i
 	if err := NormalizeWebhook(wh, settings); err != nil {
 		return nil, err
 	}
-	ev := format.SampleEvent()
-	if eventType != "" {
-		if len(eventType) > 200 || strings.ContainsAny(eventType, "* \t\r\n") {
-			return nil, herald.Invalid("preview_event_type", "the sample event type must be one event type name, without spaces or *")
-		}
-		ev.Type = eventType
-		for _, et := range catalog.EventTypes() {
-			if et.Name == eventType {
-				ev.Source = et.Source
-			}
-		}
+	ev, err := SampleEvent("preview_event_type", eventType)
+	if err != nil {
+		return nil, err
 	}
 	r, err := format.Render(wh, ev)
 	if err != nil {

@@ -20,7 +20,8 @@ import (
 
 // Engine is what the service needs of the delivery engine.
 type Engine interface {
-	SendTest(ctx context.Context, w *herald.Webhook, record bool) (*dispatch.TestResult, error)
+	// SendTest sends sample (herald.test when nil) to w now.
+	SendTest(ctx context.Context, w *herald.Webhook, sample *herald.Event, record bool) (*dispatch.TestResult, error)
 	Wake()
 	InvalidateWebhook(id string)
 }

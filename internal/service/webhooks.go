@@ -686,19 +686,37 @@ func (s *Service) DeleteWebhook(ctx context.Context, p *Principal, id string) er
 }
 
 // TestWebhook sends a test event to webhook id now, through the real sender,
-// and records it in the delivery log as a test.
-func (s *Service) TestWebhook(ctx context.Context, p *Principal, id string) (*dispatch.TestResult, error) {
+// and records it in the delivery log as a test. The event is herald.test,
+// or with eventType set the sample event of that type (see SampleEvent).
+func (s *Service) TestWebhook(ctx context.Context, p *Principal, id, eventType string) (*dispatch.TestResult, error) {
+	sample, err := testSample(eventType)
+	if err != nil {
+		return nil, err
+	}
 	wh, err := s.webhookForWrite(ctx, p, id)
 	if err != nil {
 		return nil, err
 	}
-	return s.o.Engine.SendTest(ctx, wh, true)
+	return s.o.Engine.SendTest(ctx, wh, sample, true)
+}
+
+// testSample is the event a test of eventType sends: nil (herald.test) when
+// eventType is empty or herald.test, else SampleEvent's.
+func testSample(eventType string) (*herald.Event, error) {
+	if eventType == "" || eventType == herald.EventTypeTest {
+		return nil, nil
+	}
+	return SampleEvent("event_type", eventType)
 }
 
 // TestUnsaved sends a test to a configuration that is not saved yet (the
 // console's "Send test" before "Submit"). Nothing is recorded. With id set,
 // the input is applied over that stored webhook (so its secrets are used).
-func (s *Service) TestUnsaved(ctx context.Context, p *Principal, id string, in *WebhookInput) (*dispatch.TestResult, error) {
+func (s *Service) TestUnsaved(ctx context.Context, p *Principal, id string, in *WebhookInput, eventType string) (*dispatch.TestResult, error) {
+	sample, err := testSample(eventType)
+	if err != nil {
+		return nil, err
+	}
 	wh := &herald.Webhook{Enabled: true, RetryClientErrors: true, StandardHeaders: true}
 	var stored *herald.Webhook
 	if id != "" {
@@ -734,7 +752,7 @@ func (s *Service) TestUnsaved(ctx context.Context, p *Principal, id string, in *
 		wh.ID = "unsaved"
 		wh.SigningSecret = herald.Secret(signing.NewSecret())
 	}
-	return s.o.Engine.SendTest(ctx, wh, false)
+	return s.o.Engine.SendTest(ctx, wh, sample, false)
 }
 
 // WebhookStatus returns, per event type, the last delivery of webhook id.

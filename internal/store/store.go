@@ -91,6 +91,10 @@ type Store interface {
 
 	// ListDeliveries returns one page, newest first.
 	ListDeliveries(ctx context.Context, f DeliveryFilter) ([]*herald.Delivery, string, error)
+	// CountMatchingDeliveries counts the deliveries f selects (its Cursor,
+	// Oldest and Limit ignored), reading at most max+1 rows: n is at most
+	// max, and more says there are more than max.
+	CountMatchingDeliveries(ctx context.Context, f DeliveryFilter, max int) (n int, more bool, err error)
 	GetDelivery(ctx context.Context, id string) (*herald.Delivery, error)
 	// ListAttempts returns a delivery's attempts, oldest first.
 	ListAttempts(ctx context.Context, deliveryID string) ([]*herald.Attempt, error)
@@ -266,12 +270,17 @@ type DeliveryFilter struct {
 	// ErrorContains keeps deliveries whose last error contains it (any
 	// case in ASCII).
 	ErrorContains string
+	// SubjectContains keeps deliveries whose event's subject contains it
+	// (any case in ASCII).
+	SubjectContains string
 	// Since/Until bound created_at (Since inclusive, Until exclusive); zero =
 	// unbounded.
 	Since time.Time
 	Until time.Time
 	// Cursor is the last ID of the previous page ("" for the first).
 	Cursor string
+	// Oldest lists oldest first (the cursor then moves forward in time).
+	Oldest bool
 	// Limit defaults to 50, at most 500.
 	Limit int
 }

@@ -34,13 +34,14 @@ func parseTimeInput(s string) (time.Time, bool) {
 }
 
 type logFilter struct {
-	State, EventType, Since, Until, Error string
+	State, EventType, Since, Until, Error, Subject string
+	Order                                          string // "" (newest first) or "oldest"
 }
 
 // query is the filter as a query string (for paging links).
 func (f logFilter) query(cursor string) string {
 	v := url.Values{}
-	for k, s := range map[string]string{"state": f.State, "event_type": f.EventType, "since": f.Since, "until": f.Until, "error": f.Error, "cursor": cursor} {
+	for k, s := range map[string]string{"state": f.State, "event_type": f.EventType, "since": f.Since, "until": f.Until, "error": f.Error, "subject": f.Subject, "order": f.Order, "cursor": cursor} {
 		if s != "" {
 			v.Set(k, s)
 		}
@@ -66,6 +67,22 @@ type detailData struct {
 	Self         string
 	Test         *testView
 	RecoverSince string
+	TestTypes    []string // what Send test offers (testTypes)
+	Total        string   // rows the filter matches: "1,234", or "10,000+" past logCountMax
+	OldestPage   string   // the log from its oldest row ("" when showing that)
+	NewestPage   string   // the log from its newest row, when showing the oldest first
+}
+
+// logCountMax bounds the count of matching rows the log shows.
+const logCountMax = 10000
+
+// groupThousands writes n with a comma between groups of three digits.
+func groupThousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 func (c *Console) webhookDetail(w http.ResponseWriter, r *http.Request, rq *request) error {
@@ -88,10 +105,11 @@ func (c *Console) detail(w http.ResponseWriter, r *http.Request, rq *request, id
 	d := &detailData{
 		W: wh, CanWrite: rq.p.CanWrite(wh.Project), Status: st, Test: test, FilterErrors: map[string]string{},
 		Filter: logFilter{State: q.Get("state"), EventType: strings.TrimSpace(q.Get("event_type")), Since: q.Get("since"), Until: q.Get("until"),
-			Error: strings.TrimSpace(q.Get("error"))},
+			Error: strings.TrimSpace(q.Get("error")), Subject: strings.TrimSpace(q.Get("subject"))},
 		States:       []herald.State{herald.StatePending, herald.StateRetrying, herald.StateSucceeded, herald.StateFailed, herald.StateCancelled, herald.StateHeld},
 		Self:         "/webhooks/" + wh.ID,
 		RecoverSince: time.Now().UTC().Add(-24 * time.Hour).Format(localTimeLayout),
+		TestTypes:    testTypes(wh, c.svc.EventTypes()),
 	}
 	if r.Method == http.MethodGet {
 		d.Self = r.URL.RequestURI()
@@ -113,7 +131,10 @@ func (c *Console) detail(w http.ResponseWriter, r *http.Request, rq *request, id
 	slices.Sort(d.TypeOptions)
 
 	f := store.DeliveryFilter{WebhookID: wh.ID, State: herald.State(d.Filter.State), EventType: d.Filter.EventType,
-		ErrorContains: d.Filter.Error, Cursor: q.Get("cursor"), Limit: logPageSize}
+		ErrorContains: d.Filter.Error, SubjectContains: d.Filter.Subject, Cursor: q.Get("cursor"), Limit: logPageSize}
+	if q.Get("order") == "oldest" {
+		d.Filter.Order, f.Oldest = "oldest", true
+	}
 	var ok bool
 	if f.Since, ok = parseTimeInput(d.Filter.Since); !ok {
 		d.FilterErrors["since"] = rq.T("log.err.time")
@@ -131,6 +152,22 @@ func (c *Console) detail(w http.ResponseWriter, r *http.Request, rq *request, id
 			}
 			if f.Cursor != "" {
 				d.FirstPage = "/webhooks/" + wh.ID + d.Filter.query("") + "#log"
+			}
+			other := d.Filter
+			if f.Oldest {
+				other.Order = ""
+				d.NewestPage = "/webhooks/" + wh.ID + other.query("") + "#log"
+			} else if next != "" || f.Cursor != "" {
+				other.Order = "oldest"
+				d.OldestPage = "/webhooks/" + wh.ID + other.query("") + "#log"
+			}
+			n, more, err := c.svc.CountMatchingDeliveries(ctx, rq.p, f, logCountMax)
+			if err != nil {
+				return err
+			}
+			d.Total = groupThousands(n)
+			if more {
+				d.Total += "+"
 			}
 		case herald.ErrorCode(err) == herald.EInvalid:
 			d.FilterErrors[herald.ErrorField(err)] = rq.E(err)
@@ -186,6 +223,7 @@ type deliveryData struct {
 	W        *herald.Webhook
 	Attempts []*herald.Attempt
 	CanRetry bool
+	CanWrite bool // shows attempt URLs' query strings (credentials stay redacted)
 }
 
 func (c *Console) deliveryDetail(w http.ResponseWriter, r *http.Request, rq *request) error {
@@ -193,7 +231,7 @@ func (c *Console) deliveryDetail(w http.ResponseWriter, r *http.Request, rq *req
 	if err != nil {
 		return err
 	}
-	d := deliveryData{D: dl, Attempts: attempts, CanRetry: canRetry(rq.p.CanWrite(dl.Project), dl)}
+	d := deliveryData{D: dl, Attempts: attempts, CanRetry: canRetry(rq.p.CanWrite(dl.Project), dl), CanWrite: rq.p.CanWrite(dl.Project)}
 	if wh, err := c.svc.GetWebhook(r.Context(), rq.p, dl.WebhookID); err == nil {
 		d.W = wh
 	} else if herald.ErrorCode(err) != herald.ENotFound {

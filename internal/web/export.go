@@ -27,7 +27,7 @@ func (c *Console) exportLog(w http.ResponseWriter, r *http.Request, rq *request)
 	}
 	q := r.URL.Query()
 	f := store.DeliveryFilter{WebhookID: wh.ID, State: herald.State(q.Get("state")), EventType: strings.TrimSpace(q.Get("event_type")),
-		ErrorContains: strings.TrimSpace(q.Get("error"))}
+		ErrorContains: strings.TrimSpace(q.Get("error")), SubjectContains: strings.TrimSpace(q.Get("subject")), Oldest: q.Get("order") == "oldest"}
 	var ok bool
 	if f.Since, ok = parseTimeInput(q.Get("since")); !ok {
 		return herald.Invalid("since", "%s", rq.T("log.err.time"))
@@ -42,5 +42,5 @@ func (c *Console) exportLog(w http.ResponseWriter, r *http.Request, rq *request)
 // page every 10 s and swaps the rows): on its first page, where new
 // deliveries appear, when the filters are valid.
 func (d *detailData) LiveRefresh() bool {
-	return d.FirstPage == "" && len(d.FilterErrors) == 0 && d.Test == nil
+	return d.FirstPage == "" && d.Filter.Order == "" && len(d.FilterErrors) == 0 && d.Test == nil
 }

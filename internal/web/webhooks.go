@@ -78,6 +78,8 @@ type formData struct {
 	Posted bool
 	// PreviewType is the event type of the last preview.
 	PreviewType string
+	// TestType is the event type of the last Send test.
+	TestType string
 }
 
 func (c *Console) formData(rq *request, f *webhookForm, editing bool) *formData {
@@ -242,9 +244,10 @@ type testView struct {
 // the form is shown again with the result and every input kept.
 func (c *Console) testUnsaved(w http.ResponseWriter, r *http.Request, rq *request, d *formData, in *service.WebhookInput, ok bool) error {
 	tv := &testView{}
+	d.TestType = r.PostForm.Get("test_event_type")
 	code := http.StatusOK
 	if ok {
-		res, err := c.svc.TestUnsaved(r.Context(), rq.p, d.F.ID, in)
+		res, err := c.svc.TestUnsaved(r.Context(), rq.p, d.F.ID, in, strings.TrimSpace(r.PostForm.Get("test_event_type")))
 		switch {
 		case err == nil:
 			tv.Result = res
@@ -267,7 +270,7 @@ func (c *Console) testUnsaved(w http.ResponseWriter, r *http.Request, rq *reques
 // testWebhook sends a test to a saved webhook (recorded in its log).
 func (c *Console) testWebhook(w http.ResponseWriter, r *http.Request, rq *request) error {
 	id := r.PathValue("id")
-	res, err := c.svc.TestWebhook(r.Context(), rq.p, id)
+	res, err := c.svc.TestWebhook(r.Context(), rq.p, id, strings.TrimSpace(r.PostFormValue("event_type")))
 	if err != nil {
 		return err
 	}

@@ -47,23 +47,27 @@ const sqlComplete = `WITH c AS (
 		RETURNING c.pos, d.id, d.attempts, d.webhook_id
 	), att AS (
 		INSERT INTO attempts (id, delivery_id, number, started_at, latency_ns, request_headers,
-			status_code, response_headers, response_body, error)
+			status_code, response_headers, response_body, error,
+			request_method, request_url, request_body, request_body_truncated)
 		SELECT a.id, a.delivery_id, CASE WHEN a.number = 0 THEN upd.attempts ELSE a.number END,
 			a.started_at, a.latency_ns, a.request_headers, a.status_code, a.response_headers,
-			a.response_body, a.error
+			a.response_body, a.error, a.request_method, a.request_url, a.request_body, a.request_body_truncated
 		FROM unnest($12::int[], $13::text[], $14::text[], $15::int[], $16::timestamptz[], $17::bigint[],
-			$18::text[], $19::int[], $20::text[], $21::text[], $22::text[])
+			$18::text[], $19::int[], $20::text[], $21::text[], $22::text[],
+			$23::text[], $24::text[], $25::text[], $26::bool[])
 			AS a(pos, id, delivery_id, number, started_at, latency_ns, request_headers, status_code,
-				response_headers, response_body, error)
+				response_headers, response_body, error,
+				request_method, request_url, request_body, request_body_truncated)
 		JOIN upd ON upd.pos = a.pos
 	)
 	SELECT pos, attempts, webhook_id FROM upd`
 
 // sqlInsertAttempts inserts attempts given as column arrays (attemptRows).
 const sqlInsertAttempts = `INSERT INTO attempts (id, delivery_id, number, started_at, latency_ns,
-		request_headers, status_code, response_headers, response_body, error)
+		request_headers, status_code, response_headers, response_body, error,
+		request_method, request_url, request_body, request_body_truncated)
 	SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::bigint[], $6::text[],
-		$7::int[], $8::text[], $9::text[], $10::text[])`
+		$7::int[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bool[])`
 
 // attemptRows are attempts as column arrays, their headers encoded.
 type attemptRows struct {
@@ -73,6 +77,8 @@ type attemptRows struct {
 	started                            []time.Time
 	latency                            []int64
 	reqHeaders, resHeaders, body, errs []string
+	method, reqURL, reqBody            []string
+	reqTruncated                       []bool
 }
 
 func (r *attemptRows) add(a *herald.Attempt) error {
@@ -94,13 +100,17 @@ func (r *attemptRows) add(a *herald.Attempt) error {
 	r.resHeaders = append(r.resHeaders, res)
 	r.body = append(r.body, a.ResponseBody)
 	r.errs = append(r.errs, a.Error)
+	r.method = append(r.method, a.RequestMethod)
+	r.reqURL = append(r.reqURL, a.RequestURL)
+	r.reqBody = append(r.reqBody, a.RequestBody)
+	r.reqTruncated = append(r.reqTruncated, a.RequestBodyTruncated)
 	return nil
 }
 
 // args are sqlInsertAttempts' arguments.
 func (r *attemptRows) args() []any {
 	return []any{r.id, r.deliveryID, r.number, r.started, r.latency, r.reqHeaders, r.status, r.resHeaders,
-		r.body, r.errs}
+		r.body, r.errs, r.method, r.reqURL, r.reqBody, r.reqTruncated}
 }
 
 // completionRows are completions as column arrays, with their attempts.
@@ -117,7 +127,8 @@ func (r *completionRows) args() []any {
 	return []any{r.pos, r.id, r.token, r.state, r.setNext, r.next, r.made, r.started, r.status, r.lastErr, r.now,
 		nonNil(r.att.pos), nonNil(r.att.id), nonNil(r.att.deliveryID), nonNil(r.att.number),
 		nonNil(r.att.started), nonNil(r.att.latency), nonNil(r.att.reqHeaders), nonNil(r.att.status),
-		nonNil(r.att.resHeaders), nonNil(r.att.body), nonNil(r.att.errs)}
+		nonNil(r.att.resHeaders), nonNil(r.att.body), nonNil(r.att.errs),
+		nonNil(r.att.method), nonNil(r.att.reqURL), nonNil(r.att.reqBody), nonNil(r.att.reqTruncated)}
 }
 
 // CompleteDeliveries implements store.Store in one transaction: the settings

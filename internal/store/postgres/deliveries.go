@@ -213,6 +213,71 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*
 		return nil, "", nil
 	}
 	limit := store.PageLimit(f.Limit)
+	where, args := deliveryWhere(f)
+	if f.Cursor != "" {
+		args = append(args, f.Cursor)
+		if f.Oldest {
+			where = append(where, `d.id > $`+strconv.Itoa(len(args)))
+		} else {
+			where = append(where, `d.id < $`+strconv.Itoa(len(args)))
+		}
+	}
+	q := `SELECT ` + deliveryColumns
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	args = append(args, limit+1)
+	if f.Oldest {
+		q += ` ORDER BY d.id LIMIT $` + strconv.Itoa(len(args))
+	} else {
+		q += ` ORDER BY d.id DESC LIMIT $` + strconv.Itoa(len(args))
+	}
+	rows, err := s.db.Query(ctx, q, args...)
+	if err != nil {
+		return nil, "", wrap("list deliveries", err)
+	}
+	defer rows.Close()
+	var out []*herald.Delivery
+	for rows.Next() {
+		d, err := scanLogDelivery(rows)
+		if err != nil {
+			return nil, "", wrap("list deliveries", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", wrap("list deliveries", err)
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = out[limit-1].ID
+	}
+	return out, next, nil
+}
+
+// CountMatchingDeliveries implements store.Store.
+func (s *Store) CountMatchingDeliveries(ctx context.Context, f store.DeliveryFilter, max int) (int, bool, error) {
+	if f.Projects != nil && len(f.Projects) == 0 {
+		return 0, false, nil
+	}
+	where, args := deliveryWhere(f)
+	q := `SELECT 1 FROM deliveries d LEFT JOIN events e ON e.seq = d.event_seq`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	args = append(args, max+1)
+	var n int
+	err := s.db.QueryRow(ctx, `SELECT count(*) FROM (`+q+` LIMIT $`+strconv.Itoa(len(args))+`) AS m`, args...).Scan(&n)
+	if err != nil {
+		return 0, false, wrap("count deliveries", err)
+	}
+	return min(n, max), n > max, nil
+}
+
+// deliveryWhere is the WHERE of the filter f without its cursor, over
+// deliveries d joined with their events e, with its arguments ($1, ...).
+func deliveryWhere(f store.DeliveryFilter) ([]string, []any) {
 	var where []string
 	var args []any
 	add := func(cond string, arg any) {
@@ -247,37 +312,10 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*
 	if !f.Until.IsZero() {
 		add(`d.created_at < $?`, f.Until)
 	}
-	if f.Cursor != "" {
-		add(`d.id < $?`, f.Cursor)
+	if f.SubjectContains != "" {
+		add(`(e.body::json ->> 'subject') ILIKE $? ESCAPE '\'`, store.LikeContains(f.SubjectContains))
 	}
-	q := `SELECT ` + deliveryColumns
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, ` AND `)
-	}
-	args = append(args, limit+1)
-	q += ` ORDER BY d.id DESC LIMIT $` + strconv.Itoa(len(args))
-	rows, err := s.db.Query(ctx, q, args...)
-	if err != nil {
-		return nil, "", wrap("list deliveries", err)
-	}
-	defer rows.Close()
-	var out []*herald.Delivery
-	for rows.Next() {
-		d, err := scanLogDelivery(rows)
-		if err != nil {
-			return nil, "", wrap("list deliveries", err)
-		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", wrap("list deliveries", err)
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = out[limit-1].ID
-	}
-	return out, next, nil
+	return where, args
 }
 
 // GetDelivery implements store.Store.
@@ -302,7 +340,8 @@ func getDelivery(ctx context.Context, q querier, id string) (*herald.Delivery, e
 // ids increase within a node, and break ties between equal start times).
 func (s *Store) ListAttempts(ctx context.Context, deliveryID string) ([]*herald.Attempt, error) {
 	rows, err := s.db.Query(ctx, `SELECT id, delivery_id, number, started_at, latency_ns, request_headers,
-		status_code, response_headers, response_body, error
+		status_code, response_headers, response_body, error,
+		request_method, request_url, request_body, request_body_truncated
 		FROM attempts WHERE delivery_id = $1 ORDER BY started_at, id`, deliveryID)
 	if err != nil {
 		return nil, wrap("list attempts", err)
@@ -314,7 +353,8 @@ func (s *Store) ListAttempts(ctx context.Context, deliveryID string) ([]*herald.
 		var latency int64
 		var req, resp string
 		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.Number, &a.StartedAt, &latency, &req,
-			&a.StatusCode, &resp, &a.ResponseBody, &a.Error); err != nil {
+			&a.StatusCode, &resp, &a.ResponseBody, &a.Error,
+			&a.RequestMethod, &a.RequestURL, &a.RequestBody, &a.RequestBodyTruncated); err != nil {
 			return nil, wrap("list attempts", err)
 		}
 		a.StartedAt = a.StartedAt.UTC()

@@ -13,7 +13,7 @@ import (
 )
 
 // completeChunk is how many completions one UPDATE carries (9 parameters
-// each) and attemptChunk how many attempts one INSERT does (10 each).
+// each) and attemptChunk how many attempts one INSERT does (14 each).
 const (
 	completeChunk = 256
 	attemptChunk  = 256
@@ -236,16 +236,18 @@ func insertAttempts(ctx context.Context, tx *sql.Tx, rows []attemptRow) error {
 		rows = rows[len(chunk):]
 		var q strings.Builder
 		q.WriteString(`INSERT INTO attempts (id, delivery_id, number, started_at, latency_ns, request_headers,
-			status_code, response_headers, response_body, error) VALUES `)
-		args := make([]any, 0, 10*len(chunk))
+			status_code, response_headers, response_body, error,
+			request_method, request_url, request_body, request_body_truncated) VALUES `)
+		args := make([]any, 0, 14*len(chunk))
 		for k, r := range chunk {
 			if k > 0 {
 				q.WriteByte(',')
 			}
-			q.WriteString(`(?,?,?,?,?,?,?,?,?,?)`)
+			q.WriteString(`(?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
 			a := r.a
 			args = append(args, a.ID, a.DeliveryID, a.Number, toDB(a.StartedAt), int64(a.Latency), r.req,
-				a.StatusCode, r.res, a.ResponseBody, a.Error)
+				a.StatusCode, r.res, a.ResponseBody, a.Error,
+				a.RequestMethod, a.RequestURL, a.RequestBody, a.RequestBodyTruncated)
 		}
 		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
 			return err

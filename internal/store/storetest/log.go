@@ -82,6 +82,7 @@ var logTests = map[string]func(t *testing.T, b *bundle){
 		e3 := b.event("image.push", "p2")
 		e4 := b.event("chart.push", "p2")
 		e4.ID = e1.ID // the same id in another project
+		e3.Subject = "Team-A/Nginx_%x:1.27"
 		b.ingest(t0, []string{w1.ID, wP.ID}, e1)
 		b.ingest(at(1*time.Hour), []string{w2.ID, wP.ID}, e2)
 		b.ingest(at(2*time.Hour), []string{w2.ID}, e3)
@@ -136,6 +137,10 @@ var logTests = map[string]func(t *testing.T, b *bundle){
 			{"since until", store.DeliveryFilter{Since: at(time.Hour), Until: at(2 * time.Hour)}, []string{e2w2, e2wP}},
 			{"webhook and type", store.DeliveryFilter{WebhookID: wP.ID, EventType: "image.delete"}, []string{e2wP}},
 			{"project and state", store.DeliveryFilter{Projects: []string{"p2"}, State: herald.StatePending}, []string{e3w2, e4w2}},
+			{"subject, any case", store.DeliveryFilter{SubjectContains: "team-a/nginx"}, []string{e3w2}},
+			{"subject, LIKE characters literal", store.DeliveryFilter{SubjectContains: "_%X:"}, []string{e3w2}},
+			{"subject none", store.DeliveryFilter{SubjectContains: "nginx_%y"}, nil},
+			{"subject and webhook", store.DeliveryFilter{SubjectContains: e1.Subject, WebhookID: wP.ID}, []string{e1wP}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				want := slices.Clone(tc.want)
@@ -168,6 +173,35 @@ var logTests = map[string]func(t *testing.T, b *bundle){
 					f.Cursor = next
 				}
 				must.Equal(t, want, got)
+
+				// Oldest first, page by page.
+				f.Cursor, f.Oldest = "", true
+				got = nil
+				for {
+					ds, next, err := b.s.ListDeliveries(b.ctx, f)
+					must.NoError(t, err)
+					for _, d := range ds {
+						got = append(got, d.ID)
+					}
+					if next == "" {
+						break
+					}
+					f.Cursor = next
+				}
+				oldest := slices.Clone(want)
+				slices.Reverse(oldest)
+				must.Equal(t, oldest, got)
+
+				// Counted, bounded; the cursor does not change the count.
+				f.Cursor = "dlv_zzzz"
+				n, more, err := b.s.CountMatchingDeliveries(b.ctx, f, 100)
+				must.NoError(t, err)
+				must.Equal(t, len(want), n)
+				must.False(t, more)
+				n, more, err = b.s.CountMatchingDeliveries(b.ctx, f, 2)
+				must.NoError(t, err)
+				must.Equal(t, min(len(want), 2), n)
+				must.Equal(t, len(want) > 2, more)
 			})
 		}
 	},

@@ -233,7 +233,11 @@ func (b *bundle) settings(on bool, now time.Time) {
 func attempt(started time.Time, status int, errText string) *herald.Attempt {
 	return &herald.Attempt{
 		StartedAt: started, Latency: herald.Duration(150 * time.Millisecond),
-		RequestHeaders:  map[string][]string{"Content-Type": {"application/json"}, "Webhook-Id": {"msg"}},
+		RequestHeaders: map[string][]string{"Content-Type": {"application/json"}, "Webhook-Id": {"msg"}},
+		// The request as sent round-trips, truncation flag and non-ASCII
+		// text included.
+		RequestMethod: "POST", RequestURL: "https://example.com/hook?sign=%5Bredacted%5D&x=1",
+		RequestBody: `{"text":"告警 ✓"}`, RequestBodyTruncated: status >= 500,
 		StatusCode:      status,
 		ResponseHeaders: map[string][]string{"Server": {"test"}},
 		ResponseBody:    fmt.Sprintf("status %d", status), Error: errText,

@@ -66,7 +66,8 @@ func run(ctx context.Context) error {
 		return fmt.Errorf("patch: %d %s", patched.StatusCode(), patched.Body)
 	}
 
-	tested, err := c.TestWebhookWithResponse(ctx, id)
+	sample := "image.push" // optional: the sample event of a type instead of herald.test
+	tested, err := c.TestWebhookWithResponse(ctx, id, TestWebhookJSONRequestBody{EventType: &sample})
 	if err != nil {
 		return err
 	}
