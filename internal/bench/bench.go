@@ -520,36 +520,9 @@ func runLatency(ctx context.Context, o Options) (*Latency, error) {
 	stopRSS := sampleRSS(&peak)
 	defer stopRSS()
 
-	interval := time.Second / time.Duration(o.Rate)
-	start := time.Now()
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 64)
-	var failed atomic.Value
-	for i := 0; i < n; i++ {
-		due := start.Add(time.Duration(i) * interval)
-		if d := time.Until(due); d > 0 {
-			time.Sleep(d)
-		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		sem <- struct{}{}
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			body := padEvent(fmt.Sprintf(`{"id":"l%d","type":"lat.event","project":"bench","data":{"sent_ns":%d`, i, time.Now().UnixNano()), o.PayloadBytes)
-			code, b, err := e.post("/api/v1/events", body)
-			if err != nil || code != http.StatusAccepted {
-				failed.Store(fmt.Errorf("ingest: status %d %s %v", code, b, err))
-			}
-		}(i)
-		if o.Progress != nil && i%50 == 0 {
-			o.Progress(int64(i), int64(n), "events sent at "+strconv.Itoa(o.Rate)+"/s")
-		}
-	}
-	wg.Wait()
-	if err, ok := failed.Load().(error); ok {
+	if err := e.postAtRate(ctx, n, o.Rate, func(i int) []byte {
+		return padEvent(fmt.Sprintf(`{"id":"l%d","type":"lat.event","project":"bench","data":{"sent_ns":%d`, i, time.Now().UnixNano()), o.PayloadBytes)
+	}, o.Progress, "events sent at "+strconv.Itoa(o.Rate)+"/s"); err != nil {
 		return nil, err
 	}
 	deadline := time.Now().Add(60 * time.Second)
@@ -619,4 +592,43 @@ func rssBytes() int64 {
 		}
 	}
 	return 0
+}
+
+// postAtRate posts n events at rate per second (at most 64 requests open),
+// body(i) giving the i-th; it returns once every request was answered, with
+// the first ingest error. progress (may be nil) is told every 50 events.
+func (e *env) postAtRate(ctx context.Context, n, rate int, body func(i int) []byte, progress func(done, total int64, label string), label string) error {
+	interval := time.Second / time.Duration(max(1, rate))
+	start := time.Now()
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64)
+	var failed atomic.Value
+	for i := 0; i < n; i++ {
+		due := start.Add(time.Duration(i) * interval)
+		if d := time.Until(due); d > 0 {
+			time.Sleep(d) // pacing the load generator, not synchronization
+		}
+		if ctx.Err() != nil {
+			wg.Wait()
+			return ctx.Err()
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			code, b, err := e.post("/api/v1/events", body(i))
+			if err != nil || code != http.StatusAccepted {
+				failed.Store(fmt.Errorf("ingest: status %d %s %v", code, b, err))
+			}
+		}(i)
+		if progress != nil && i%50 == 0 {
+			progress(int64(i), int64(n), label)
+		}
+	}
+	wg.Wait()
+	if err, ok := failed.Load().(error); ok {
+		return err
+	}
+	return nil
 }

@@ -134,36 +134,9 @@ func runNoisy(ctx context.Context, o Options) (*Noisy, error) {
 		time.Sleep(10 * time.Millisecond)
 	}
 
-	interval := time.Second / time.Duration(max(1, o.Rate))
-	start := time.Now()
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 64)
-	var failed atomic.Value
-	for i := 0; i < n; i++ {
-		due := start.Add(time.Duration(i) * interval)
-		if d := time.Until(due); d > 0 {
-			time.Sleep(d)
-		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		sem <- struct{}{}
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			body := padEvent(fmt.Sprintf(`{"id":"h%d","type":"healthy.event","project":"healthy","data":{"sent_ns":%d`, i, time.Now().UnixNano()), o.PayloadBytes)
-			code, b, err := e.post("/api/v1/events", body)
-			if err != nil || code != http.StatusAccepted {
-				failed.Store(fmt.Errorf("ingest: status %d %s %v", code, b, err))
-			}
-		}(i)
-		if o.Progress != nil && i%50 == 0 {
-			o.Progress(int64(i), int64(n), "healthy events at "+strconv.Itoa(o.Rate)+"/s")
-		}
-	}
-	wg.Wait()
-	if err, ok := failed.Load().(error); ok {
+	if err := e.postAtRate(ctx, n, o.Rate, func(i int) []byte {
+		return padEvent(fmt.Sprintf(`{"id":"h%d","type":"healthy.event","project":"healthy","data":{"sent_ns":%d`, i, time.Now().UnixNano()), o.PayloadBytes)
+	}, o.Progress, "healthy events at "+strconv.Itoa(o.Rate)+"/s"); err != nil {
 		return nil, err
 	}
 	deadline := time.Now().Add(60 * time.Second)
