@@ -27,7 +27,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -525,32 +525,16 @@ func runLatency(ctx context.Context, o Options) (*Latency, error) {
 	}, o.Progress, "events sent at "+strconv.Itoa(o.Rate)+"/s"); err != nil {
 		return nil, err
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		mu.Lock()
-		got := int64(len(lat))
-		mu.Unlock()
-		if got >= total {
-			break
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("only %d of %d deliveries arrived within 60s of the last event", got, total)
-		}
-		time.Sleep(10 * time.Millisecond)
+	sorted, err := awaitLatencies(&mu, &lat, int(total), "deliveries")
+	if err != nil {
+		return nil, err
 	}
 	if o.Progress != nil {
 		o.Progress(int64(n), int64(n), "events sent")
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	pct := func(p float64) float64 {
-		i := int(p*float64(len(lat))) - 1
-		i = max(0, min(i, len(lat)-1))
-		return float64(lat[i]) / float64(time.Millisecond)
-	}
+	pct := func(p float64) float64 { return percentileMS(sorted, p) }
 	return &Latency{
-		Rate: o.Rate, Seconds: o.Duration.Seconds(), Fanout: o.Fanout, Deliveries: len(lat),
+		Rate: o.Rate, Seconds: o.Duration.Seconds(), Fanout: o.Fanout, Deliveries: len(sorted),
 		P50MS: pct(0.50), P95MS: pct(0.95), P99MS: pct(0.99), MaxMS: pct(1),
 		PeakRSSMB: float64(peak.Load()) / (1 << 20),
 	}, nil
@@ -631,4 +615,34 @@ func (e *env) postAtRate(ctx context.Context, n, rate int, body func(i int) []by
 		return err
 	}
 	return nil
+}
+
+// awaitLatencies waits up to 60 s for want latencies in *lat (guarded by
+// mu), then returns them sorted; what names the deliveries in the error.
+func awaitLatencies(mu *sync.Mutex, lat *[]time.Duration, want int, what string) ([]time.Duration, error) {
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		mu.Lock()
+		got := len(*lat)
+		mu.Unlock()
+		if got >= want {
+			break
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("only %d of %d %s arrived within 60s of the last event", got, want, what)
+		}
+		time.Sleep(10 * time.Millisecond) // polling the receiver's count, with a deadline
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	sorted := slices.Clone(*lat)
+	slices.Sort(sorted)
+	return sorted, nil
+}
+
+// percentileMS is the p-th quantile (0..1) of sorted latencies, in ms.
+func percentileMS(sorted []time.Duration, p float64) float64 {
+	i := int(p*float64(len(sorted))) - 1
+	i = max(0, min(i, len(sorted)-1))
+	return float64(sorted[i]) / float64(time.Millisecond)
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -139,33 +138,17 @@ func runNoisy(ctx context.Context, o Options) (*Noisy, error) {
 	}, o.Progress, "healthy events at "+strconv.Itoa(o.Rate)+"/s"); err != nil {
 		return nil, err
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		mu.Lock()
-		got := len(lat)
-		mu.Unlock()
-		if got >= n {
-			break
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("only %d of %d healthy deliveries arrived within 60s of the last event", got, n)
-		}
-		time.Sleep(10 * time.Millisecond)
+	sorted, err := awaitLatencies(&mu, &lat, n, "healthy deliveries")
+	if err != nil {
+		return nil, err
 	}
 	if o.Progress != nil {
 		o.Progress(int64(n), int64(n), "healthy events sent")
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	pct := func(p float64) float64 {
-		i := int(p*float64(len(lat))) - 1
-		i = max(0, min(i, len(lat)-1))
-		return float64(lat[i]) / float64(time.Millisecond)
-	}
+	pct := func(p float64) float64 { return percentileMS(sorted, p) }
 	return &Noisy{
 		Hanging: o.Hanging, HangingRequests: int(hang.peak.Load()), Workers: config.Defaults().Delivery.Workers,
-		Rate: o.Rate, Seconds: o.Duration.Seconds(), Deliveries: len(lat),
+		Rate: o.Rate, Seconds: o.Duration.Seconds(), Deliveries: len(sorted),
 		P50MS: pct(0.50), P99MS: pct(0.99), MaxMS: pct(1),
 	}, nil
 }
