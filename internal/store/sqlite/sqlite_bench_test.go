@@ -8,10 +8,15 @@ import (
 )
 
 // BenchmarkStore runs the benchmarks every backend shares (storetest.Bench)
-// on a database in b.TempDir() with the default durability
-// (synchronous=FULL):
+// on a database in b.TempDir() (a real disk: the fsync per commit is part of
+// what is measured), with the default durability (synchronous=FULL) and,
+// for comparison, synchronous=NORMAL:
 //
 //	go test ./internal/store/sqlite -run '^$' -bench Store -benchtime 3s
 func BenchmarkStore(b *testing.B) {
-	storetest.Bench(b, func(b *testing.B) store.Store { return openTest(b, Options{}) })
+	for _, sync := range []string{"FULL", "NORMAL"} {
+		b.Run("sync="+sync, func(b *testing.B) {
+			storetest.Bench(b, func(b *testing.B) store.Store { return openTest(b, Options{synchronous: sync}) })
+		})
+	}
 }
