@@ -12,13 +12,6 @@ import (
 	"github.com/herald-hq/herald/internal/store"
 )
 
-// completeChunk is how many completions one UPDATE carries (9 parameters
-// each) and attemptChunk how many attempts one INSERT does (14 each).
-const (
-	completeChunk = 256
-	attemptChunk  = 256
-)
-
 // completion is a store.Completion in column form, computed before the write
 // lock is taken.
 type completion struct {
@@ -104,7 +97,7 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) (
 		return applied, nil
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		on, err := webhooksEnabled(ctx, tx)
+		on, err := s.webhooksEnabled(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -113,10 +106,10 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) (
 		attempts := make([]int, len(cs))
 		webhook := make([]string, len(cs))
 		for _, round := range rounds {
-			for len(round) > 0 {
-				chunk := round[:min(len(round), completeChunk)]
-				round = round[len(chunk):]
-				if err := completeChunkTx(ctx, tx, on, cs, rows, chunk, applied, attempts, webhook); err != nil {
+			for _, n := range chunks(len(round)) {
+				chunk := round[:n]
+				round = round[n:]
+				if err := s.completeChunkTx(ctx, tx, on, cs, rows, chunk, applied, attempts, webhook); err != nil {
 					return err
 				}
 			}
@@ -148,10 +141,10 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) (
 				h.failedAt = &a.StartedAt
 			}
 		}
-		if err := insertAttempts(ctx, tx, ins); err != nil {
+		if err := s.insertAttempts(ctx, tx, ins); err != nil {
 			return err
 		}
-		return updateHealth(ctx, tx, order, hooks)
+		return s.updateHealth(ctx, tx, order, hooks)
 	})
 	if err != nil {
 		return nil, wrap("complete deliveries", err)
@@ -162,7 +155,7 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) (
 // completeChunkTx applies the completions chunk (indexes into cs, distinct
 // deliveries) in one statement, fenced on the lease token, and records which
 // applied. A pending or retrying result becomes held while the switch is off.
-func completeChunkTx(ctx context.Context, tx *sql.Tx, on bool, cs []store.Completion, rows []completion,
+func (s *Store) completeChunkTx(ctx context.Context, tx *sql.Tx, on bool, cs []store.Completion, rows []completion,
 	chunk []int, applied []bool, attempts []int, webhook []string) error {
 	args := make([]any, 0, 9*len(chunk))
 	for _, i := range chunk {
@@ -174,7 +167,11 @@ func completeChunkTx(ctx context.Context, tx *sql.Tx, on bool, cs []store.Comple
 		args = append(args, cs[i].DeliveryID, cs[i].LeaseToken, string(state), r.next, r.made, r.started,
 			r.status, r.lastErr, r.now)
 	}
-	res, err := tx.QueryContext(ctx, completeSQL(len(chunk)), args...)
+	st, err := s.prepared(ctx, tx, completeSQL(len(chunk)))
+	if err != nil {
+		return err
+	}
+	res, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return err
 	}
@@ -216,44 +213,64 @@ func completeSQL(n int) string {
 		lease_token = NULL, lease_until = NULL,
 		updated_at = c.column9
 		FROM (VALUES `)
-	for k := range n {
-		if k > 0 {
-			q.WriteByte(',')
-		}
-		q.WriteString(`(?,?,?,?,?,?,?,?,?)`)
-	}
+	values(&q, n, 9)
 	q.WriteString(`) AS c
 		WHERE deliveries.id = c.column1 AND deliveries.lease_token = c.column2
 		RETURNING deliveries.id, deliveries.attempts, deliveries.webhook_id`)
 	return q.String()
 }
 
-// insertAttempts writes attempts with multi-row INSERTs (plain "?" only; see
-// deliveryInserter).
-func insertAttempts(ctx context.Context, tx *sql.Tx, rows []attemptRow) error {
-	for len(rows) > 0 {
-		chunk := rows[:min(len(rows), attemptChunk)]
-		rows = rows[len(chunk):]
-		var q strings.Builder
-		q.WriteString(`INSERT INTO attempts (id, delivery_id, number, started_at, latency_ns, request_headers,
-			status_code, response_headers, response_body, error,
-			request_method, request_url, request_body, request_body_truncated) VALUES `)
-		args := make([]any, 0, 14*len(chunk))
-		for k, r := range chunk {
-			if k > 0 {
-				q.WriteByte(',')
-			}
-			q.WriteString(`(?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+// insertAttempts writes attempts with multi-row INSERTs of the prepared
+// shapes (plain "?" only; see deliveryInserter).
+func (s *Store) insertAttempts(ctx context.Context, tx *sql.Tx, rows []attemptRow) error {
+	for _, n := range chunks(len(rows)) {
+		chunk := rows[:n]
+		rows = rows[n:]
+		args := make([]any, 0, attemptColumns*n)
+		for _, r := range chunk {
 			a := r.a
 			args = append(args, a.ID, a.DeliveryID, a.Number, toDB(a.StartedAt), int64(a.Latency), r.req,
 				a.StatusCode, r.res, a.ResponseBody, a.Error,
 				a.RequestMethod, a.RequestURL, a.RequestBody, a.RequestBodyTruncated)
 		}
-		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+		st, err := s.prepared(ctx, tx, insertAttemptsSQL(n))
+		if err != nil {
+			return err
+		}
+		if _, err := st.ExecContext(ctx, args...); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+const attemptColumns = 14
+
+// insertAttemptsSQL is the INSERT of n attempts.
+func insertAttemptsSQL(n int) string {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO attempts (id, delivery_id, number, started_at, latency_ns, request_headers,
+		status_code, response_headers, response_body, error,
+		request_method, request_url, request_body, request_body_truncated) VALUES `)
+	values(&q, n, attemptColumns)
+	return q.String()
+}
+
+// values writes n rows of k plain parameters: (?,?),(?,?).
+func values(q *strings.Builder, n, k int) {
+	for i := range n {
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteByte('(')
+		for j := range k {
+			if j > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteByte('?')
+		}
+		q.WriteByte(')')
+	}
 }
 
 // health is what one batch of completions did to a webhook's FailingSince.
@@ -265,21 +282,32 @@ type health struct {
 // updateHealth writes FailingSince: cleared by a success, set by a failed
 // attempt when unset (or when this batch's success cleared it first). The
 // conditions in WHERE make the no-change case write nothing.
-func updateHealth(ctx context.Context, tx *sql.Tx, order []string, hooks map[string]*health) error {
+func (s *Store) updateHealth(ctx context.Context, tx *sql.Tx, order []string, hooks map[string]*health) error {
 	for _, id := range order {
 		h := hooks[id]
-		var err error
+		q, args := healthSQL[0], []any{id}
 		switch {
 		case h.failedAt == nil:
-			_, err = tx.ExecContext(ctx, `UPDATE webhooks SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL`, id)
 		case h.succeeded:
-			_, err = tx.ExecContext(ctx, `UPDATE webhooks SET failing_since = ? WHERE id = ?`, toDB(*h.failedAt), id)
+			q, args = healthSQL[1], []any{toDB(*h.failedAt), id}
 		default:
-			_, err = tx.ExecContext(ctx, `UPDATE webhooks SET failing_since = ? WHERE id = ? AND failing_since IS NULL`, toDB(*h.failedAt), id)
+			q, args = healthSQL[2], []any{toDB(*h.failedAt), id}
 		}
+		st, err := s.prepared(ctx, tx, q)
 		if err != nil {
+			return err
+		}
+		if _, err := st.ExecContext(ctx, args...); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// healthSQL: a success cleared FailingSince; a failure after this batch's
+// success set it; a failure set it when unset.
+var healthSQL = [3]string{
+	`UPDATE webhooks SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL`,
+	`UPDATE webhooks SET failing_since = ? WHERE id = ?`,
+	`UPDATE webhooks SET failing_since = ? WHERE id = ? AND failing_since IS NULL`,
 }

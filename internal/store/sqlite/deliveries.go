@@ -35,11 +35,15 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]*st
 	var seqs []int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		out, seqs = out[:0], seqs[:0]
-		on, err := webhooksEnabled(ctx, tx)
+		on, err := s.webhooksEnabled(ctx, tx)
 		if err != nil || !on {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, q, args...)
+		st, err := s.prepared(ctx, tx, q)
+		if err != nil {
+			return err
+		}
+		rows, err := st.QueryContext(ctx, args...)
 		if err != nil {
 			return err
 		}
@@ -405,7 +409,7 @@ func (s *Store) RetryDelivery(ctx context.Context, id string, now time.Time) (*h
 		if s := herald.State(state); s == herald.StatePending {
 			return herald.Errorf(herald.EConflict, "delivery is already %s", s)
 		}
-		on, err := webhooksEnabled(ctx, tx)
+		on, err := s.webhooksEnabled(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -426,7 +430,7 @@ func (s *Store) RetryDelivery(ctx context.Context, id string, now time.Time) (*h
 func (s *Store) RecoverFailed(ctx context.Context, webhookID string, since, now time.Time) (int, error) {
 	var n int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		on, err := webhooksEnabled(ctx, tx)
+		on, err := s.webhooksEnabled(ctx, tx)
 		if err != nil {
 			return err
 		}

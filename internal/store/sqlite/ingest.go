@@ -10,14 +10,6 @@ import (
 	"github.com/herald-hq/herald/internal/store"
 )
 
-// Rows per multi-row INSERT. Large enough that statement overhead vanishes
-// (a batch of 1,000 events with fan-out 10 is 2 + 20 statements), small
-// enough to stay far below SQLite's 32,766 bound parameters.
-const (
-	eventChunk    = 500
-	deliveryChunk = 500
-)
-
 // Ingest implements store.Store.
 //
 // Events get an id (when they have none) and ReceivedAt (when zero) here, on
@@ -60,15 +52,15 @@ func (s *Store) Ingest(ctx context.Context, p store.IngestParams) (*store.Ingest
 	now := toDB(p.Now)
 	leaseUntil := toDB(p.Now.Add(p.LeaseFor))
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		enabled, err := webhooksEnabled(ctx, tx)
+		enabled, err := s.webhooksEnabled(ctx, tx)
 		if err != nil {
 			return err
 		}
-		projectOf, err := liveWebhooks(ctx, tx, hookIDs)
+		projectOf, err := s.liveWebhooks(ctx, tx, hookIDs)
 		if err != nil {
 			return err
 		}
-		seqs, err := insertEvents(ctx, tx, p.Items, bodies)
+		seqs, err := s.insertEvents(ctx, tx, p.Items, bodies)
 		if err != nil {
 			return err
 		}
@@ -80,7 +72,7 @@ func (s *Store) Ingest(ctx context.Context, p store.IngestParams) (*store.Ingest
 		if enabled {
 			leaseLeft = p.LeaseLimit
 		}
-		ins := deliveryInserter{tx: tx, state: state, now: now, token: p.LeaseToken, until: leaseUntil}
+		ins := deliveryInserter{s: s, tx: tx, state: state, now: now, token: p.LeaseToken, until: leaseUntil}
 		seen := map[string]bool{} // webhooks of the current item, against repeats
 		for i, it := range p.Items {
 			if seqs[i] == 0 {
@@ -126,13 +118,16 @@ type liveWebhook struct {
 }
 
 // liveWebhooks returns each webhook in ids that exists and is enabled.
-func liveWebhooks(ctx context.Context, tx *sql.Tx, ids []string) (map[string]liveWebhook, error) {
+func (s *Store) liveWebhooks(ctx context.Context, tx *sql.Tx, ids []string) (map[string]liveWebhook, error) {
 	out := make(map[string]liveWebhook, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, project, ordered FROM webhooks
-		WHERE enabled AND id IN (SELECT value FROM json_each(?))`, jsonList(ids))
+	st, err := s.prepared(ctx, tx, liveWebhooksSQL)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, jsonList(ids))
 	if err != nil {
 		return nil, err
 	}
@@ -148,10 +143,13 @@ func liveWebhooks(ctx context.Context, tx *sql.Tx, ids []string) (map[string]liv
 	return out, rows.Err()
 }
 
+const liveWebhooksSQL = `SELECT id, project, ordered FROM webhooks
+	WHERE enabled AND id IN (SELECT value FROM json_each(?))`
+
 // insertEvents stores the events that are new and returns, per item, the
 // seq of the stored row, or 0 for a duplicate: already stored, or repeated
 // earlier in this batch.
-func insertEvents(ctx context.Context, tx *sql.Tx, items []store.IngestItem, bodies []string) ([]int64, error) {
+func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, items []store.IngestItem, bodies []string) ([]int64, error) {
 	type key struct{ id, project string }
 	seqs := make([]int64, len(items))
 	first := make(map[key]int, len(items)) // key → index of its first item
@@ -164,24 +162,19 @@ func insertEvents(ctx context.Context, tx *sql.Tx, items []store.IngestItem, bod
 		first[k] = i
 		todo = append(todo, i)
 	}
-	for len(todo) > 0 {
-		chunk := todo[:min(len(todo), eventChunk)]
-		todo = todo[len(chunk):]
-		var q strings.Builder
-		q.WriteString(`INSERT INTO events (id, project, type, received_at, body) VALUES `)
-		args := make([]any, 0, 5*len(chunk))
-		for j, i := range chunk {
-			if j > 0 {
-				q.WriteByte(',')
-			}
-			q.WriteString(`(?,?,?,?,?)`)
+	for _, n := range chunks(len(todo)) {
+		chunk := todo[:n]
+		todo = todo[n:]
+		args := make([]any, 0, 5*n)
+		for _, i := range chunk {
 			ev := items[i].Event
 			args = append(args, ev.ID, ev.Project, ev.Type, toDB(ev.ReceivedAt), bodies[i])
 		}
-		// ON CONFLICT DO NOTHING returns only the rows it inserted: the others
-		// keep seq 0, which marks them duplicate.
-		q.WriteString(` ON CONFLICT (id, project) DO NOTHING RETURNING seq, id, project`)
-		rows, err := tx.QueryContext(ctx, q.String(), args...)
+		st, err := s.prepared(ctx, tx, insertEventsSQL(n))
+		if err != nil {
+			return nil, err
+		}
+		rows, err := st.QueryContext(ctx, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -204,52 +197,74 @@ func insertEvents(ctx context.Context, tx *sql.Tx, items []store.IngestItem, bod
 	return seqs, nil
 }
 
+// insertEventsSQL is the INSERT of n events. ON CONFLICT DO NOTHING returns
+// only the rows it inserted: the others keep seq 0, which marks them
+// duplicate.
+func insertEventsSQL(n int) string {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO events (id, project, type, received_at, body) VALUES `)
+	values(&q, n, 5)
+	q.WriteString(` ON CONFLICT (id, project) DO NOTHING RETURNING seq, id, project`)
+	return q.String()
+}
+
 // deliveryInserter buffers new deliveries and writes them with multi-row
 // INSERTs. Every value is a plain "?": modernc.org/sqlite looks up each
 // parameter's name when binding, which is a linear scan over the numbered
 // ("?NNN") ones, so sharing values through ?1..?4 made a 500-row statement
 // quadratic (60% of ingest time). Repeating the values costs less.
 type deliveryInserter struct {
+	s     *Store
 	tx    *sql.Tx
 	state herald.State
 	now   int64
 	token string
 	until int64
-	q     strings.Builder
 	args  []any
 	rows  int
 }
 
+const newDeliveryColumns = 12
+
 func (di *deliveryInserter) add(ctx context.Context, seq int64, d *herald.Delivery, leased, ordered bool) error {
-	if di.rows == 0 {
-		di.q.Reset()
-		di.q.WriteString(`INSERT INTO deliveries (id, event_seq, webhook_id, project, event_type, state,
-			next_attempt_at, created_at, updated_at, ordered, lease_token, lease_until) VALUES `)
-		di.args = di.args[:0]
-	} else {
-		di.q.WriteByte(',')
-	}
-	di.args = append(di.args, d.ID, seq, d.WebhookID, d.Project, d.EventType, string(di.state), di.now, di.now, di.now, ordered)
+	token, until := sql.NullString{}, sql.NullInt64{}
 	if leased {
-		di.q.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?)")
-		di.args = append(di.args, di.token, di.until)
-	} else {
-		di.q.WriteString("(?,?,?,?,?,?,?,?,?,?,NULL,NULL)")
+		token, until = sql.NullString{String: di.token, Valid: true}, sql.NullInt64{Int64: di.until, Valid: true}
 	}
+	di.args = append(di.args, d.ID, seq, d.WebhookID, d.Project, d.EventType, string(di.state), di.now, di.now, di.now,
+		ordered, token, until)
 	di.rows++
-	if di.rows == deliveryChunk {
+	if di.rows == chunkSizes[0] {
 		return di.flush(ctx)
 	}
 	return nil
 }
 
+// flush writes the buffered rows in chunks of the prepared shapes.
 func (di *deliveryInserter) flush(ctx context.Context) error {
-	if di.rows == 0 {
-		return nil
+	args := di.args
+	for _, n := range chunks(di.rows) {
+		st, err := di.s.prepared(ctx, di.tx, insertDeliveriesSQL(n))
+		if err != nil {
+			return err
+		}
+		if _, err := st.ExecContext(ctx, args[:n*newDeliveryColumns]...); err != nil {
+			return err
+		}
+		args = args[n*newDeliveryColumns:]
 	}
-	di.rows = 0
-	_, err := di.tx.ExecContext(ctx, di.q.String(), di.args...)
-	return err
+	clear(di.args)
+	di.args, di.rows = di.args[:0], 0
+	return nil
+}
+
+// insertDeliveriesSQL is the INSERT of n new deliveries.
+func insertDeliveriesSQL(n int) string {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO deliveries (id, event_seq, webhook_id, project, event_type, state,
+		next_attempt_at, created_at, updated_at, ordered, lease_token, lease_until) VALUES `)
+	values(&q, n, newDeliveryColumns)
+	return q.String()
 }
 
 // FindEvents implements store.Store.
@@ -321,7 +336,7 @@ func (s *Store) RecordTest(ctx context.Context, ev *herald.Event, d *herald.Deli
 		if err != nil {
 			return err
 		}
-		return insertAttempts(ctx, tx, []attemptRow{r})
+		return s.insertAttempts(ctx, tx, []attemptRow{r})
 	})
 	return wrap("record test", err)
 }

@@ -138,6 +138,11 @@ func benchIngest(b *testing.B, s store.Store, hooks []string, now time.Time) {
 	}
 }
 
+// benchBody is a delivered body of about 1.1 KiB for event id.
+func benchBody(id string) []byte {
+	return []byte(`{"id":"` + id + `","type":"bench.event","data":{"pad":"` + strings.Repeat("x", 1050) + `"}}`)
+}
+
 // benchClaimComplete claims up to benchBatch due deliveries and completes
 // them as succeeded with an attempt like the dispatcher records; it returns
 // how many it claimed.
@@ -164,7 +169,11 @@ func benchClaimComplete(b *testing.B, s store.Store, token string) int {
 					"Webhook-Signature": {"v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4="},
 				},
 				StatusCode: 200, ResponseHeaders: map[string][]string{"Content-Type": {"text/plain"}},
-				ResponseBody: "ok",
+				ResponseBody:  "ok",
+				RequestMethod: "POST", RequestURL: "https://hooks.example.com/herald",
+				// The body as sent: the event in Herald's envelope, the same for
+				// every webhook of the event, as with the default json format.
+				RequestBody: string(benchBody(c.Event.ID)),
 			},
 		}
 	}
