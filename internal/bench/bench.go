@@ -159,6 +159,16 @@ type Throughput struct {
 	// requests/s (0 when no ceiling was measured).
 	CeilingRatio float64 `json:"ceiling_ratio,omitempty"`
 	PeakRSSMB    float64 `json:"peak_rss_mb"`
+	// CPUPerDeliveryMS is this process's CPU time (user and system) from the
+	// first POST to the last receipt, per delivery: Herald, the load tool
+	// and the receiver together. HeraldCPUPerDeliveryMS subtracts the load
+	// tool's and the receiver's share, costed by the ceiling run at half
+	// its CPU per request (one side of it) for each ingest request and each
+	// delivery (0 without a ceiling): what Herald itself spends per delivery.
+	CPUPerDeliveryMS       float64 `json:"cpu_per_delivery_ms"`
+	HeraldCPUPerDeliveryMS float64 `json:"herald_cpu_per_delivery_ms,omitempty"`
+	// Disk is what the store keeps after the run.
+	Disk *Disk `json:"disk,omitempty"`
 	// RSSMB samples RSS at each quarter of the run, to show it does not grow
 	// with the backlog.
 	RSSMB []float64 `json:"rss_mb_by_quarter"`
@@ -201,6 +211,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 		if c := rep.Ceiling; c != nil && c.RequestsPerSec > 0 {
 			t.CeilingRatio = t.DeliveriesPerSec / c.RequestsPerSec
+			// A ceiling request costs a client and a server; in the run the
+			// load tool is the client of each ingest request and the receiver
+			// the server of each delivery, Herald the other side of both.
+			requests := float64(t.Deliveries + (t.Events+t.Batch-1)/t.Batch)
+			t.HeraldCPUPerDeliveryMS = max(0, t.CPUPerDeliveryMS-c.CPUPerRequestMS/2*requests/float64(t.Deliveries))
 		}
 		rep.Throughput = t
 	}
@@ -235,8 +250,10 @@ type env struct {
 	recvURL string
 	dir     string
 	onRecv  func(body []byte, at time.Time)
-	// dropSchema removes the temporary PostgreSQL schema (nil on SQLite).
+	// dropSchema removes the temporary PostgreSQL schema (nil on SQLite);
+	// pgDSN reaches it.
 	dropSchema func()
+	pgDSN      string
 }
 
 func newEnv(ctx context.Context, o Options, onRecv func([]byte, time.Time)) (*env, error) {
@@ -273,7 +290,7 @@ func newEnv(ctx context.Context, o Options, onRecv func([]byte, time.Time)) (*en
 			e.close()
 			return nil, err
 		}
-		e.dropSchema = drop
+		e.dropSchema, e.pgDSN = drop, dsn
 		cfg.Storage = config.Storage{Driver: "postgres", DatabaseURL: dsn}
 		cfg.SecretKey = seal.GenerateKey()
 	}
@@ -293,11 +310,7 @@ func newEnv(ctx context.Context, o Options, onRecv func([]byte, time.Time)) (*en
 }
 
 func (e *env) close() {
-	if e.app != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		e.app.Close(ctx)
-		cancel()
-	}
+	e.closeApp()
 	if e.recv != nil {
 		e.recv.Close()
 	}
@@ -305,6 +318,32 @@ func (e *env) close() {
 		e.dropSchema()
 	}
 	os.RemoveAll(e.dir)
+}
+
+// closeApp stops Herald (once), leaving its database for a look.
+func (e *env) closeApp() {
+	if e.app != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		e.app.Close(ctx)
+		cancel()
+		e.app = nil
+	}
+}
+
+// disk stops Herald and measures what its store keeps.
+func (e *env) disk(ctx context.Context, events, deliveries int) (*Disk, error) {
+	e.closeApp()
+	var tables map[string]int64
+	var err error
+	if e.pgDSN != "" {
+		tables, err = postgresTables(ctx, e.pgDSN)
+	} else {
+		tables, err = sqliteTables(ctx, e.dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("measure the store's size: %w", err)
+	}
+	return newDisk(tables, events, deliveries), nil
 }
 
 // tempSchema creates a schema of its own for one bench run in the database
@@ -425,6 +464,7 @@ func runThroughput(ctx context.Context, o Options) (*Throughput, error) {
 	}()
 	defer stopProgress()
 
+	cpu0 := cpuTime()
 	start := time.Now()
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -477,6 +517,7 @@ func runThroughput(ctx context.Context, o Options) (*Throughput, error) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	e2e := time.Duration(last.Load() - start.UnixNano())
+	cpu := cpuTime() - cpu0
 	time.Sleep(200 * time.Millisecond) // late duplicates would show here
 	stopProgress()                     // Progress is called from one goroutine at a time
 	if o.Progress != nil {
@@ -486,7 +527,12 @@ func runThroughput(ctx context.Context, o Options) (*Throughput, error) {
 	q := append([]float64(nil), quarters...)
 	qmu.Unlock()
 	got := received.Load()
+	disk, err := e.disk(ctx, o.Events, int(total))
+	if err != nil {
+		return nil, err
+	}
 	return &Throughput{
+		CPUPerDeliveryMS: float64(cpu) / float64(time.Millisecond) / float64(total), Disk: disk,
 		Events: o.Events, Webhooks: o.Webhooks, Clients: o.Clients, Batch: o.Batch,
 		Deliveries: int(total), Duplicates: int(got - total),
 		EventBytes: int(postedBytes.Load() / int64(o.Events)), DeliveryBytes: int(receivedBytes.Load() / max(got, 1)),

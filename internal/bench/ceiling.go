@@ -66,6 +66,10 @@ type Ceiling struct {
 	Requests       int     `json:"requests"`
 	Seconds        float64 `json:"seconds"`
 	RequestsPerSec float64 `json:"requests_per_sec"`
+	// CPUPerRequestMS is this process's CPU time per request: the load
+	// tool's and the receiver's cost of one request, which the throughput
+	// scenario subtracts to give Herald's own CPU per delivery.
+	CPUPerRequestMS float64 `json:"cpu_per_request_ms"`
 }
 
 // measureCeiling posts payload-sized bodies from clients goroutines to a
@@ -90,6 +94,7 @@ func measureCeiling(ctx context.Context, clients, payload int, d time.Duration) 
 
 	var done atomic.Int64
 	var failed atomic.Value
+	cpu0 := cpuTime()
 	start := time.Now()
 	stop := start.Add(d)
 	var wg sync.WaitGroup
@@ -115,6 +120,7 @@ func measureCeiling(ctx context.Context, clients, payload int, d time.Duration) 
 	}
 	wg.Wait()
 	el := time.Since(start)
+	cpu := cpuTime() - cpu0
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -122,7 +128,8 @@ func measureCeiling(ctx context.Context, clients, payload int, d time.Duration) 
 		return nil, err
 	}
 	n := int(done.Load())
-	return &Ceiling{Clients: clients, PayloadBytes: len(body), Requests: n, Seconds: el.Seconds(), RequestsPerSec: float64(n) / el.Seconds()}, nil
+	return &Ceiling{Clients: clients, PayloadBytes: len(body), Requests: n, Seconds: el.Seconds(), RequestsPerSec: float64(n) / el.Seconds(),
+		CPUPerRequestMS: float64(cpu) / float64(time.Millisecond) / float64(max(n, 1))}, nil
 }
 
 // padEvent closes an event's JSON whose data object is open (prefix ends

@@ -115,6 +115,16 @@ as a ratio to that ceiling (--ceiling=false skips it).`,
 					fmt.Fprintf(out, "  end to end:  %s deliveries/s (%.1fs), %d duplicates\n", bench.Thousands(t.DeliveriesPerSec), t.EndToEndSeconds, t.Duplicates)
 				}
 				fmt.Fprintf(out, "  peak RSS:    %.0f MB (by quarter of the run: %.0f MB)\n", t.PeakRSSMB, t.RSSMB)
+				if t.HeraldCPUPerDeliveryMS > 0 {
+					fmt.Fprintf(out, "  CPU:         %.3f ms per delivery for Herald (%.3f ms with the load tool and the receiver, less their share costed by the ceiling run)\n",
+						t.HeraldCPUPerDeliveryMS, t.CPUPerDeliveryMS)
+				} else {
+					fmt.Fprintf(out, "  CPU:         %.3f ms per delivery (Herald, the load tool and the receiver)\n", t.CPUPerDeliveryMS)
+				}
+				if d := t.Disk; d != nil {
+					fmt.Fprintf(out, "  disk:        %.0f bytes per delivery beyond its event (attempts included), events %.0f bytes each; %s\n",
+						d.DeliveryBytes, d.EventBytes, d)
+				}
 			}
 			if l := rep.Latency; l != nil {
 				fmt.Fprintf(out, "latency: %d events/s for %.0fs, fan-out %d (%d deliveries)\n", l.Rate, l.Seconds, l.Fanout, l.Deliveries)
