@@ -12,6 +12,7 @@ import (
 
 	"github.com/herald-hq/herald"
 	"github.com/herald-hq/herald/internal/store"
+	"github.com/herald-hq/herald/internal/store/attemptpack"
 )
 
 // sqlLockLeased locks, in id order, the rows of a batch still leased with
@@ -28,7 +29,7 @@ const sqlLockLeased = `SELECT d.id FROM deliveries d
 // row FOR SHARE, so the switch cannot move before commit). An attempt without
 // a number gets the delivery's new attempt count. It returns the position of
 // each completion that applied, with the row's new attempt count and webhook.
-const sqlComplete = `WITH c AS (
+var sqlComplete = `WITH c AS (
 		SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::timestamptz[],
 			$7::bool[], $8::timestamptz[], $9::int[], $10::text[], $11::timestamptz[])
 			AS c(pos, id, token, state, set_next, next_at, made, started, status, last_error, now)
@@ -44,32 +45,58 @@ const sqlComplete = `WITH c AS (
 			lease_token = NULL, lease_until = NULL,
 			updated_at = c.now
 		FROM c WHERE d.id = c.id AND d.lease_token = c.token
-		RETURNING c.pos, d.id, d.attempts, d.webhook_id
+		RETURNING c.pos, d.id, d.attempts, d.webhook_id, d.event_seq
+	), a AS (
+		SELECT * FROM unnest($12::int[], $13::text[], $14::text[], $15::int[], $16::timestamptz[], $17::bigint[],
+			$18::text[], $19::int[], $20::text[], $21::text[], $22::text[],
+			$23::text[], $24::text[], $25::text[], $26::bool[], $27::bytea[], $28::text[], $29::bytea[])
+			AS a(pos, id, delivery_id, number, started_at, latency_ns, request_headers, status_code,
+				response_headers, response_body, error,
+				request_method, request_url, request_body, request_body_truncated,
+				request_shape, request_signature, request_body_hash)
 	), att AS (
 		INSERT INTO attempts (id, delivery_id, number, started_at, latency_ns, request_headers,
 			status_code, response_headers, response_body, error,
-			request_method, request_url, request_body, request_body_truncated)
+			request_method, request_url, request_body, request_body_truncated,
+			request_shape, request_signature, request_body_hash)
 		SELECT a.id, a.delivery_id, CASE WHEN a.number = 0 THEN upd.attempts ELSE a.number END,
 			a.started_at, a.latency_ns, a.request_headers, a.status_code, a.response_headers,
-			a.response_body, a.error, a.request_method, a.request_url, a.request_body, a.request_body_truncated
-		FROM unnest($12::int[], $13::text[], $14::text[], $15::int[], $16::timestamptz[], $17::bigint[],
-			$18::text[], $19::int[], $20::text[], $21::text[], $22::text[],
-			$23::text[], $24::text[], $25::text[], $26::bool[])
-			AS a(pos, id, delivery_id, number, started_at, latency_ns, request_headers, status_code,
-				response_headers, response_body, error,
-				request_method, request_url, request_body, request_body_truncated)
-		JOIN upd ON upd.pos = a.pos
+			a.response_body, a.error, a.request_method, a.request_url, a.request_body, a.request_body_truncated,
+			a.request_shape, a.request_signature, a.request_body_hash
+		FROM a JOIN upd ON upd.pos = a.pos
+	), shp AS (` + insertShapesSQL(30) + `
+	), bod AS (
+		INSERT INTO request_bodies (event_seq, hash, body)
+		SELECT DISTINCT ON (upd.event_seq, b.hash) upd.event_seq, b.hash, b.body
+		FROM unnest($34::bytea[], $35::text[]) AS b(hash, body)
+		JOIN a ON a.request_body_hash = b.hash JOIN upd ON upd.pos = a.pos
+		ORDER BY upd.event_seq, b.hash
+		ON CONFLICT DO NOTHING
 	)
 	SELECT pos, attempts, webhook_id FROM upd`
+
+// insertShapesSQL inserts the distinct request shapes given as four arrays
+// from parameter $first on (hash, method, URL, headers), in hash order so
+// that two writers of the same new shapes wait rather than deadlock.
+func insertShapesSQL(first int) string {
+	return fmt.Sprintf(`INSERT INTO request_shapes (hash, method, url, headers)
+		SELECT * FROM unnest($%d::bytea[], $%d::text[], $%d::text[], $%d::text[]) AS s(hash, method, url, headers)
+		ORDER BY s.hash
+		ON CONFLICT DO NOTHING`, first, first+1, first+2, first+3)
+}
 
 // sqlInsertAttempts inserts attempts given as column arrays (attemptRows).
 const sqlInsertAttempts = `INSERT INTO attempts (id, delivery_id, number, started_at, latency_ns,
 		request_headers, status_code, response_headers, response_body, error,
-		request_method, request_url, request_body, request_body_truncated)
+		request_method, request_url, request_body, request_body_truncated,
+		request_shape, request_signature, request_body_hash)
 	SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::bigint[], $6::text[],
-		$7::int[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bool[])`
+		$7::int[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bool[],
+		$15::bytea[], $16::text[], $17::bytea[])`
 
-// attemptRows are attempts as column arrays, their headers encoded.
+// attemptRows are attempts as column arrays, their headers encoded and
+// their requests packed (attemptpack), with the distinct shapes and bodies
+// they refer to.
 type attemptRows struct {
 	pos                                []int32 // position of the completion, for sqlComplete
 	id, deliveryID                     []string
@@ -79,15 +106,44 @@ type attemptRows struct {
 	reqHeaders, resHeaders, body, errs []string
 	method, reqURL, reqBody            []string
 	reqTruncated                       []bool
+	shape, bodyHash                    [][]byte
+	signature                          []string
+
+	shapeHash, bodyKey                [][]byte
+	shapeMethod, shapeURL, shapeHeads []string
+	bodyText                          []string
+	seen                              map[string]bool // shapes and bodies already listed
 }
 
 func (r *attemptRows) add(a *herald.Attempt) error {
-	req, err := jsonText(a.RequestHeaders)
+	res, err := jsonText(a.ResponseHeaders)
 	if err != nil {
 		return err
 	}
-	res, err := jsonText(a.ResponseHeaders)
+	p, packed, err := attemptpack.Pack(a)
 	if err != nil {
+		return err
+	}
+	req := ""
+	method, reqURL, reqBody := a.RequestMethod, a.RequestURL, a.RequestBody
+	if packed {
+		method, reqURL, reqBody = "", "", ""
+		if r.seen == nil {
+			r.seen = map[string]bool{}
+		}
+		if k := "s" + string(p.Shape.Hash); !r.seen[k] {
+			r.seen[k] = true
+			r.shapeHash = append(r.shapeHash, p.Shape.Hash)
+			r.shapeMethod = append(r.shapeMethod, p.Shape.Method)
+			r.shapeURL = append(r.shapeURL, p.Shape.URL)
+			r.shapeHeads = append(r.shapeHeads, p.Shape.Headers)
+		}
+		if k := "b" + string(p.BodyHash); p.BodyHash != nil && !r.seen[k] {
+			r.seen[k] = true
+			r.bodyKey = append(r.bodyKey, p.BodyHash)
+			r.bodyText = append(r.bodyText, p.Body)
+		}
+	} else if req, err = jsonText(a.RequestHeaders); err != nil {
 		return err
 	}
 	r.id = append(r.id, a.ID)
@@ -100,17 +156,37 @@ func (r *attemptRows) add(a *herald.Attempt) error {
 	r.resHeaders = append(r.resHeaders, res)
 	r.body = append(r.body, a.ResponseBody)
 	r.errs = append(r.errs, a.Error)
-	r.method = append(r.method, a.RequestMethod)
-	r.reqURL = append(r.reqURL, a.RequestURL)
-	r.reqBody = append(r.reqBody, a.RequestBody)
+	r.method = append(r.method, method)
+	r.reqURL = append(r.reqURL, reqURL)
+	r.reqBody = append(r.reqBody, reqBody)
 	r.reqTruncated = append(r.reqTruncated, a.RequestBodyTruncated)
+	r.shape = append(r.shape, p.Shape.Hash) // nil (NULL) when not packed
+	r.signature = append(r.signature, p.Signature)
+	r.bodyHash = append(r.bodyHash, p.BodyHash)
 	return nil
 }
 
 // args are sqlInsertAttempts' arguments.
 func (r *attemptRows) args() []any {
 	return []any{r.id, r.deliveryID, r.number, r.started, r.latency, r.reqHeaders, r.status, r.resHeaders,
-		r.body, r.errs, r.method, r.reqURL, r.reqBody, r.reqTruncated}
+		r.body, r.errs, r.method, r.reqURL, r.reqBody, r.reqTruncated, r.shape, r.signature, r.bodyHash}
+}
+
+// insertParts writes the shapes and bodies r refers to, its attempts being
+// of the delivery of event seq (a test send).
+func (r *attemptRows) insertParts(ctx context.Context, tx pgx.Tx, seq int64) error {
+	if len(r.shapeHash) > 0 {
+		if _, err := tx.Exec(ctx, insertShapesSQL(1), r.shapeHash, r.shapeMethod, r.shapeURL, r.shapeHeads); err != nil {
+			return err
+		}
+	}
+	if len(r.bodyKey) > 0 {
+		_, err := tx.Exec(ctx, `INSERT INTO request_bodies (event_seq, hash, body)
+			SELECT $1, b.hash, b.body FROM unnest($2::bytea[], $3::text[]) AS b(hash, body) ORDER BY b.hash
+			ON CONFLICT DO NOTHING`, seq, r.bodyKey, r.bodyText)
+		return err
+	}
+	return nil
 }
 
 // completionRows are completions as column arrays, with their attempts.
@@ -128,7 +204,10 @@ func (r *completionRows) args() []any {
 		nonNil(r.att.pos), nonNil(r.att.id), nonNil(r.att.deliveryID), nonNil(r.att.number),
 		nonNil(r.att.started), nonNil(r.att.latency), nonNil(r.att.reqHeaders), nonNil(r.att.status),
 		nonNil(r.att.resHeaders), nonNil(r.att.body), nonNil(r.att.errs),
-		nonNil(r.att.method), nonNil(r.att.reqURL), nonNil(r.att.reqBody), nonNil(r.att.reqTruncated)}
+		nonNil(r.att.method), nonNil(r.att.reqURL), nonNil(r.att.reqBody), nonNil(r.att.reqTruncated),
+		nonNil(r.att.shape), nonNil(r.att.signature), nonNil(r.att.bodyHash),
+		nonNil(r.att.shapeHash), nonNil(r.att.shapeMethod), nonNil(r.att.shapeURL), nonNil(r.att.shapeHeads),
+		nonNil(r.att.bodyKey), nonNil(r.att.bodyText)}
 }
 
 // CompleteDeliveries implements store.Store in one transaction: the settings

@@ -13,6 +13,7 @@ import (
 
 	"github.com/herald-hq/herald"
 	"github.com/herald-hq/herald/internal/store"
+	"github.com/herald-hq/herald/internal/store/attemptpack"
 )
 
 // sqlClaim is ClaimDeliveries' statement. The subquery walks deliveries_due
@@ -337,12 +338,20 @@ func getDelivery(ctx context.Context, q querier, id string) (*herald.Delivery, e
 }
 
 // ListAttempts implements store.Store: in the order they were made (attempt
-// ids increase within a node, and break ties between equal start times).
+// ids increase within a node, and break ties between equal start times). A
+// packed attempt (request_shape set) gets its request back from its shape
+// and its event's body; an older one has it inline.
 func (s *Store) ListAttempts(ctx context.Context, deliveryID string) ([]*herald.Attempt, error) {
-	rows, err := s.db.Query(ctx, `SELECT id, delivery_id, number, started_at, latency_ns, request_headers,
-		status_code, response_headers, response_body, error,
-		request_method, request_url, request_body, request_body_truncated
-		FROM attempts WHERE delivery_id = $1 ORDER BY started_at, id`, deliveryID)
+	rows, err := s.db.Query(ctx, `SELECT a.id, a.delivery_id, a.number, a.started_at, a.latency_ns,
+		a.request_headers, a.status_code, a.response_headers, a.response_body, a.error,
+		a.request_method, a.request_url, a.request_body, a.request_body_truncated,
+		a.request_shape IS NOT NULL, coalesce(sh.method, ''), coalesce(sh.url, ''), coalesce(sh.headers, ''),
+		a.request_signature, coalesce(b.body, '')
+		FROM attempts a
+		LEFT JOIN request_shapes sh ON sh.hash = a.request_shape
+		LEFT JOIN request_bodies b ON a.request_body_hash IS NOT NULL
+			AND b.event_seq = (SELECT event_seq FROM deliveries WHERE id = a.delivery_id) AND b.hash = a.request_body_hash
+		WHERE a.delivery_id = $1 ORDER BY a.started_at, a.id`, deliveryID)
 	if err != nil {
 		return nil, wrap("list attempts", err)
 	}
@@ -351,15 +360,22 @@ func (s *Store) ListAttempts(ctx context.Context, deliveryID string) ([]*herald.
 	for rows.Next() {
 		var a herald.Attempt
 		var latency int64
-		var req, resp string
+		var req, resp, signature, body string
+		var packed bool
+		var sh attemptpack.Shape
 		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.Number, &a.StartedAt, &latency, &req,
 			&a.StatusCode, &resp, &a.ResponseBody, &a.Error,
-			&a.RequestMethod, &a.RequestURL, &a.RequestBody, &a.RequestBodyTruncated); err != nil {
+			&a.RequestMethod, &a.RequestURL, &a.RequestBody, &a.RequestBodyTruncated,
+			&packed, &sh.Method, &sh.URL, &sh.Headers, &signature, &body); err != nil {
 			return nil, wrap("list attempts", err)
 		}
 		a.StartedAt = a.StartedAt.UTC()
 		a.Latency = herald.Duration(latency)
-		if a.RequestHeaders, err = decodeHeaders(req); err != nil {
+		if packed {
+			if err := attemptpack.Unpack(&a, sh, signature, body); err != nil {
+				return nil, wrap("list attempts", err)
+			}
+		} else if a.RequestHeaders, err = decodeHeaders(req); err != nil {
 			return nil, wrap("list attempts", err)
 		}
 		if a.ResponseHeaders, err = decodeHeaders(resp); err != nil {

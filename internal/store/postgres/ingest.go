@@ -314,6 +314,9 @@ func (s *Store) RecordTest(ctx context.Context, ev *herald.Event, d *herald.Deli
 		if att == nil {
 			return nil
 		}
+		if err := att.insertParts(ctx, tx, seq); err != nil {
+			return err
+		}
 		_, err = tx.Exec(ctx, sqlInsertAttempts, att.args()...)
 		return err
 	})

@@ -594,3 +594,16 @@ func TestPruneOneNodeAtATime(t *testing.T) {
 	noErr(t, err)
 	check(t, n == 2, "pruned %d rows once the other is done, want the delivery and its event", n)
 }
+
+func TestRequestParts(t *testing.T) {
+	t.Parallel()
+	testDSN(t)
+	storetest.RequestParts(t, func(t *testing.T) store.Store { return openTest(t, Options{}) },
+		func(s store.Store, table string) int {
+			var n int
+			if err := s.(*Store).db.QueryRow(t.Context(), `SELECT count(*) FROM `+table).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		})
+}

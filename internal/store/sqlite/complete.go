@@ -10,6 +10,7 @@ import (
 
 	"github.com/herald-hq/herald"
 	"github.com/herald-hq/herald/internal/store"
+	"github.com/herald-hq/herald/internal/store/attemptpack"
 )
 
 // completion is a store.Completion in column form, computed before the write
@@ -24,22 +25,33 @@ type completion struct {
 	now     int64
 }
 
-// attemptRow is an attempt ready to insert, its headers encoded.
+// attemptRow is an attempt ready to insert, its headers encoded and its
+// request packed (attemptpack) unless it recorded none.
 type attemptRow struct {
 	a        *herald.Attempt
 	req, res string
+	packed   bool
+	p        attemptpack.Packed
+	seq      int64 // the delivery's event, which keeps the body
 }
 
 func newAttemptRow(a *herald.Attempt) (attemptRow, error) {
-	req, err := json.Marshal(a.RequestHeaders)
-	if err != nil {
-		return attemptRow{}, err
-	}
 	res, err := json.Marshal(a.ResponseHeaders)
 	if err != nil {
 		return attemptRow{}, err
 	}
-	return attemptRow{a: a, req: string(req), res: string(res)}, nil
+	r := attemptRow{a: a, res: string(res)}
+	if r.p, r.packed, err = attemptpack.Pack(a); err != nil {
+		return attemptRow{}, err
+	}
+	if !r.packed {
+		req, err := json.Marshal(a.RequestHeaders)
+		if err != nil {
+			return attemptRow{}, err
+		}
+		r.req = string(req)
+	}
+	return r, nil
 }
 
 // CompleteDeliveries implements store.Store. The batch is written with one
@@ -105,11 +117,12 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) (
 		// applied completion.
 		attempts := make([]int, len(cs))
 		webhook := make([]string, len(cs))
+		seqs := make([]int64, len(cs))
 		for _, round := range rounds {
 			for _, n := range chunks(len(round)) {
 				chunk := round[:n]
 				round = round[n:]
-				if err := s.completeChunkTx(ctx, tx, on, cs, rows, chunk, applied, attempts, webhook); err != nil {
+				if err := s.completeChunkTx(ctx, tx, on, cs, rows, chunk, applied, attempts, webhook, seqs); err != nil {
 					return err
 				}
 			}
@@ -128,6 +141,7 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) (
 			if a.Number == 0 {
 				a.Number = attempts[i]
 			}
+			atts[i].seq = seqs[i]
 			ins = append(ins, atts[i])
 			h := hooks[webhook[i]]
 			if h == nil {
@@ -156,7 +170,7 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) (
 // deliveries) in one statement, fenced on the lease token, and records which
 // applied. A pending or retrying result becomes held while the switch is off.
 func (s *Store) completeChunkTx(ctx context.Context, tx *sql.Tx, on bool, cs []store.Completion, rows []completion,
-	chunk []int, applied []bool, attempts []int, webhook []string) error {
+	chunk []int, applied []bool, attempts []int, webhook []string, seqs []int64) error {
 	args := make([]any, 0, 9*len(chunk))
 	for _, i := range chunk {
 		r := rows[i]
@@ -184,7 +198,8 @@ func (s *Store) completeChunkTx(ctx context.Context, tx *sql.Tx, on bool, cs []s
 		var id string
 		var n int
 		var hook string
-		if err := res.Scan(&id, &n, &hook); err != nil {
+		var seq int64
+		if err := res.Scan(&id, &n, &hook, &seq); err != nil {
 			return err
 		}
 		k, ok := at[id]
@@ -192,7 +207,7 @@ func (s *Store) completeChunkTx(ctx context.Context, tx *sql.Tx, on bool, cs []s
 			return fmt.Errorf("update returned delivery %s that was not in the batch", id)
 		}
 		i := chunk[k]
-		applied[i], attempts[i], webhook[i] = true, n, hook
+		applied[i], attempts[i], webhook[i], seqs[i] = true, n, hook, seq
 	}
 	return res.Err()
 }
@@ -216,22 +231,33 @@ func completeSQL(n int) string {
 	values(&q, n, 9)
 	q.WriteString(`) AS c
 		WHERE deliveries.id = c.column1 AND deliveries.lease_token = c.column2
-		RETURNING deliveries.id, deliveries.attempts, deliveries.webhook_id`)
+		RETURNING deliveries.id, deliveries.attempts, deliveries.webhook_id, deliveries.event_seq`)
 	return q.String()
 }
 
 // insertAttempts writes attempts with multi-row INSERTs of the prepared
-// shapes (plain "?" only; see deliveryInserter).
+// shapes (plain "?" only; see deliveryInserter), and first the request
+// shapes and bodies they refer to, each distinct one once (INSERT OR IGNORE:
+// most are there already).
 func (s *Store) insertAttempts(ctx context.Context, tx *sql.Tx, rows []attemptRow) error {
+	if err := s.insertParts(ctx, tx, rows); err != nil {
+		return err
+	}
 	for _, n := range chunks(len(rows)) {
 		chunk := rows[:n]
 		rows = rows[n:]
 		args := make([]any, 0, attemptColumns*n)
 		for _, r := range chunk {
 			a := r.a
+			if r.packed {
+				args = append(args, a.ID, a.DeliveryID, a.Number, toDB(a.StartedAt), int64(a.Latency), "",
+					a.StatusCode, r.res, a.ResponseBody, a.Error,
+					"", "", "", a.RequestBodyTruncated, r.p.Shape.Hash, r.p.Signature, r.p.BodyHash)
+				continue
+			}
 			args = append(args, a.ID, a.DeliveryID, a.Number, toDB(a.StartedAt), int64(a.Latency), r.req,
 				a.StatusCode, r.res, a.ResponseBody, a.Error,
-				a.RequestMethod, a.RequestURL, a.RequestBody, a.RequestBodyTruncated)
+				a.RequestMethod, a.RequestURL, a.RequestBody, a.RequestBodyTruncated, nil, "", nil)
 		}
 		st, err := s.prepared(ctx, tx, insertAttemptsSQL(n))
 		if err != nil {
@@ -244,15 +270,78 @@ func (s *Store) insertAttempts(ctx context.Context, tx *sql.Tx, rows []attemptRo
 	return nil
 }
 
-const attemptColumns = 14
+// insertParts writes the distinct request shapes and bodies of rows.
+func (s *Store) insertParts(ctx context.Context, tx *sql.Tx, rows []attemptRow) error {
+	type bodyKey struct {
+		seq  int64
+		hash string
+	}
+	var shapes, bodies []any
+	seenShape := map[string]bool{}
+	seenBody := map[bodyKey]bool{}
+	for _, r := range rows {
+		if !r.packed {
+			continue
+		}
+		if h := string(r.p.Shape.Hash); !seenShape[h] {
+			seenShape[h] = true
+			sh := r.p.Shape
+			shapes = append(shapes, sh.Hash, sh.Method, sh.URL, sh.Headers)
+		}
+		if r.p.BodyHash == nil {
+			continue
+		}
+		if k := (bodyKey{r.seq, string(r.p.BodyHash)}); !seenBody[k] {
+			seenBody[k] = true
+			bodies = append(bodies, r.seq, r.p.BodyHash, r.p.Body)
+		}
+	}
+	if err := s.insertChunked(ctx, tx, shapes, 4, insertShapesSQL); err != nil {
+		return err
+	}
+	return s.insertChunked(ctx, tx, bodies, 3, insertBodiesSQL)
+}
+
+// insertChunked runs the prepared INSERT shapes of sqlFor over args, k
+// arguments per row.
+func (s *Store) insertChunked(ctx context.Context, tx *sql.Tx, args []any, k int, sqlFor func(n int) string) error {
+	for _, n := range chunks(len(args) / k) {
+		st, err := s.prepared(ctx, tx, sqlFor(n))
+		if err != nil {
+			return err
+		}
+		if _, err := st.ExecContext(ctx, args[:n*k]...); err != nil {
+			return err
+		}
+		args = args[n*k:]
+	}
+	return nil
+}
+
+const attemptColumns = 17
 
 // insertAttemptsSQL is the INSERT of n attempts.
 func insertAttemptsSQL(n int) string {
 	var q strings.Builder
 	q.WriteString(`INSERT INTO attempts (id, delivery_id, number, started_at, latency_ns, request_headers,
 		status_code, response_headers, response_body, error,
-		request_method, request_url, request_body, request_body_truncated) VALUES `)
+		request_method, request_url, request_body, request_body_truncated,
+		request_shape, request_signature, request_body_hash) VALUES `)
 	values(&q, n, attemptColumns)
+	return q.String()
+}
+
+func insertShapesSQL(n int) string {
+	var q strings.Builder
+	q.WriteString(`INSERT OR IGNORE INTO request_shapes (hash, method, url, headers) VALUES `)
+	values(&q, n, 4)
+	return q.String()
+}
+
+func insertBodiesSQL(n int) string {
+	var q strings.Builder
+	q.WriteString(`INSERT OR IGNORE INTO request_bodies (event_seq, hash, body) VALUES `)
+	values(&q, n, 3)
 	return q.String()
 }
 

@@ -336,6 +336,7 @@ func (s *Store) RecordTest(ctx context.Context, ev *herald.Event, d *herald.Deli
 		if err != nil {
 			return err
 		}
+		r.seq = seq
 		return s.insertAttempts(ctx, tx, []attemptRow{r})
 	})
 	return wrap("record test", err)

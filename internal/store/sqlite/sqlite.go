@@ -288,7 +288,8 @@ func (s *Store) prepared(ctx context.Context, tx *sql.Tx, q string) (*sql.Stmt, 
 func (s *Store) prepareAll(ctx context.Context) error {
 	var texts []string
 	for _, n := range chunkSizes {
-		texts = append(texts, completeSQL(n), insertAttemptsSQL(n), insertDeliveriesSQL(n), insertEventsSQL(n))
+		texts = append(texts, completeSQL(n), insertAttemptsSQL(n), insertDeliveriesSQL(n), insertEventsSQL(n),
+			insertShapesSQL(n), insertBodiesSQL(n))
 	}
 	texts = append(texts, claimSQL(false), claimSQL(true), settingsSQL, liveWebhooksSQL)
 	texts = append(texts, healthSQL[:]...)

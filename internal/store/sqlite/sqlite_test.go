@@ -301,3 +301,15 @@ func TestSecretsNotInClear(t *testing.T) {
 	noErr(t, s.Close())
 	check("after checkpoint")
 }
+
+func TestRequestParts(t *testing.T) {
+	t.Parallel()
+	storetest.RequestParts(t, func(t *testing.T) store.Store { return openTest(t, Options{}) },
+		func(s store.Store, table string) int {
+			var n int
+			if err := s.(*Store).r.QueryRow(`SELECT count(*) FROM ` + table).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		})
+}

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,6 +11,75 @@ import (
 )
 
 var completeTests = map[string]func(t *testing.T, b *bundle){
+	// The request of every attempt reads back as sent, though the parts
+	// that repeat (headers of a webhook, the body of an event) are stored
+	// once: the per-attempt headers of two webhooks' deliveries of one
+	// event, a retry of the same request, a foreign Webhook-Id, and an
+	// attempt that sent nothing.
+	"RequestAsSent": func(t *testing.T, b *bundle) {
+		w1, w2 := b.webhook("p"), b.webhook("p")
+		b.ingest(t0, []string{w1.ID, w2.ID}, b.event("x", "p"))
+		cs := b.claim(t0, 10, "A", time.Minute)
+		must.Len(t, cs, 2)
+		sent := func(c *store.Claimed, started time.Time, sig string) *herald.Attempt {
+			a := attempt(started, 503, "failed with 503")
+			a.DeliveryID = c.Delivery.ID
+			a.RequestHeaders = map[string][]string{
+				"Content-Type": {"application/json"}, "User-Agent": {"Herald/test"},
+				"Authorization": {"[redacted]"}, "Herald-Hops": {"1"},
+				"Webhook-Id":        {c.Delivery.ID},
+				"Webhook-Timestamp": {fmt.Sprint(started.Unix())},
+				"Webhook-Signature": {sig},
+			}
+			a.RequestBody = `{"id":"evt","data":{"pad":"` + strings.Repeat("x", 900) + `"}}`
+			return a
+		}
+		var want []map[string][]*herald.Attempt
+		for round, now := range []time.Time{at(time.Second), at(time.Minute)} {
+			if round > 0 {
+				cs = b.claim(at(time.Minute), 10, "B", time.Minute)
+				must.Len(t, cs, 2)
+			}
+			byID := map[string][]*herald.Attempt{}
+			var comps []store.Completion
+			for i, c := range cs {
+				a := sent(c, now.Add(time.Duration(i)*time.Millisecond), fmt.Sprintf("v1,sig-%d-%d", round, i))
+				if round == 1 && i == 1 {
+					a.RequestHeaders["Webhook-Id"] = []string{"msg_foreign"}
+				}
+				comps = append(comps, store.Completion{
+					DeliveryID: c.Delivery.ID, WebhookID: c.Delivery.WebhookID, LeaseToken: c.LeaseToken,
+					State: herald.StateRetrying, NextAttemptAt: at(time.Minute), Now: now, Attempt: a,
+				})
+				cp := *a
+				byID[c.Delivery.ID] = append(byID[c.Delivery.ID], &cp)
+			}
+			must.Equal(t, []bool{true, true}, b.complete(comps...))
+			want = append(want, byID)
+		}
+		cs = b.claim(at(time.Minute), 10, "C", time.Minute)
+		must.Len(t, cs, 2)
+		unsent := &herald.Attempt{StartedAt: at(2 * time.Minute), Error: "render payload: boom"}
+		must.Equal(t, []bool{true}, b.complete(store.Completion{
+			DeliveryID: cs[0].Delivery.ID, WebhookID: cs[0].Delivery.WebhookID, LeaseToken: cs[0].LeaseToken,
+			State: herald.StateFailed, Now: at(2 * time.Minute), Attempt: unsent,
+		}))
+		for _, c := range cs {
+			as, err := b.s.ListAttempts(b.ctx, c.Delivery.ID)
+			must.NoError(t, err)
+			exp := append(want[0][c.Delivery.ID], want[1][c.Delivery.ID]...)
+			if c.Delivery.ID == cs[0].Delivery.ID {
+				exp = append(exp, unsent)
+			}
+			must.Len(t, as, len(exp))
+			for i, a := range as {
+				e := *exp[i]
+				e.ID, e.Number, e.DeliveryID = a.ID, a.Number, c.Delivery.ID
+				must.Equal(t, &e, a, "attempt %d of %s", i, c.Delivery.ID)
+			}
+		}
+	},
+
 	"Success": func(t *testing.T, b *bundle) {
 		w := b.webhook("p")
 		b.ingest(t0, []string{w.ID}, b.event("x", "p"))
