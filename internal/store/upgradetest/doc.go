@@ -13,7 +13,8 @@
 //   - testdata/v0012_sqlite.golden.json and v0012_postgres.golden.json are
 //     what each store read back right after writing its fixture.
 //
-// The fixtures hold two webhooks (one with every kind of secret, one
+// The fixtures hold two webhooks (one with secrets: signing, previous,
+// challenge, a basic-auth password and a secret header; the other
 // ordered), their events, and deliveries in every state: pending and
 // retrying (leased by a node that stopped while the global switch went
 // off), held (the switch is off in the fixture's settings), succeeded and
