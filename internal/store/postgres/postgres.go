@@ -15,8 +15,9 @@
 //     order; what remains (a rare deadlock, a serialization failure) is
 //     retried whole by tx.
 //
-// Migrations are embedded and applied on Open under a transaction-scoped
-// advisory lock, so nodes starting together apply each one once.
+// Migrations are embedded and applied on Open, each in its own transaction
+// under a transaction-scoped advisory lock, so nodes starting together apply
+// each one once and an interrupted start resumes where it stopped.
 package postgres
 
 import (
@@ -144,10 +145,14 @@ func (s *Store) Close() error {
 const lockClass = 0x48524c44
 
 // migrate applies the embedded migrations not yet recorded in
-// schema_migrations, in file-name order, in one transaction that holds the
-// advisory lock: a node that starts while another migrates waits, then finds
-// everything applied. The schema is created under the same lock, since two
-// CREATE SCHEMA IF NOT EXISTS at once can both try to create it.
+// schema_migrations, in file-name order, each in its own transaction that
+// holds the advisory lock and records the migration with its changes: a node
+// that starts while another migrates waits, then finds it applied; an
+// interrupted start (a crash, a lost connection, a failing statement) leaves
+// the migrations before the failed one committed and nothing of the failed
+// one, and the next start resumes there. The schema is created under the
+// same lock, since two CREATE SCHEMA IF NOT EXISTS at once can both try to
+// create it.
 func (s *Store) migrate(ctx context.Context, schema string) error {
 	names, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
@@ -163,58 +168,56 @@ func (s *Store) migrate(ctx context.Context, schema string) error {
 		known[versions[i]] = true
 	}
 	var newest int
-	err = pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext('migrate ' || coalesce(current_schema(), $2)))`,
-			int32(lockClass), schema); err != nil {
-			return fmt.Errorf("advisory lock: %w", err)
-		}
-		if schema != "" {
-			if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{schema}.Sanitize()); err != nil {
-				return fmt.Errorf("create schema: %w", err)
+	// step runs one migration (i >= 0), or only the bookkeeping (i < 0),
+	// under the lock; it reads what is applied after taking the lock.
+	step := func(i int) error {
+		return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext('migrate ' || coalesce(current_schema(), $2)))`,
+				int32(lockClass), schema); err != nil {
+				return fmt.Errorf("advisory lock: %w", err)
 			}
-		}
-		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-			version    integer PRIMARY KEY,
-			name       text NOT NULL,
-			applied_at timestamptz NOT NULL DEFAULT now()
-		)`); err != nil {
-			return fmt.Errorf("create schema_migrations: %w", err)
-		}
-		done := map[int]bool{}
-		rows, err := tx.Query(ctx, `SELECT version FROM schema_migrations`)
-		if err != nil {
-			return err
-		}
-		vs, err := pgx.CollectRows(rows, pgx.RowTo[int])
-		if err != nil {
-			return err
-		}
-		for _, v := range vs {
-			done[v] = true
-			newest = max(newest, v)
-		}
-		for i, name := range names {
-			if done[versions[i]] {
-				continue
+			if schema != "" {
+				if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{schema}.Sanitize()); err != nil {
+					return fmt.Errorf("create schema: %w", err)
+				}
 			}
-			body, err := migrations.ReadFile(name)
+			if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+				version    integer PRIMARY KEY,
+				name       text NOT NULL,
+				applied_at timestamptz NOT NULL DEFAULT now()
+			)`); err != nil {
+				return fmt.Errorf("create schema_migrations: %w", err)
+			}
+			if i < 0 {
+				return tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&newest)
+			}
+			var done bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`,
+				versions[i]).Scan(&done); err != nil || done {
+				return err
+			}
+			body, err := migrations.ReadFile(names[i])
 			if err != nil {
 				return err
 			}
 			// No arguments: pgx sends the file with the simple protocol,
 			// which runs every statement in it.
 			if _, err := tx.Exec(ctx, string(body)); err != nil {
-				return fmt.Errorf("migration %s: %w", path.Base(name), err)
+				return fmt.Errorf("migration %s: %w", path.Base(names[i]), err)
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`,
-				versions[i], path.Base(name)); err != nil {
-				return err
+				versions[i], path.Base(names[i])); err != nil {
+				return fmt.Errorf("migration %s: record: %w", path.Base(names[i]), err)
 			}
-			newest = max(newest, versions[i])
+			return nil
+		})
+	}
+	for i := range names {
+		if err := step(i); err != nil {
+			return fmt.Errorf("postgres: migrate: %w", err)
 		}
-		return nil
-	})
-	if err != nil {
+	}
+	if err := step(-1); err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}
 	// A database migrated by a newer Herald may have a schema this one misreads.
