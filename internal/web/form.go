@@ -73,6 +73,9 @@ type webhookForm struct {
 	// Errors maps a field (as the service names it: "url",
 	// "conditions[0].values", ...) to its message.
 	Errors map[string]string
+	// Details holds, per field, the technical text behind its error when
+	// the message leaves it out (errDetail): shown one click away.
+	Details map[string]string
 }
 
 type conditionRow struct {
@@ -94,6 +97,9 @@ func (f *webhookForm) StoredSecret(h headerRow) bool {
 
 // Err returns the message for field, "" when it has none.
 func (f *webhookForm) Err(field string) string { return f.Errors[field] }
+
+// Detail returns the technical detail of field's error, "" when it has none.
+func (f *webhookForm) Detail(field string) string { return f.Details[field] }
 
 // HeaderErrAt returns the error of header row i (the service names headers
 // by their name); "" for the row template, whose index is not a number.
@@ -389,6 +395,12 @@ func (f *webhookForm) setError(rq *request, err error) bool {
 		return false
 	}
 	f.Errors[field] = rq.E(err)
+	if d := rq.tr.errDetail(err); d != "" {
+		if f.Details == nil {
+			f.Details = map[string]string{}
+		}
+		f.Details[field] = d
+	}
 	return true
 }
 
