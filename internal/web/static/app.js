@@ -291,6 +291,20 @@
     });
   });
 
+  // The webhook form's sticky action bar: the page's scroll padding
+  // follows its height (it wraps to two rows on a phone), so focus never
+  // scrolls a field under it.
+  var actions = document.getElementById('form-actions');
+  if (actions) {
+    var setActionsHeight = function () {
+      document.documentElement.style.setProperty('--actions-h', actions.offsetHeight + 'px');
+    };
+    setActionsHeight();
+    if (window.ResizeObserver) {
+      new ResizeObserver(setActionsHeight).observe(actions);
+    }
+  }
+
   syncAuth();
   syncFormat();
   syncTLS();
