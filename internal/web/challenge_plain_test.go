@@ -84,3 +84,27 @@ func TestChallengeFailureInPlainWords(t *testing.T) {
 	}
 	mustContain(t, body, `<span class="err-plain">接收方返回的令牌不正确：它必须使用与此 Webhook 相同的挑战密钥。</span> <details class="err-detail"><summary>技术细节</summary><code>`+english)
 }
+
+// The SSRF guard's warning on a saved target is a plain translated
+// sentence; the guard's English reason is one click away.
+func TestGuardWarningInPlainWords(t *testing.T) {
+	t.Parallel()
+	s := startHerald(t)
+	for _, tc := range []struct{ lang, plain, summary string }{
+		{"", "The SSRF guard refuses this target: every delivery will fail until HERALD_ALLOW_CIDRS (network.allow_cidrs) allows it and Herald is restarted.", "Technical detail"},
+		{"zh-CN", "SSRF 防护会拒绝此目标：在 HERALD_ALLOW_CIDRS（network.allow_cidrs）允许并重启 Herald 之前，所有投递都会失败。", "技术细节"},
+	} {
+		c := s.client()
+		c.lang = tc.lang
+		c.loginToken(adminToken)
+		c.get("/webhooks/new")
+		form := url.Values{"action": {"save"}, "name": {"private-" + tc.lang}, "url": {"http://10.9.8.7/hook"}, "event_types_extra": {"*"},
+			"auth_type": {"none"}, "category": {"events"}, "severity": {"all"}, "format": {"standard"}, "language": {"en"}, "enabled": {"1"}}
+		code, body := c.post("/webhooks/new", form)
+		if code != http.StatusOK {
+			t.Fatalf("%q: create: %d\n%s", tc.lang, code, body)
+		}
+		want := `<div class="warning">` + tc.plain + `<details class="err-detail field-detail"><summary>` + tc.summary + `</summary><code>destination 10.9.8.7`
+		mustContain(t, body, want)
+	}
+}

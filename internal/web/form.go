@@ -68,7 +68,7 @@ type webhookForm struct {
 
 	// Warnings are what the SSRF guard says of the saved target (the
 	// service's TargetWarning, translated).
-	Warnings []string
+	Warnings []warning
 
 	// Errors maps a field (as the service names it: "url",
 	// "conditions[0].values", ...) to its message.
@@ -430,11 +430,17 @@ func (f *webhookForm) applyRowAction(action string) bool {
 	return true
 }
 
+// warning is a warning about what was saved: Text in plain words, the
+// technical Detail (the guard's English reason) one click away.
+type warning struct {
+	Text, Detail string
+}
+
 // targetWarnings is the SSRF guard's verdict on w's target, in the
 // caller's language (none when the guard lets it through).
-func (c *Console) targetWarnings(ctx context.Context, rq *request, w *herald.Webhook) []string {
+func (c *Console) targetWarnings(ctx context.Context, rq *request, w *herald.Webhook) []warning {
 	if err := c.svc.TargetWarning(ctx, w); err != nil {
-		return []string{rq.E(err)}
+		return []warning{{Text: rq.E(err), Detail: rq.tr.errDetail(err)}}
 	}
 	return nil
 }
