@@ -241,8 +241,22 @@ func (a *API) listDeliveries(w http.ResponseWriter, r *http.Request, p *service.
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, list[*herald.Delivery]{Data: ds, NextCursor: next})
+	total, capped, err := a.svc.CountMatchingDeliveries(r.Context(), p, f, service.DeliveryCountCap)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, deliveryList{Data: ds, NextCursor: next, Total: total, TotalCapped: capped})
 	return nil
+}
+
+// deliveryList is a page of GET /deliveries with the count of every row
+// the filters match (the cursor, order and limit aside), counted up to
+// service.DeliveryCountCap: TotalCapped says there are more.
+type deliveryList struct {
+	Data        []*herald.Delivery `json:"data"`
+	NextCursor  string             `json:"next_cursor,omitempty"`
+	Total       int                `json:"total"`
+	TotalCapped bool               `json:"total_capped"`
 }
 
 type deliveryDetail struct {

@@ -104,6 +104,35 @@ func TestCLIAgainstRealServer(t *testing.T) {
 	}
 	mu.Unlock()
 
+	// --event-type sends the sample event of that type (recorded as a
+	// test), in the webhook's language and format.
+	test = must("webhook", "test", id, "--event-type", "host.recovery_timeout", "--json")
+	var tr struct {
+		OK         bool   `json:"ok"`
+		StatusCode int    `json:"status_code"`
+		DeliveryID string `json:"delivery_id"`
+	}
+	if err := json.Unmarshal([]byte(test), &tr); err != nil || !tr.OK || tr.StatusCode != 200 || tr.DeliveryID == "" {
+		t.Fatalf("webhook test --event-type: %v\n%s", err, test)
+	}
+	mu.Lock()
+	if len(bodies) != 2 || !strings.Contains(bodies[1], `"host.recovery_timeout"`) || strings.Contains(bodies[1], `"herald.test"`) {
+		t.Fatalf("test --event-type host.recovery_timeout sent: %v", bodies[1:])
+	}
+	bodies = bodies[:1]
+	mu.Unlock()
+	var sent struct {
+		EventType string `json:"event_type"`
+		Test      bool   `json:"test"`
+	}
+	if err := json.Unmarshal([]byte(must("delivery", "get", tr.DeliveryID, "--json")), &sent); err != nil || sent.EventType != "host.recovery_timeout" || !sent.Test {
+		t.Fatalf("the logged test delivery: %+v (%v)", sent, err)
+	}
+	// A type that is not one event type name is refused, naming the flag's field.
+	if out, errs, code := run("webhook", "test", id, "--event-type", "host.*"); code == 0 || !strings.Contains(errs, "event_type") {
+		t.Fatalf("webhook test --event-type 'host.*': exit %d\n%s%s", code, out, errs)
+	}
+
 	must("event", "send", "--type", "host.lost_connection", "--project", "ops", "--subject", "db1", "--severity", "critical")
 	must("event", "send", "--type", "image.push", "--project", "ops") // not subscribed
 	deadline := time.Now().Add(10 * time.Second)
@@ -124,7 +153,7 @@ func TestCLIAgainstRealServer(t *testing.T) {
 		Data []struct{ ID, State string }
 	}
 	json.Unmarshal([]byte(dl), &page)
-	if len(page.Data) != 2 {
+	if len(page.Data) != 3 { // the two tests and the event
 		t.Fatalf("delivery list: %s", dl)
 	}
 	must("delivery", "get", page.Data[0].ID)

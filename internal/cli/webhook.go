@@ -725,11 +725,16 @@ func (cc clientCommands) webhookTestCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "test ID",
 		Short: "Send a test event to a webhook now and show how the endpoint answered",
-		Long:  "Send a test event to a webhook now and show how the endpoint answered.\nExits with status 1 when the endpoint did not accept it.",
-		Args:  exactArgs("ID"),
+		Long: "Send a test event to a webhook now and show how the endpoint answered.\n" +
+			"The event is herald.test, or with --event-type the sample event of that type (the payload the console's preview shows).\n" +
+			"Exits with status 1 when the endpoint did not accept it.",
+		Example: "  herald webhook test wh_...\n  herald webhook test wh_... --event-type image.push",
+		Args:    exactArgs("ID"),
 	}
+	var eventType string
+	cmd.Flags().StringVar(&eventType, "event-type", "", "send the sample event of this type instead of herald.test (see `herald event-types`)")
 	cmd.RunE = cc.run(func(s *session, args []string) error {
-		res, err := s.api.TestWebhook(s.ctx, args[0])
+		res, err := s.api.TestWebhook(s.ctx, args[0], eventType)
 		if err != nil {
 			return withNotFoundHint(err, "herald webhook list")
 		}

@@ -307,7 +307,7 @@ func TestWebhookTestStatusRecover(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := b.c.TestWebhook(b.ctx, wh.ID)
+	res, err := b.c.TestWebhook(b.ctx, wh.ID, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,6 +57,10 @@ type DeliveryPage struct {
 	Data []herald.Delivery `json:"data"`
 	// NextCursor fetches the next page; "" on the last one.
 	NextCursor string `json:"next_cursor,omitempty"`
+	// Total is how many deliveries match the filter, counted up to 10000;
+	// TotalCapped says there are more.
+	Total       int  `json:"total"`
+	TotalCapped bool `json:"total_capped"`
 }
 
 // DeliveryDetail is a delivery with its attempts, oldest first. The API sends

@@ -263,12 +263,22 @@ func (c *Client) DeleteWebhook(ctx context.Context, id string) error {
 
 // TestWebhook sends a test event to the webhook now and reports how the
 // endpoint answered. A failed send is a result with OK false, not an error.
-func (c *Client) TestWebhook(ctx context.Context, id string) (*TestResult, error) {
+// eventType chooses the event: "" (or "herald.test") sends a herald.test
+// event, another type the sample event of that type (the one the
+// console's payload preview shows).
+func (c *Client) TestWebhook(ctx context.Context, id, eventType string) (*TestResult, error) {
 	if err := requireID("webhook", id); err != nil {
 		return nil, err
 	}
+	k := call{method: http.MethodPost, path: idPath("/webhooks", id) + "/test"}
+	if eventType != "" {
+		k.body = struct {
+			EventType string `json:"event_type"`
+		}{eventType}
+	}
 	var out TestResult
-	if err := c.do(ctx, call{method: http.MethodPost, path: idPath("/webhooks", id) + "/test", out: &out}); err != nil {
+	k.out = &out
+	if err := c.do(ctx, k); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -8,6 +8,11 @@ import (
 	"github.com/herald-hq/herald/internal/store"
 )
 
+// DeliveryCountCap is where counting the deliveries a filter matches stops
+// (the API's total, the console's "Matching deliveries"): past it the count
+// reads "10,000+", so a count never scans more than this many rows.
+const DeliveryCountCap = 10000
+
 // CountMatchingDeliveries counts the deliveries of the log that f selects
 // and p may read, up to max (more: there are more than max). See
 // store.Store.CountMatchingDeliveries.

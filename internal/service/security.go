@@ -212,7 +212,9 @@ func challengeError(res sender.ChallengeResult) error {
 		Field:   field,
 		Message: "ownership challenge failed (" + string(res.Reason) + "): " + res.Err + "; nothing was saved",
 		Key:     "challenge.failed",
-		Args:    herald.Args{"reason": string(res.Reason), "detail": res.Err},
+		// "why" names the catalog's plain sentence for the reason; the
+		// console shows it, with the English detail one click away.
+		Args: herald.Args{"reason": string(res.Reason), "why": string(res.Reason), "detail": res.Err},
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/herald-hq/herald"
+	"github.com/herald-hq/herald/internal/service"
 	"github.com/herald-hq/herald/internal/store"
 )
 
@@ -73,8 +74,9 @@ type detailData struct {
 	NewestPage   string   // the log from its newest row, when showing the oldest first
 }
 
-// logCountMax bounds the count of matching rows the log shows.
-const logCountMax = 10000
+// logCountMax bounds the count of matching rows the log shows (as the
+// API's total does).
+const logCountMax = service.DeliveryCountCap
 
 // groupThousands writes n with a comma between groups of three digits.
 func groupThousands(n int) string {

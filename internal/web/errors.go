@@ -2,6 +2,7 @@ package web
 
 import (
 	"regexp"
+	"strings"
 
 	"github.com/herald-hq/herald"
 )
@@ -23,12 +24,13 @@ var placeholderRE = regexp.MustCompile(`\{([a-z_]+)\}`)
 
 // translatedArgs are the arguments whose values are words the catalogs
 // translate themselves: an object kind ("webhook"), a role, a challenge
-// failure reason. The value v of argument a is shown as the text of
+// failure reason (as a word, and as a plain sentence: "why"). The value v of argument a is shown as the text of
 // translatedArgs[a]+v when the catalog has it, as v otherwise.
 var translatedArgs = map[string]string{
 	"kind":   "kind.",
 	"role":   "role.",
 	"reason": "challenge_reason.",
+	"why":    "challenge_why.",
 }
 
 // errText is err's message in the catalog's language.
@@ -54,6 +56,20 @@ func (c *catalog) errText(err error) string {
 		}
 		return v
 	})
+}
+
+// errDetail is the technical detail of err that its catalog text leaves
+// out: the "detail" argument when the text has no {detail} placeholder
+// (the ownership challenge's failure says what went wrong in plain words
+// and keeps the sender's English text for the person who wants it). ""
+// when the text shows the detail itself or err has none.
+func (c *catalog) errDetail(err error) string {
+	key, args := herald.ErrorKey(err)
+	text, ok := c.texts[errPrefix+key]
+	if key == "" || !ok || strings.Contains(text, "{detail}") {
+		return ""
+	}
+	return args["detail"]
 }
 
 // E is err's message in the caller's language (errText).

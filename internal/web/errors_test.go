@@ -224,6 +224,7 @@ func TestEveryErrorKeyIsTranslated(t *testing.T) {
 		sender.ChallengeBadJSON, sender.ChallengeBlocked, sender.ChallengeNetwork, sender.ChallengeConfig} {
 		words["reason"] = append(words["reason"], string(r))
 	}
+	words["why"] = words["reason"]
 	if len(kinds) < 5 {
 		t.Fatalf("found only the kinds %v; is the scan broken?", kinds)
 	}

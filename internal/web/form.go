@@ -68,11 +68,14 @@ type webhookForm struct {
 
 	// Warnings are what the SSRF guard says of the saved target (the
 	// service's TargetWarning, translated).
-	Warnings []string
+	Warnings []warning
 
 	// Errors maps a field (as the service names it: "url",
 	// "conditions[0].values", ...) to its message.
 	Errors map[string]string
+	// Details holds, per field, the technical text behind its error when
+	// the message leaves it out (errDetail): shown one click away.
+	Details map[string]string
 }
 
 type conditionRow struct {
@@ -94,6 +97,9 @@ func (f *webhookForm) StoredSecret(h headerRow) bool {
 
 // Err returns the message for field, "" when it has none.
 func (f *webhookForm) Err(field string) string { return f.Errors[field] }
+
+// Detail returns the technical detail of field's error, "" when it has none.
+func (f *webhookForm) Detail(field string) string { return f.Details[field] }
 
 // HeaderErrAt returns the error of header row i (the service names headers
 // by their name); "" for the row template, whose index is not a number.
@@ -389,6 +395,12 @@ func (f *webhookForm) setError(rq *request, err error) bool {
 		return false
 	}
 	f.Errors[field] = rq.E(err)
+	if d := rq.tr.errDetail(err); d != "" {
+		if f.Details == nil {
+			f.Details = map[string]string{}
+		}
+		f.Details[field] = d
+	}
 	return true
 }
 
@@ -418,11 +430,17 @@ func (f *webhookForm) applyRowAction(action string) bool {
 	return true
 }
 
+// warning is a warning about what was saved: Text in plain words, the
+// technical Detail (the guard's English reason) one click away.
+type warning struct {
+	Text, Detail string
+}
+
 // targetWarnings is the SSRF guard's verdict on w's target, in the
 // caller's language (none when the guard lets it through).
-func (c *Console) targetWarnings(ctx context.Context, rq *request, w *herald.Webhook) []string {
+func (c *Console) targetWarnings(ctx context.Context, rq *request, w *herald.Webhook) []warning {
 	if err := c.svc.TargetWarning(ctx, w); err != nil {
-		return []string{rq.E(err)}
+		return []warning{{Text: rq.E(err), Detail: rq.tr.errDetail(err)}}
 	}
 	return nil
 }

@@ -144,13 +144,26 @@ type svgChart struct {
 	Empty  bool
 	// Table is the same data as text, for screen readers and without SVG.
 	Head []string
-	Rows [][]string
+	Rows []chartRow
+	// AtFmt is how app.js writes the times of the axis, the bars' titles
+	// and the table in the browser's time zone: "hm" (15:04) or "mdhm"
+	// (01-02 15:04). The page carries them in UTC, labelled so.
+	AtFmt string
 }
 
 type svgBar struct {
 	X, Y, W, H float64
 	Class      string
-	Title      string
+	// Title is the tooltip: the time (At, RFC 3339; AtText in UTC) and
+	// TitleRest after it.
+	At, AtText, TitleRest string
+}
+
+// chartRow is one row of a chart's table: its time (as svgBar's) and the
+// other cells.
+type chartRow struct {
+	At, AtText, UTC string
+	Cells           []string
 }
 
 type svgLine struct {
@@ -162,6 +175,12 @@ type svgLine struct {
 type svgTick struct {
 	Pos  float64
 	Text string
+	// At is the time of an x tick (RFC 3339) and UTC its full UTC text
+	// (hover); "" for y ticks.
+	At, UTC string
+	// End: the label ends at Pos (the chart's right edge) instead of
+	// being centred on it.
+	End bool
 }
 
 const (
@@ -204,13 +223,22 @@ func (c *svgChart) yTicks(max float64, label func(float64) string) {
 	}
 }
 
+// isoTime is t in RFC 3339, UTC: what app.js reads to write t in the
+// browser's time zone.
+func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
 func (c *svgChart) xTicks(o *service.Overview, fmtAt func(time.Time) string) {
 	n := len(o.Buckets)
 	for _, i := range []int{0, n / 4, n / 2, 3 * n / 4, n - 1} {
 		if i < 0 || i >= n {
 			continue
 		}
-		c.XTicks = append(c.XTicks, svgTick{Pos: float64(c.Left) + c.plotW()*(float64(i)+0.5)/float64(n), Text: fmtAt(o.Buckets[i].At)})
+		at := o.Buckets[i].At
+		tick := svgTick{Pos: float64(c.Left) + c.plotW()*(float64(i)+0.5)/float64(n), Text: fmtAt(at), At: isoTime(at), UTC: fmtTime(at)}
+		if i == n-1 && n > 1 { // the last label ends at its tick: centred, it would run past the edge
+			tick.Pos, tick.End = float64(c.W), true
+		}
+		c.XTicks = append(c.XTicks, tick)
 	}
 }
 
@@ -241,9 +269,11 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, rq *request) 
 	}
 	steps := map[string]string{"1h": rq.T("overview.step.1h"), "24h": rq.T("overview.step.24h"), "7d": rq.T("overview.step.7d")}
 	d := &overviewData{O: o, Windows: service.OverviewWindows, StepText: steps[win.Name]}
-	layout := "15:04"
+	// The page writes times in UTC ("15:04 UTC"); app.js rewrites them in
+	// the browser's time zone (AtFmt).
+	layout, atFmt := "15:04 UTC", "hm"
 	if win.Length > 24*time.Hour {
-		layout = "01-02 15:04"
+		layout, atFmt = "01-02 15:04 UTC", "mdhm"
 	}
 	fmtAt := func(t time.Time) string { return t.UTC().Format(layout) }
 
@@ -275,25 +305,28 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, rq *request) 
 		x := float64(vol.Left) + slot*float64(i)
 		cx := x + slot/2
 		at := fmtAt(b.At)
+		row := func(cells ...string) chartRow {
+			return chartRow{At: isoTime(b.At), AtText: at, UTC: fmtTime(b.At), Cells: cells}
+		}
 		if total := b.Succeeded + b.Failed; total > 0 {
 			hs := vol.plotH() * float64(b.Succeeded) / top
 			hf := vol.plotH() * float64(b.Failed) / top
 			bw := max(slot*0.8, 1)
-			title := fmt.Sprintf("%s: %d / %d", at, b.Succeeded, b.Failed)
+			rest := fmt.Sprintf(": %d / %d", b.Succeeded, b.Failed)
 			vol.Bars = append(vol.Bars,
-				svgBar{X: x + slot*0.1, Y: float64(vol.Bottom) - hs, W: bw, H: hs, Class: "ok", Title: title},
-				svgBar{X: x + slot*0.1, Y: float64(vol.Bottom) - hs - hf, W: bw, H: hf, Class: "bad", Title: title})
-			vol.Rows = append(vol.Rows, []string{at, strconv.Itoa(b.Succeeded), strconv.Itoa(b.Failed)})
+				svgBar{X: x + slot*0.1, Y: float64(vol.Bottom) - hs, W: bw, H: hs, Class: "ok", At: isoTime(b.At), AtText: at, TitleRest: rest},
+				svgBar{X: x + slot*0.1, Y: float64(vol.Bottom) - hs - hf, W: bw, H: hf, Class: "bad", At: isoTime(b.At), AtText: at, TitleRest: rest})
+			vol.Rows = append(vol.Rows, row(strconv.Itoa(b.Succeeded), strconv.Itoa(b.Failed)))
 			r := service.WebhookHealth{Succeeded: b.Succeeded, Failed: b.Failed}.SuccessRate()
 			ratePts = append(ratePts, fmt.Sprintf("%.1f,%.1f", cx, y(rate, r, 100)))
-			rate.Rows = append(rate.Rows, []string{at, pct(r)})
+			rate.Rows = append(rate.Rows, row(pct(r)))
 		}
 		if b.Latencies > 0 {
 			ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 			p50 = append(p50, fmt.Sprintf("%.1f,%.1f", cx, y(lat, ms(b.P50), latTop)))
 			p95 = append(p95, fmt.Sprintf("%.1f,%.1f", cx, y(lat, ms(b.P95), latTop)))
 			p99 = append(p99, fmt.Sprintf("%.1f,%.1f", cx, y(lat, ms(b.P99), latTop)))
-			lat.Rows = append(lat.Rows, []string{at, durMS(b.P50), durMS(b.P95), durMS(b.P99)})
+			lat.Rows = append(lat.Rows, row(durMS(b.P50), durMS(b.P95), durMS(b.P99)))
 		}
 	}
 	rate.Lines = []svgLine{{Points: strings.Join(ratePts, " "), Class: "line-ok", Label: rq.T("overview.col.rate")}}
@@ -303,6 +336,7 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, rq *request) 
 		{Points: strings.Join(p99, " "), Class: "line-p99", Label: "p99"},
 	}
 	for _, ch := range []*svgChart{vol, rate, lat} {
+		ch.AtFmt = atFmt
 		ch.xTicks(o, fmtAt)
 		ch.Empty = len(ch.Rows) == 0
 	}

@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"fmt"
+	"html/template"
 	"io/fs"
 	"net/http"
 	"path"
@@ -37,6 +38,27 @@ func (c *catalog) T(key string, args ...any) string {
 		return s
 	}
 	return fmt.Sprintf(s, args...)
+}
+
+// html is T for a text shown with markup in its arguments: the text and
+// the other arguments are escaped, template.HTML arguments kept as they are.
+func (c *catalog) html(key string, args ...any) template.HTML {
+	s, ok := c.texts[key]
+	if !ok {
+		s = key
+	}
+	a := make([]any, len(args))
+	for i, v := range args {
+		if h, ok := v.(template.HTML); ok {
+			a[i] = string(h)
+		} else {
+			a[i] = template.HTMLEscapeString(fmt.Sprint(v))
+		}
+	}
+	if len(a) == 0 {
+		return template.HTML(template.HTMLEscapeString(s))
+	}
+	return template.HTML(fmt.Sprintf(template.HTMLEscapeString(s), a...))
 }
 
 type catalogs struct {

@@ -26,6 +26,9 @@ var plainErrors = []struct {
 	{regexp.MustCompile(`network is unreachable|no route to host|host is down`), "unreachable"},
 	{regexp.MustCompile(`^timeout|i/o timeout|deadline exceeded|Client.Timeout`), "timeout"},
 	{regexp.MustCompile(`^redirect not followed`), "redirect"},
+	{regexp.MustCompile(`^render payload: `), "render"},
+	{regexp.MustCompile(`^webhook disabled`), "disabled"},
+	{regexp.MustCompile(`^[A-Za-z ]+ (error|answered) \d+: `), "chat"},
 }
 
 // plainKey returns the catalog key explaining a transport error, "" when
@@ -43,13 +46,17 @@ func plainKey(errText string) string {
 }
 
 // explain writes an error for people: the plain-words text in the page's
-// language with the technical detail one click away (a <details>), or the
-// text itself when no explanation fits.
+// language with the technical detail one click away (a <details>); when no
+// explanation fits, a general one ("plain.other"), the text still one
+// click away.
 func (c *catalog) explain(errText string) template.HTML {
 	e := template.HTMLEscapeString
 	key := plainKey(errText)
+	if key == "" {
+		key = "plain.other"
+	}
 	text, ok := c.texts[key]
-	if key == "" || !ok {
+	if !ok {
 		return template.HTML(`<span class="err-text">` + e(errText) + `</span>`)
 	}
 	return template.HTML(`<span class="err-plain">` + e(text) + `</span> <details class="err-detail"><summary>` +

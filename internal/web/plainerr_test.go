@@ -13,7 +13,11 @@ func TestPlainKey(t *testing.T) {
 		`destination 10.0.0.1 port 80 is this Herald's own listen address: Herald does not deliver to itself`: "plain.self",
 		`read tcp 127.0.0.1:5->127.0.0.1:6: read: connection reset by peer`:                                   "plain.reset",
 		`redirect not followed: Location https://b.example/`:                                                  "plain.redirect",
-		`render payload: template: x`:                                                                         "",
+		`render payload: template: x`:                                                                         "plain.render",
+		`webhook disabled`:                                                                                    "plain.disabled",
+		`feishu error 19021: sign match fail or timestamp is not within one hour from current time`:           "plain.chat",
+		`Slack answered 404: no_service`:                                                                      "plain.chat",
+		`something else entirely`:                                                                             "",
 		``:                                                                                                    "",
 	} {
 		if got := plainKey(text); got != want {

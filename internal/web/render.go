@@ -96,6 +96,9 @@ func (c *Console) funcs(tr *catalog) template.FuncMap {
 	return template.FuncMap{
 		"t":       tr.T,
 		"explain": tr.explain,
+		// th is t for texts with markup in their arguments: the text is
+		// escaped, template.HTML arguments (a <time> from when) are not.
+		"th": tr.html,
 		"tf": func(key string, args []string) string {
 			a := make([]any, len(args))
 			for i, v := range args {

@@ -176,7 +176,7 @@ type createdData struct {
 	Rotated       bool
 	PreviousUntil *time.Time
 	// Warnings: the SSRF guard refuses the new webhook's target.
-	Warnings []string
+	Warnings []warning
 	// Gone: the secret is no longer shown (oncesecret.go).
 	Gone bool
 }

@@ -206,6 +206,59 @@ var logTests = map[string]func(t *testing.T, b *bundle){
 		}
 	},
 
+	// The count stops at max: exactly max rows is not "more", max+1 is; the
+	// filters the log offers (wildcard type, error and subject text, state,
+	// projects) narrow the count as they narrow the list.
+	"CountMatchingDeliveriesBounded": func(t *testing.T, b *bundle) {
+		w, other := b.webhook("p1"), b.webhook("p2")
+		var evs []*herald.Event
+		for i := range 6 {
+			ev := b.event("image.push", "p1")
+			if i%2 == 1 {
+				ev.Type = "chart.push"
+			}
+			evs = append(evs, ev)
+		}
+		b.ingest(t0, []string{w.ID}, evs...)
+		b.ingest(t0, []string{other.ID}, b.event("image.push", "p2"))
+		c := b.claim(at(time.Second), 1, "A", time.Minute)
+		must.Len(t, c, 1)
+		failed := done(c[0], herald.StateFailed, 0, at(time.Second), time.Time{})
+		failed.Error = "dial tcp 127.0.0.1:9: connect: connection refused"
+		failed.Attempt.Error = failed.Error
+		must.Equal(t, []bool{true}, b.complete(failed))
+
+		for _, tc := range []struct {
+			name     string
+			f        store.DeliveryFilter
+			max, n   int
+			wantMore bool
+		}{
+			{"all, max above", store.DeliveryFilter{}, 8, 7, false},
+			{"all, exactly max", store.DeliveryFilter{}, 7, 7, false},
+			{"all, one more than max", store.DeliveryFilter{}, 6, 6, true},
+			{"all, max 1", store.DeliveryFilter{}, 1, 1, true},
+			{"webhook", store.DeliveryFilter{WebhookID: w.ID}, 100, 6, false},
+			{"wildcard type", store.DeliveryFilter{WebhookID: w.ID, EventType: "chart.*"}, 100, 3, false},
+			{"wildcard type, capped", store.DeliveryFilter{EventType: "image.*"}, 3, 3, true},
+			{"any type", store.DeliveryFilter{EventType: "*"}, 100, 7, false},
+			{"projects", store.DeliveryFilter{Projects: []string{"p2"}}, 100, 1, false},
+			{"no projects", store.DeliveryFilter{Projects: []string{}}, 100, 0, false},
+			{"state", store.DeliveryFilter{State: herald.StateFailed}, 100, 1, false},
+			{"error text", store.DeliveryFilter{ErrorContains: "connection REFUSED"}, 100, 1, false},
+			{"error text, none", store.DeliveryFilter{ErrorContains: "no such host"}, 100, 0, false},
+			{"subject", store.DeliveryFilter{SubjectContains: evs[2].Subject}, 100, 1, false},
+			{"order and limit ignored", store.DeliveryFilter{WebhookID: w.ID, Oldest: true, Limit: 2}, 100, 6, false},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				n, more, err := b.s.CountMatchingDeliveries(b.ctx, tc.f, tc.max)
+				must.NoError(t, err)
+				must.Equal(t, tc.n, n)
+				must.Equal(t, tc.wantMore, more)
+			})
+		}
+	},
+
 	"GetDelivery": func(t *testing.T, b *bundle) {
 		_, err := b.s.GetDelivery(b.ctx, "dlv_missing")
 		requireCode(t, err, herald.ENotFound)

@@ -267,8 +267,31 @@
       el.textContent = text;
     });
   }
+  // Chart times (the overview's axis labels, bar tooltips and tables):
+  // data-at holds the UTC time, data-at-fmt how much of it to write ("hm":
+  // hour and minute; "mdhm": with month and day), data-at-suffix text that
+  // follows it. Also inside SVG (<tspan>, <title>).
+  function chartTimes(root) {
+    var lang = document.documentElement.lang || undefined;
+    var fmts = {};
+    try {
+      fmts.hm = new Intl.DateTimeFormat(lang, { hour: '2-digit', minute: '2-digit', hour12: false });
+      fmts.mdhm = new Intl.DateTimeFormat(lang, { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false });
+    } catch (e) {
+      return;
+    }
+    root.querySelectorAll('[data-at]').forEach(function (el) {
+      var t = new Date(el.getAttribute('data-at'));
+      var f = fmts[el.getAttribute('data-at-fmt')] || fmts.hm;
+      if (isNaN(t)) {
+        return;
+      }
+      el.textContent = f.format(t) + (el.getAttribute('data-at-suffix') || '');
+    });
+  }
   localTimes(document);
-  document.addEventListener('htmx:load', function (ev) { localTimes(ev.target); });
+  chartTimes(document);
+  document.addEventListener('htmx:load', function (ev) { localTimes(ev.target); chartTimes(ev.target); });
 
   // Copy buttons (hidden without this script): copy the value of the
   // element data-copy names, and say so.
@@ -290,6 +313,20 @@
       window.setTimeout(function () { b.textContent = label; }, 2000);
     });
   });
+
+  // The webhook form's sticky action bar: the page's scroll padding
+  // follows its height (it wraps to two rows on a phone), so focus never
+  // scrolls a field under it.
+  var actions = document.getElementById('form-actions');
+  if (actions) {
+    var setActionsHeight = function () {
+      document.documentElement.style.setProperty('--actions-h', actions.offsetHeight + 'px');
+    };
+    setActionsHeight();
+    if (window.ResizeObserver) {
+      new ResizeObserver(setActionsHeight).observe(actions);
+    }
+  }
 
   syncAuth();
   syncFormat();
