@@ -165,6 +165,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 		},
 		OnWebhookChange: func(string) { a.router.Invalidate() },
 		Metrics:         dmetrics,
+		LeasesExpired:   func(n int) { a.metrics.LeasesReclaimed(metrics.ReclaimExpired, n) },
 	})
 	// herald_deliveries_in_flight reads the dispatcher once it reports it.
 	if f, ok := any(a.disp).(metrics.InFlighter); ok {

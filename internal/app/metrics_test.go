@@ -110,6 +110,7 @@ func TestMetricsCountWhatHappens(t *testing.T) {
 		`herald_events_ingested_total{result="rejected"}`, `herald_events_ingested_total{result="rate_limited"}`,
 		`herald_webhook_auto_disabled_total`, `herald_challenges_total{result="ok"}`, `herald_challenges_total{result="wrong_token"}`,
 		`herald_lease_reclaims_total{reason="restart"}`, `herald_lease_reclaims_total{reason="dead_node"}`,
+		`herald_lease_reclaims_total{reason="expired"}`,
 	} {
 		if v, ok := first.samples[s]; !ok || v != 0 {
 			t.Errorf("%s = %v (present %v), want 0 from the start", s, v, ok)

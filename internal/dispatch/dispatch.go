@@ -56,10 +56,13 @@ var _ Store = store.Store(nil)
 
 // Options configure a Dispatcher.
 type Options struct {
-	Store  Store
-	Sender Sender
-	Policy retry.Policy
-	Logger *slog.Logger
+	// LeasesExpired, if set, is told how many claimed rows were still
+	// leased: their lease ran out without a result (store.Claimed.LeaseExpired).
+	LeasesExpired func(n int)
+	Store         Store
+	Sender        Sender
+	Policy        retry.Policy
+	Logger        *slog.Logger
 	// NodeID is this node's identity, the prefix of its lease tokens
 	// (NodeID + "-" + sequence), so a restarted node and the other nodes can
 	// release its leases (store.ReleaseLeases). Defaults to a random value.
@@ -576,6 +579,17 @@ func (d *Dispatcher) claimOnce(ctx context.Context) (bool, int, bool) {
 			d.o.Logger.Error("claim deliveries", "err", err)
 		}
 		return false, 0, false
+	}
+	if d.o.LeasesExpired != nil {
+		n := 0
+		for _, c := range claimed {
+			if c.LeaseExpired {
+				n++
+			}
+		}
+		if n > 0 {
+			d.o.LeasesExpired(n)
+		}
 	}
 	d.enqueue(claimed, now.Add(d.o.Lease))
 	return len(claimed) == limit, len(claimed), len(exclude) > 0

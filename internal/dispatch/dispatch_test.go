@@ -611,7 +611,12 @@ func TestResultsAreKeptWhileTheStoreFails(t *testing.T) {
 
 func TestResultsWhoseLeaseRanOutAreDroppedAndCounted(t *testing.T) {
 	snd := newFakeSender(nil)
-	e := newEnv(t, snd, func(o *Options) { o.Workers = 2; o.PerProject = 2 })
+	var expired atomic.Int64
+	e := newEnv(t, snd, func(o *Options) {
+		o.Workers = 2
+		o.PerProject = 2
+		o.LeasesExpired = func(n int) { expired.Add(int64(n)) }
+	})
 	e.st.addWebhook("wh_a", "p", nil)
 	e.st.addDeliveries("wh_a", 3, e.clk.Now())
 	e.st.setFail(true) // recording and renewal fail
@@ -632,6 +637,10 @@ func TestResultsWhoseLeaseRanOutAreDroppedAndCounted(t *testing.T) {
 		defer e.d.mu.Unlock()
 		return e.d.inMemory == 0 && len(e.d.held) == 0
 	})
+	// Every row was claimed again after its lease ran out, and said so.
+	if n := expired.Load(); n < 3 {
+		t.Fatalf("LeasesExpired reported %d rows, want at least 3", n)
+	}
 }
 
 func TestFailOutcomeFailsWithoutRetry(t *testing.T) {

@@ -203,9 +203,10 @@ func (s *fakeStore) ClaimDeliveries(_ context.Context, p store.ClaimParams) ([]*
 	}
 	out := make([]*store.Claimed, len(due))
 	for i, r := range due {
+		expired := r.leaseToken != "" // due while leased: its lease ran out
 		r.leaseToken, r.leaseUntil = p.LeaseToken, p.Now.Add(p.LeaseFor)
 		d := r.d
-		out[i] = &store.Claimed{Delivery: &d, LeaseToken: p.LeaseToken,
+		out[i] = &store.Claimed{Delivery: &d, LeaseToken: p.LeaseToken, LeaseExpired: expired,
 			Event: &herald.Event{ID: d.EventID, Type: d.EventType, Project: d.Project, Source: "test",
 				Severity: herald.SeverityInfo, Data: []byte(`{"n":1}`), OccurredAt: d.CreatedAt, ReceivedAt: d.CreatedAt}}
 	}

@@ -28,6 +28,9 @@ const (
 	ReclaimRestart = "restart"
 	// ReclaimDeadNode: leases of a node that stopped sending heartbeats.
 	ReclaimDeadNode = "dead_node"
+	// ReclaimExpired: leases that ran out without a result (a stalled
+	// holder), their rows claimed again.
+	ReclaimExpired = "expired"
 )
 
 // challengeResults are every value of herald_challenges_total{result}.
@@ -75,7 +78,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		}, []string{"result"}),
 		leaseReclaims: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "herald_lease_reclaims_total",
-			Help: "Delivery leases released so that the deliveries are sent again: restart (left by a previous run of this node), dead_node (of a node that stopped its heartbeat).",
+			Help: "Delivery leases released so that the deliveries are sent again: restart (left by a previous run of this node), dead_node (of a node that stopped its heartbeat), expired (ran out without a result and claimed again).",
 		}, []string{"reason"}),
 	}
 	for _, r := range []string{IngestAccepted, IngestDuplicate, IngestRejected, IngestRateLimited} {
@@ -89,7 +92,7 @@ func New(reg prometheus.Registerer) *Metrics {
 	for _, op := range []string{"ingest", "claim_deliveries", "complete_deliveries", "get_settings", "backlog"} {
 		m.storeErrors.WithLabelValues(op)
 	}
-	for _, r := range []string{ReclaimRestart, ReclaimDeadNode} {
+	for _, r := range []string{ReclaimRestart, ReclaimDeadNode, ReclaimExpired} {
 		m.leaseReclaims.WithLabelValues(r)
 	}
 	inFlight := prometheus.NewGaugeFunc(prometheus.GaugeOpts{

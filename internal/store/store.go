@@ -239,6 +239,10 @@ type Claimed struct {
 	// is number Delivery.Attempts+1 overall and Delivery.Attempts-RoundStart+1
 	// in its schedule.
 	RoundStart int
+	// LeaseExpired: the row was still leased when claimed, its lease run out
+	// without a result (its holder stalled or died without a release): it is
+	// sent again, counted by herald_lease_reclaims_total{reason="expired"}.
+	LeaseExpired bool
 }
 
 // Completion is the result of one claimed delivery.

@@ -30,7 +30,7 @@ import (
 // on the head; the head itself is locked by one of them.
 const sqlClaim = `UPDATE deliveries d SET lease_token = $1, lease_until = $2
 	FROM (
-		SELECT q.id FROM deliveries q
+		SELECT q.id, q.lease_token IS NOT NULL AS expired FROM deliveries q
 		WHERE q.state IN ('pending', 'retrying') AND q.due_at <= $3
 			AND q.webhook_id <> ALL($5::text[])
 			AND (SELECT webhooks_enabled FROM settings WHERE id = 1)
@@ -44,7 +44,8 @@ const sqlClaim = `UPDATE deliveries d SET lease_token = $1, lease_until = $2
 	) c
 	WHERE d.id = c.id
 	RETURNING d.id, d.event_seq, d.webhook_id, d.project, d.event_type, d.state, d.attempts, d.round_start,
-		d.next_attempt_at, d.last_attempt_at, d.last_status, d.last_error, d.test, d.created_at, d.updated_at`
+		d.next_attempt_at, d.last_attempt_at, d.last_status, d.last_error, d.test, d.created_at, d.updated_at,
+		c.expired`
 
 // ClaimDeliveries implements store.Store: one statement leases the rows, a
 // second reads their events (events never change once stored). Nodes
@@ -69,11 +70,13 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]*st
 		Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var seq int64
-				d, roundStart, err := scanDelivery(rows, &seq)
+				var expired bool
+				d, roundStart, err := scanDelivery(withExtra{rows, &expired}, &seq)
 				if err != nil {
 					return err
 				}
-				out = append(out, &store.Claimed{Delivery: d, LeaseToken: p.LeaseToken, RoundStart: roundStart})
+				out = append(out, &store.Claimed{Delivery: d, LeaseToken: p.LeaseToken, RoundStart: roundStart,
+					LeaseExpired: expired})
 				seqs = append(seqs, seq)
 			}
 			return rows.Err()
@@ -122,6 +125,14 @@ func (s *Store) eventsBySeq(ctx context.Context, seqs []int64) (map[int64]*heral
 
 // scanDelivery reads the columns of sqlClaim's RETURNING; EventID is filled
 // by the caller from seq.
+// withExtra scans the columns of scanDelivery and then one more.
+type withExtra struct {
+	row   pgx.Row
+	extra any
+}
+
+func (w withExtra) Scan(dest ...any) error { return w.row.Scan(append(dest, w.extra)...) }
+
 func scanDelivery(row pgx.Row, seq *int64) (*herald.Delivery, int, error) {
 	var d herald.Delivery
 	var state string

@@ -49,13 +49,15 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]*st
 			return err
 		}
 		defer rows.Close()
+		until := args[1].(int64)
 		for rows.Next() {
-			var seq int64
-			d, roundStart, err := scanDelivery(rows, &seq)
+			var seq, leaseUntil int64
+			d, roundStart, err := scanDelivery(withExtra{rows, &leaseUntil}, &seq)
 			if err != nil {
 				return err
 			}
-			out = append(out, &store.Claimed{Delivery: d, LeaseToken: p.LeaseToken, RoundStart: roundStart})
+			out = append(out, &store.Claimed{Delivery: d, LeaseToken: p.LeaseToken, RoundStart: roundStart,
+				LeaseExpired: leaseUntil != until})
 			seqs = append(seqs, seq)
 		}
 		return rows.Err()
@@ -81,7 +83,10 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]*st
 // claimSQL is ClaimDeliveries' statement: ?1 token, ?2 lease_until, ?3 now,
 // ?4 limit, ?5 the excluded webhooks (JSON array) when exclude.
 func claimSQL(exclude bool) string {
-	q := `UPDATE deliveries SET lease_token = ?1, lease_until = ?2
+	// SET sees the row as it was, RETURNING as it is: a row that was still
+	// leased (its lease expired) gets one microsecond more, so RETURNING can
+	// tell it apart (Claimed.LeaseExpired).
+	q := `UPDATE deliveries SET lease_token = ?1, lease_until = ?2 + (lease_token IS NOT NULL)
 		WHERE id IN (
 			SELECT id FROM deliveries INDEXED BY deliveries_due
 			WHERE state IN ('pending', 'retrying') AND due_at <= ?3`
@@ -95,7 +100,7 @@ func claimSQL(exclude bool) string {
 			ORDER BY o.id LIMIT 1))`
 	return q + ` ORDER BY due_at, id LIMIT ?4)
 		RETURNING id, event_seq, webhook_id, project, event_type, state, attempts, round_start,
-			next_attempt_at, last_attempt_at, last_status, last_error, test, created_at, updated_at`
+			next_attempt_at, last_attempt_at, last_status, last_error, test, created_at, updated_at, lease_until`
 }
 
 // eventsBySeq loads events by seq. Deliveries of one event share one
@@ -132,6 +137,14 @@ func (s *Store) eventsBySeq(ctx context.Context, seqs []int64) (map[int64]*heral
 
 // scanDelivery reads the columns of RETURNING in ClaimDeliveries; EventID is
 // filled by the caller from seq.
+// withExtra scans the columns of scanDelivery and then one more.
+type withExtra struct {
+	sc    interface{ Scan(...any) error }
+	extra any
+}
+
+func (w withExtra) Scan(dest ...any) error { return w.sc.Scan(append(dest, w.extra)...) }
+
 func scanDelivery(sc interface{ Scan(...any) error }, seq *int64) (*herald.Delivery, int, error) {
 	var d herald.Delivery
 	var state string

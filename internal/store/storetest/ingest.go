@@ -221,6 +221,32 @@ var ingestTests = map[string]func(t *testing.T, b *bundle){
 }
 
 var claimTests = map[string]func(t *testing.T, b *bundle){
+	// A row claimed again after its lease ran out says so; a first claim,
+	// a row released by its holder and a finished retry do not.
+	"LeaseExpired": func(t *testing.T, b *bundle) {
+		w := b.webhook("p")
+		b.ingest(t0, []string{w.ID}, b.event("x", "p"), b.event("x", "p"))
+		first := b.claim(t0, 10, "A", time.Minute)
+		must.Len(t, first, 2)
+		for _, c := range first {
+			must.False(t, c.LeaseExpired, "a first claim")
+		}
+		// The second row's holder gives it back (a release: no attempt).
+		must.Equal(t, []bool{true}, b.complete(store.Completion{
+			DeliveryID: first[1].Delivery.ID, WebhookID: w.ID, LeaseToken: "A",
+			State: herald.StatePending, NextAttemptAt: at(2 * time.Minute), Now: at(time.Second),
+		}))
+		again := b.claim(at(2*time.Minute), 10, "B", time.Minute)
+		must.Len(t, again, 2)
+		expired := map[string]bool{}
+		for _, c := range again {
+			expired[c.Delivery.ID] = c.LeaseExpired
+		}
+		must.True(t, expired[first[0].Delivery.ID], "its lease ran out without a result")
+		must.False(t, expired[first[1].Delivery.ID], "released by its holder")
+		lease := b.claim(at(2*time.Minute), 10, "C", time.Minute)
+		must.Empty(t, lease, "both are leased again")
+	},
 	// A claimed delivery carries its event and lease; due time is honoured.
 	"CarriesEvent": func(t *testing.T, b *bundle) {
 		w := b.webhook("p")
