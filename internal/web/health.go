@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -216,10 +217,30 @@ func niceMax(v float64) float64 {
 	return 10 * p
 }
 
-func (c *svgChart) yTicks(max float64, label func(float64) string) {
-	for i := 0; i <= 4; i++ {
-		v := max * float64(i) / 4
-		c.YTicks = append(c.YTicks, svgTick{Pos: float64(c.Bottom) - c.plotH()*float64(i)/4, Text: label(v)})
+// yTicks puts labels from 0 to max up the y axis, in four steps. A count
+// axis (whole) steps by whole numbers: one per number up to 5, else four
+// or five equal whole steps (niceMax gives 1, 2 or 5 times a power of ten),
+// so no two labels read the same and none reads "1.25" deliveries.
+func (c *svgChart) yTicks(top float64, whole bool, label func(float64) string) {
+	steps := 4
+	switch {
+	case !whole:
+	case top <= 5:
+		steps = max(1, int(top))
+	case math.Mod(top, 4) != 0:
+		steps = 5
+	}
+	for i := 0; i <= steps; i++ {
+		v := top * float64(i) / float64(steps)
+		c.YTicks = append(c.YTicks, svgTick{Pos: float64(c.Bottom) - c.plotH()*float64(i)/float64(steps), Text: label(v)})
+	}
+}
+
+// tickText writes a tick's value to three decimals at most (a latency
+// axis of 0.1 ms has quarter steps), then unit.
+func tickText(unit string) func(float64) string {
+	return func(v float64) string {
+		return strconv.FormatFloat(math.Round(v*1000)/1000, 'f', -1, 64) + unit
 	}
 }
 
@@ -292,12 +313,12 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, rq *request) 
 	n := len(o.Buckets)
 	slot := vol.plotW() / float64(n)
 	top := niceMax(float64(maxN))
-	vol.yTicks(top, func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) })
+	vol.yTicks(top, true, tickText(""))
 	vol.Head = []string{rq.T("overview.col.time"), rq.T("state.succeeded"), rq.T("state.failed")}
 	var ratePts, p50, p95, p99 []string
 	latTop := niceMax(float64(maxL) / float64(time.Millisecond))
-	rate.yTicks(100, func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) + "%" })
-	lat.yTicks(latTop, func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) + " ms" })
+	rate.yTicks(100, false, tickText("%"))
+	lat.yTicks(latTop, false, tickText(" ms"))
 	rate.Head = []string{rq.T("overview.col.time"), rq.T("overview.col.rate")}
 	lat.Head = []string{rq.T("overview.col.time"), "p50", "p95", "p99"}
 	y := func(ch *svgChart, v, top float64) float64 { return float64(ch.Bottom) - ch.plotH()*v/top }
