@@ -2,11 +2,8 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,80 +24,6 @@ import (
 // local server of `make test` (127.0.0.1:5432, trust auth, database "test";
 // as role postgres, else as root). Each test gets a fresh schema, dropped
 // when it ends, so parallel tests and parallel runs never see each other.
-const skipHint = "start it with `pg_ctlcluster 15 main start` (make test does, via scripts/test-deps.sh) " +
-	"or point HERALD_TEST_DATABASE_URL at a server"
-
-var (
-	dsnOnce sync.Once
-	dsnURL  string // "" when no server answered
-	dsnErr  error
-)
-
-// testDSN returns the DSN of a reachable server; without one the test is
-// skipped, or fails in CI (testenv.Require).
-func testDSN(tb testing.TB) string {
-	tb.Helper()
-	dsnOnce.Do(func() {
-		candidates := []string{os.Getenv("HERALD_TEST_DATABASE_URL")}
-		if candidates[0] == "" {
-			candidates = []string{
-				"postgres://postgres@127.0.0.1:5432/test?sslmode=disable&connect_timeout=3",
-				"postgres://root@127.0.0.1:5432/test?sslmode=disable&connect_timeout=3",
-			}
-		}
-		for _, dsn := range candidates {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			conn, err := pgx.Connect(ctx, dsn)
-			if err == nil {
-				err = conn.Ping(ctx)
-				conn.Close(ctx)
-			}
-			cancel()
-			if err == nil {
-				dsnURL = dsn
-				return
-			}
-			dsnErr = fmt.Errorf("%s: %w", redact(dsn), err)
-		}
-	})
-	if dsnURL == "" {
-		testenv.Require(tb, "PostgreSQL", fmt.Errorf("not reachable (%w); %s", dsnErr, skipHint))
-	}
-	return dsnURL
-}
-
-// redact hides a password in a DSN for messages.
-func redact(dsn string) string {
-	if cfg, err := pgx.ParseConfig(dsn); err == nil && cfg.Password != "" {
-		return strings.ReplaceAll(dsn, cfg.Password, "xxxxx")
-	}
-	return dsn
-}
-
-// admin runs one statement on a connection of its own (outside any store).
-func admin(tb testing.TB, sql string, args ...any) {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, testDSN(tb))
-	noErr(tb, err, "connect")
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, sql, args...)
-	noErr(tb, err, sql)
-}
-
-// newSchema names a fresh schema and drops it when the test ends (after the
-// stores using it are closed: cleanups run last registered, first run).
-func newSchema(tb testing.TB) string {
-	tb.Helper()
-	testDSN(tb)
-	var b [6]byte
-	rand.Read(b[:])
-	name := "herald_test_" + hex.EncodeToString(b[:])
-	tb.Cleanup(func() { admin(tb, `DROP SCHEMA IF EXISTS `+pgx.Identifier{name}.Sanitize()+` CASCADE`) })
-	return name
-}
-
 func testBox(tb testing.TB) *seal.Box {
 	tb.Helper()
 	key, err := seal.ParseKey(seal.GenerateKey())
@@ -115,10 +38,10 @@ func testBox(tb testing.TB) *seal.Box {
 func openTest(tb testing.TB, o Options) *Store {
 	tb.Helper()
 	if o.DSN == "" {
-		o.DSN = testDSN(tb)
+		o.DSN = testenv.PostgresDSN(tb)
 	}
 	if o.Schema == "" {
-		o.Schema = newSchema(tb)
+		o.Schema = testenv.PostgresSchema(tb, "herald_test_")
 	}
 	if o.Box == nil {
 		o.Box = testBox(tb)
@@ -149,7 +72,7 @@ func check(tb testing.TB, ok bool, format string, args ...any) {
 
 func TestStore(t *testing.T) {
 	t.Parallel()
-	testDSN(t)
+	testenv.PostgresDSN(t)
 	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t, Options{}) })
 }
 
@@ -175,7 +98,7 @@ func TestRetryable(t *testing.T) {
 // migrate while the others wait, and all of them open.
 func TestConcurrentOpen(t *testing.T) {
 	t.Parallel()
-	schema := newSchema(t)
+	schema := testenv.PostgresSchema(t, "herald_test_")
 	box := testBox(t)
 	const nodes = 4
 	var wg sync.WaitGroup
@@ -185,7 +108,7 @@ func TestConcurrentOpen(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			stores[i], errs[i] = Open(t.Context(), Options{DSN: testDSN(t), Box: box, Schema: schema, MaxConns: 2})
+			stores[i], errs[i] = Open(t.Context(), Options{DSN: testenv.PostgresDSN(t), Box: box, Schema: schema, MaxConns: 2})
 		}()
 	}
 	wg.Wait()
@@ -204,14 +127,14 @@ func TestConcurrentOpen(t *testing.T) {
 	check(t, n == len(entries), "reopen: %d rows", n)
 	_, err := again.db.Exec(t.Context(), `INSERT INTO schema_migrations (version, name) VALUES (9999, '9999_future.sql')`)
 	noErr(t, err)
-	_, err = Open(t.Context(), Options{DSN: testDSN(t), Box: box, Schema: schema})
+	_, err = Open(t.Context(), Options{DSN: testenv.PostgresDSN(t), Box: box, Schema: schema})
 	check(t, err != nil && strings.Contains(err.Error(), "newer"), "newer schema: %v", err)
 }
 
 // Webhooks stored before migration 0002 retry 4xx answers, as they did.
 func TestRetryClientErrorsMigration(t *testing.T) {
 	t.Parallel()
-	schema, box := newSchema(t), testBox(t)
+	schema, box := testenv.PostgresSchema(t, "herald_test_"), testBox(t)
 	s := openTest(t, Options{Schema: schema, Box: box})
 	w := &herald.Webhook{ID: herald.NewID("wh"), Name: "old", URL: "https://example.com", SigningSecret: "whsec_x"}
 	noErr(t, s.CreateWebhook(t.Context(), w))
@@ -232,7 +155,7 @@ func TestRetryClientErrorsMigration(t *testing.T) {
 // as they did.
 func TestStandardHeadersMigration(t *testing.T) {
 	t.Parallel()
-	schema, box := newSchema(t), testBox(t)
+	schema, box := testenv.PostgresSchema(t, "herald_test_"), testBox(t)
 	s := openTest(t, Options{Schema: schema, Box: box})
 	w := &herald.Webhook{ID: herald.NewID("wh"), Name: "old", URL: "https://example.com", SigningSecret: "whsec_x"}
 	noErr(t, s.CreateWebhook(t.Context(), w))
@@ -253,7 +176,7 @@ func TestStandardHeadersMigration(t *testing.T) {
 func TestSecretsSealedAtRest(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	schema := newSchema(t)
+	schema := testenv.PostgresSchema(t, "herald_test_")
 	s := openTest(t, Options{Schema: schema})
 	secrets := map[string]string{}
 	plant := func(name string) herald.Secret {
@@ -319,7 +242,7 @@ func TestSecretsSealedAtRest(t *testing.T) {
 func TestTwoNodes(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	schema := newSchema(t)
+	schema := testenv.PostgresSchema(t, "herald_test_")
 	nodes := []*Store{openTest(t, Options{Schema: schema}), openTest(t, Options{Schema: schema})}
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	var hooks []string
@@ -455,7 +378,7 @@ func TestTwoNodes(t *testing.T) {
 func TestOrderedAcrossNodes(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	schema := newSchema(t)
+	schema := testenv.PostgresSchema(t, "herald_test_")
 	nodes := []*Store{openTest(t, Options{Schema: schema}), openTest(t, Options{Schema: schema})}
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	ordered := &herald.Webhook{ID: herald.NewID("wh"), Name: "ordered", URL: "https://example.com", Enabled: true,
@@ -597,7 +520,7 @@ func TestPruneOneNodeAtATime(t *testing.T) {
 
 func TestRequestParts(t *testing.T) {
 	t.Parallel()
-	testDSN(t)
+	testenv.PostgresDSN(t)
 	storetest.RequestParts(t, func(t *testing.T) store.Store { return openTest(t, Options{}) },
 		func(s store.Store, table string) int {
 			var n int

@@ -2,9 +2,7 @@ package upgradetest
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -13,7 +11,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -344,14 +341,14 @@ type postgresDB struct {
 
 func loadPostgres(t *testing.T) db {
 	t.Helper()
-	d := &postgresDB{dsn: testDSN(t), schema: newSchema(t)}
+	d := &postgresDB{dsn: testenv.PostgresDSN(t), schema: testenv.PostgresSchema(t, "herald_upgrade_")}
 	d.box, d.key = fixtureBox(t)
 	dump, err := os.ReadFile(postgresFixture)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The dump sets search_path to '' for its session: a connection of its own.
-	admin(t, d.dsn, strings.ReplaceAll(string(dump), schemaToken, pgx.Identifier{d.schema}.Sanitize()))
+	testenv.PostgresExec(t, strings.ReplaceAll(string(dump), schemaToken, pgx.Identifier{d.schema}.Sanitize()))
 	return d
 }
 
@@ -361,7 +358,7 @@ func (d *postgresDB) open(t *testing.T) (store.Store, error) {
 
 func (d *postgresDB) exec(t *testing.T, q string) {
 	t.Helper()
-	admin(t, d.dsn, `SET search_path TO `+pgx.Identifier{d.schema}.Sanitize()+`; `+q)
+	testenv.PostgresExec(t, `SET search_path TO `+pgx.Identifier{d.schema}.Sanitize()+`; `+q)
 }
 
 func (d *postgresDB) queryInt(t *testing.T, q string) int {
@@ -391,69 +388,3 @@ func (d *postgresDB) configure(cfg *config.Config) {
 }
 
 func (d *postgresDB) newest(t *testing.T) int { return newestMigration(t, "../postgres/migrations") }
-
-// The PostgreSQL helpers follow internal/store/postgres's tests: a real
-// server (HERALD_TEST_DATABASE_URL, or the local one of `make test`), a
-// fresh schema per test, dropped when it ends.
-var (
-	dsnOnce sync.Once
-	dsnURL  string
-	dsnErr  error
-)
-
-func testDSN(tb testing.TB) string {
-	tb.Helper()
-	dsnOnce.Do(func() {
-		candidates := []string{os.Getenv("HERALD_TEST_DATABASE_URL")}
-		if candidates[0] == "" {
-			candidates = []string{
-				"postgres://postgres@127.0.0.1:5432/test?sslmode=disable&connect_timeout=3",
-				"postgres://root@127.0.0.1:5432/test?sslmode=disable&connect_timeout=3",
-			}
-		}
-		for _, dsn := range candidates {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			conn, err := pgx.Connect(ctx, dsn)
-			if err == nil {
-				err = conn.Ping(ctx)
-				conn.Close(ctx)
-			}
-			cancel()
-			if err == nil {
-				dsnURL = dsn
-				return
-			}
-			dsnErr = err
-		}
-	})
-	if dsnURL == "" {
-		testenv.Require(tb, "PostgreSQL", fmt.Errorf("not reachable: %w", dsnErr))
-	}
-	return dsnURL
-}
-
-// admin runs q (any number of statements) on a connection of its own.
-func admin(tb testing.TB, dsn, q string) {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, q); err != nil {
-		tb.Fatalf("%.200s: %v", q, err)
-	}
-}
-
-// newSchema names a fresh schema and drops it when the test ends.
-func newSchema(tb testing.TB) string {
-	tb.Helper()
-	dsn := testDSN(tb)
-	var b [6]byte
-	rand.Read(b[:])
-	name := "herald_upgrade_" + hex.EncodeToString(b[:])
-	tb.Cleanup(func() { admin(tb, dsn, `DROP SCHEMA IF EXISTS `+pgx.Identifier{name}.Sanitize()+` CASCADE`) })
-	return name
-}

@@ -21,6 +21,7 @@ import (
 	"github.com/herald-hq/herald/internal/store"
 	"github.com/herald-hq/herald/internal/store/postgres"
 	"github.com/herald-hq/herald/internal/store/sqlite"
+	"github.com/herald-hq/herald/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite the fixtures under testdata (only from a commit whose newest migration is 0012)")
@@ -98,8 +99,8 @@ func generateSQLite(t *testing.T, box *seal.Box) {
 }
 
 func generatePostgres(t *testing.T, box *seal.Box) {
-	dsn := testDSN(t)
-	schema := newSchema(t)
+	dsn := testenv.PostgresDSN(t)
+	schema := testenv.PostgresSchema(t, "herald_upgrade_")
 	st, err := postgres.Open(t.Context(), postgres.Options{DSN: dsn, Schema: schema, Box: box, MaxConns: 4})
 	if err != nil {
 		t.Fatal(err)
