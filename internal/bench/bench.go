@@ -62,6 +62,10 @@ type Options struct {
 	// Store is "sqlite" (default) or "postgres" (DatabaseURL required).
 	Store       string
 	DatabaseURL string
+	// KeepData leaves the SQLite data directory (or the PostgreSQL schema)
+	// in place after the run and reports where it is (Report.DataKept).
+	KeepData bool
+	kept     *string // Report.DataKept
 	// Progress receives progress updates (done, total, label); may be nil.
 	Progress func(done, total int64, label string)
 	Logger   *slog.Logger
@@ -120,6 +124,8 @@ type Report struct {
 	Throughput *Throughput `json:"throughput,omitempty"`
 	Latency    *Latency    `json:"latency,omitempty"`
 	Noisy      *Noisy      `json:"noisy,omitempty"`
+	// DataKept lists where the runs' data was left (KeepData).
+	DataKept string `json:"data_kept,omitempty"`
 }
 
 // Noisy is the noisy scenario's result: the healthy webhook's latency while
@@ -191,6 +197,7 @@ type Latency struct {
 func Run(ctx context.Context, o Options) (*Report, error) {
 	o.defaults()
 	rep := &Report{Machine: thisMachine(), Store: o.Store, PayloadBytes: o.PayloadBytes}
+	o.kept = &rep.DataKept
 	if o.Scenario == "all" || o.Scenario == "throughput" {
 		if !o.NoCeiling {
 			if o.Progress != nil {
@@ -254,6 +261,8 @@ type env struct {
 	// pgDSN reaches it.
 	dropSchema func()
 	pgDSN      string
+	keep       bool
+	kept       *string // where the run's data was left (KeepData)
 }
 
 func newEnv(ctx context.Context, o Options, onRecv func([]byte, time.Time)) (*env, error) {
@@ -261,7 +270,7 @@ func newEnv(ctx context.Context, o Options, onRecv func([]byte, time.Time)) (*en
 	if err != nil {
 		return nil, err
 	}
-	e := &env{dir: dir, onRecv: onRecv}
+	e := &env{dir: dir, onRecv: onRecv, keep: o.KeepData, kept: o.kept}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -313,6 +322,20 @@ func (e *env) close() {
 	e.closeApp()
 	if e.recv != nil {
 		e.recv.Close()
+	}
+	if e.keep {
+		if e.kept != nil {
+			where := e.dir
+			if e.pgDSN != "" {
+				where = e.pgDSN
+				os.RemoveAll(e.dir)
+			}
+			if *e.kept != "" {
+				*e.kept += ", "
+			}
+			*e.kept += where
+		}
+		return
 	}
 	if e.dropSchema != nil {
 		e.dropSchema()

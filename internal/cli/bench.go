@@ -135,6 +135,9 @@ as a ratio to that ceiling (--ceiling=false skips it).`,
 					n.Hanging, n.HangingRequests, n.Workers, n.Rate, n.Seconds, n.Deliveries)
 				fmt.Fprintf(out, "  healthy p50 %.1f ms   p99 %.1f ms   max %.1f ms\n", n.P50MS, n.P99MS, n.MaxMS)
 			}
+			if rep.DataKept != "" {
+				fmt.Fprintf(out, "data kept: %s (remove it when done)\n", rep.DataKept)
+			}
 			return nil
 		},
 	}
@@ -153,6 +156,7 @@ as a ratio to that ceiling (--ceiling=false skips it).`,
 	f.DurationVar(&o.CeilingDuration, "ceiling-duration", 3*time.Second, "how long the loopback ceiling is measured")
 	f.StringVar(&o.Store, "store", "sqlite", "sqlite or postgres")
 	f.StringVar(&o.DatabaseURL, "database-url", "", "PostgreSQL DSN for --store postgres (default $HERALD_DATABASE_URL)")
+	f.BoolVar(&o.KeepData, "keep-data", false, "leave each run's data directory (or PostgreSQL schema) in place and print where")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	return cmd
