@@ -54,6 +54,9 @@ func (d *Dispatcher) send(it *item) (out completion, deferFor time.Duration, sig
 		}
 	}
 	res, attempt := d.attempt(d.sendCtx, w.Webhook, w.signer, dl.ID, c.Event, dl.Attempts+1)
+	if c.Event != nil {
+		out.c.EventData = c.Event.Data
+	}
 	if res.StatusCode == 0 && res.Outcome != sender.Success && d.sendCtx.Err() != nil {
 		// Cancelled by Stop at its deadline: no attempt counted, the row
 		// keeps its state and is released.

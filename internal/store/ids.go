@@ -1,6 +1,7 @@
 package store
 
 import (
+	"strings"
 	"sync"
 
 	"github.com/herald-hq/herald"
@@ -60,4 +61,15 @@ func indexOf(c byte) int {
 		}
 	}
 	return 0
+}
+
+// FirstAttemptID is the ID of a delivery's first attempt when a store keeps
+// it on the delivery's row rather than as an attempt row of its own: the
+// delivery's ID with the prefix att_, unique as the delivery's is.
+func FirstAttemptID(deliveryID string) string {
+	_, rest, ok := strings.Cut(deliveryID, "_")
+	if !ok {
+		rest = deliveryID
+	}
+	return "att_" + rest
 }

@@ -11,6 +11,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -259,6 +260,10 @@ type Completion struct {
 	// Error is stored as last_error when no attempt says more.
 	Error string
 	Now   time.Time
+	// EventData is the data of the delivery's event as claimed (Claimed's
+	// Event.Data), or nil: a store keeps the attempt's request body without
+	// it when the body holds it verbatim (attemptpack.Packed.CutData).
+	EventData json.RawMessage
 }
 
 // DeliveryFilter selects deliveries for the log. Zero value: all, 50 per page.

@@ -10,9 +10,11 @@
 // same for every attempt of a webhook until it is edited: that is the
 // request's Shape, stored once under its hash. The body is the same for
 // every webhook of an event that uses the same format and language: it is
-// stored once per event under its hash. What stays on the attempt row is the
-// signature and the two hashes: about 90 bytes instead of the ~2 KB of a
-// 1 KiB event's request written out in full.
+// stored once per event under its hash, and when it holds the event's data
+// verbatim (the standard and CloudEvents envelopes do), without that data:
+// the event keeps it already (CutData, JoinBody). What stays on the attempt
+// row is the signature and the two hashes: about 90 bytes instead of the
+// ~2 KB of a 1 KiB event's request written out in full.
 //
 // Webhook-Id and Webhook-Timestamp are kept in the shape as placeholders
 // only when they equal what Unpack will put back (the delivery ID and the
@@ -23,9 +25,11 @@ package attemptpack
 
 import (
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/herald-hq/herald"
 )
@@ -61,7 +65,43 @@ type Packed struct {
 	Shape     Shape
 	Signature string // Webhook-Signature as sent; "" when none was
 	BodyHash  []byte // nil for an empty body
-	Body      string
+	// Body is the body as stored: whole when DataAt is negative, else
+	// without the event's data, which JoinBody puts back at byte DataAt.
+	Body   string
+	DataAt int
+}
+
+// MinCut is the shortest event data CutData takes out of a body: below it
+// the saving is not worth a join on reading.
+const MinCut = 64
+
+// CutData takes the event's data out of the stored body when the body holds
+// it verbatim (data as the event stores it, the body hashed whole as
+// before), so a body costs only its envelope beyond the event itself.
+func (p *Packed) CutData(data []byte) {
+	if p.DataAt >= 0 || len(data) < MinCut || len(p.Body) < len(data) {
+		return
+	}
+	if i := strings.Index(p.Body, string(data)); i >= 0 {
+		p.Body, p.DataAt = p.Body[:i]+p.Body[i+len(data):], i
+	}
+}
+
+// JoinBody rebuilds a body stored by CutData: stored with data put back at
+// dataAt (a negative dataAt: stored is the whole body). hash, when not nil,
+// is the body's hash, checked so that a body is never read back wrong.
+func JoinBody(stored string, dataAt int, data []byte, hash []byte) (string, error) {
+	if dataAt < 0 {
+		return stored, nil
+	}
+	if dataAt > len(stored) {
+		return "", fmt.Errorf("request body: data offset %d past the stored %d bytes", dataAt, len(stored))
+	}
+	body := stored[:dataAt] + string(data) + stored[dataAt:]
+	if hash != nil && subtle.ConstantTimeCompare(Hash(body), hash) != 1 {
+		return "", fmt.Errorf("request body: rebuilt from its event, it does not match its hash")
+	}
+	return body, nil
 }
 
 // Pack splits a's request. ok is false when a recorded no request (its
@@ -69,8 +109,9 @@ type Packed struct {
 // keeps such an attempt in the inline columns, as before packing.
 func Pack(a *herald.Attempt) (p Packed, ok bool, err error) {
 	if a.RequestMethod == "" || literalPlaceholder(a.RequestHeaders) {
-		return Packed{}, false, nil
+		return Packed{DataAt: -1}, false, nil
 	}
+	p.DataAt = -1
 	var h map[string][]string // nil stays nil ("null")
 	if a.RequestHeaders != nil {
 		h = make(map[string][]string, len(a.RequestHeaders))
@@ -90,7 +131,7 @@ func Pack(a *herald.Attempt) (p Packed, ok bool, err error) {
 	}
 	headers, err := json.Marshal(h) // map keys sorted: the same headers, the same text
 	if err != nil {
-		return Packed{}, false, err
+		return Packed{DataAt: -1}, false, err
 	}
 	p.Shape = Shape{Method: a.RequestMethod, URL: a.RequestURL, Headers: string(headers)}
 	p.Shape.Hash = shapeHash(p.Shape)

@@ -149,3 +149,63 @@ func roundTripJSON(t *testing.T, h map[string][]string) map[string][]string {
 	}
 	return out
 }
+
+// A body that holds its event's data verbatim is stored without it and
+// rebuilt whole; one that does not (or whose data is short) is kept whole.
+func TestCutDataJoinBody(t *testing.T) {
+	data := []byte(`{"repository":"library/nginx","tag":"1.27","digest":"sha256:0123456789abcdef0123456789abcdef"}`)
+	a := sample()
+	a.RequestBody = `{"id":"evt_1","type":"image.pushed","data":` + string(data) + `,"message":"pushed"}`
+	p, ok, err := Pack(a)
+	if err != nil || !ok {
+		t.Fatalf("Pack: ok %v, err %v", ok, err)
+	}
+	if p.DataAt != -1 {
+		t.Fatalf("Pack cut data on its own: DataAt %d", p.DataAt)
+	}
+	hash := p.BodyHash
+	p.CutData(data)
+	if p.DataAt < 0 || len(p.Body) != len(a.RequestBody)-len(data) {
+		t.Fatalf("CutData kept %d of %d bytes (DataAt %d)", len(p.Body), len(a.RequestBody), p.DataAt)
+	}
+	if !bytes.Equal(p.BodyHash, hash) {
+		t.Fatal("CutData changed the body's hash: the same body of two webhooks would be stored twice")
+	}
+	body, err := JoinBody(p.Body, p.DataAt, data, p.BodyHash)
+	if err != nil || body != a.RequestBody {
+		t.Fatalf("JoinBody = %q, %v; want %q", body, err, a.RequestBody)
+	}
+	if _, err := JoinBody(p.Body, p.DataAt, []byte(`{"other":"data of the same length?"}`), p.BodyHash); err == nil {
+		t.Fatal("JoinBody with other data passed the hash check")
+	}
+	if _, err := JoinBody("short", 99, data, nil); err == nil {
+		t.Fatal("JoinBody accepted an offset past the stored body")
+	}
+
+	// Data the body does not hold verbatim (re-encoded), or too short to
+	// be worth it: kept whole.
+	for _, d := range [][]byte{bytes.ReplaceAll(data, []byte(`":"`), []byte(`": "`)), []byte(`{}`)} {
+		q, _, _ := Pack(a)
+		q.CutData(d)
+		if q.DataAt != -1 || q.Body != a.RequestBody {
+			t.Fatalf("CutData(%s) cut: DataAt %d", d, q.DataAt)
+		}
+	}
+}
+
+func FuzzCutJoin(f *testing.F) {
+	f.Add(`{"data":`, `{"k":"0123456789012345678901234567890123456789012345678901234567890123"}`, `}`)
+	f.Add(``, `xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx`, ``)
+	f.Fuzz(func(t *testing.T, before, data, after string) {
+		body := before + data + after
+		p := Packed{Body: body, BodyHash: Hash(body), DataAt: -1}
+		p.CutData([]byte(data))
+		if len(data) >= MinCut && p.DataAt < 0 {
+			t.Fatalf("CutData did not cut %q out of %q", data, body)
+		}
+		got, err := JoinBody(p.Body, p.DataAt, []byte(data), p.BodyHash)
+		if err != nil || got != body {
+			t.Fatalf("JoinBody = %q, %v; want %q", got, err, body)
+		}
+	})
+}

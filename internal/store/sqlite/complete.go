@@ -23,6 +23,9 @@ type completion struct {
 	status  int
 	lastErr string
 	now     int64
+	// first: the attempt may be kept on the delivery's row, which happens
+	// when the row had no attempt before (see migration 0014).
+	first bool
 }
 
 // attemptRow is an attempt ready to insert, its headers encoded and its
@@ -35,7 +38,7 @@ type attemptRow struct {
 	seq      int64 // the delivery's event, which keeps the body
 }
 
-func newAttemptRow(a *herald.Attempt) (attemptRow, error) {
+func newAttemptRow(a *herald.Attempt, eventData []byte) (attemptRow, error) {
 	res, err := json.Marshal(a.ResponseHeaders)
 	if err != nil {
 		return attemptRow{}, err
@@ -44,6 +47,7 @@ func newAttemptRow(a *herald.Attempt) (attemptRow, error) {
 	if r.p, r.packed, err = attemptpack.Pack(a); err != nil {
 		return attemptRow{}, err
 	}
+	r.p.CutData(eventData)
 	if !r.packed {
 		req, err := json.Marshal(a.RequestHeaders)
 		if err != nil {
@@ -92,9 +96,10 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) (
 				r.lastErr = a.Error
 			}
 			var err error
-			if atts[i], err = newAttemptRow(a); err != nil {
+			if atts[i], err = newAttemptRow(a, c.EventData); err != nil {
 				return nil, wrap("complete deliveries", err)
 			}
+			r.first = atts[i].packed && a.ID == "" && (a.Number == 0 || a.Number == 1)
 		}
 		rows[i] = r
 		n := seen[c.DeliveryID]
@@ -113,21 +118,20 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) (
 		if err != nil {
 			return err
 		}
-		// attempts is the new attempt count and webhook the webhook of each
-		// applied completion.
-		attempts := make([]int, len(cs))
-		webhook := make([]string, len(cs))
-		seqs := make([]int64, len(cs))
+		// Of each applied completion: the row's new attempt count, webhook,
+		// event and event type.
+		res := make([]applied1, len(cs))
 		for _, round := range rounds {
 			for _, n := range chunks(len(round)) {
 				chunk := round[:n]
 				round = round[n:]
-				if err := s.completeChunkTx(ctx, tx, on, cs, rows, chunk, applied, attempts, webhook, seqs); err != nil {
+				if err := s.completeChunkTx(ctx, tx, on, cs, rows, atts, chunk, applied, res); err != nil {
 					return err
 				}
 			}
 		}
-		var ins []attemptRow
+		var parts, ins []attemptRow
+		var status statusRows
 		hooks := map[string]*health{}
 		var order []string
 		for i, c := range cs {
@@ -135,19 +139,27 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) (
 				continue
 			}
 			a := c.Attempt
-			if a.ID == "" {
-				a.ID = s.ids.Next("att")
+			webhook := res[i].webhook
+			if rows[i].first && res[i].attempts == 1 {
+				// Kept on the delivery's row by the UPDATE.
+				a.ID, a.Number = store.FirstAttemptID(c.DeliveryID), 1
+			} else {
+				if a.ID == "" {
+					a.ID = s.ids.Next("att")
+				}
+				if a.Number == 0 {
+					a.Number = res[i].attempts
+				}
+				ins = append(ins, atts[i])
 			}
-			if a.Number == 0 {
-				a.Number = attempts[i]
-			}
-			atts[i].seq = seqs[i]
-			ins = append(ins, atts[i])
-			h := hooks[webhook[i]]
+			atts[i].seq = res[i].seq
+			parts = append(parts, atts[i])
+			status.add(webhook, res[i].eventType, rows[i].started, c.DeliveryID)
+			h := hooks[webhook]
 			if h == nil {
 				h = &health{}
-				hooks[webhook[i]] = h
-				order = append(order, webhook[i])
+				hooks[webhook] = h
+				order = append(order, webhook)
 			}
 			if c.State == herald.StateSucceeded {
 				h.succeeded, h.failedAt = true, nil
@@ -155,7 +167,13 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) (
 				h.failedAt = &a.StartedAt
 			}
 		}
+		if err := s.insertParts(ctx, tx, parts); err != nil {
+			return err
+		}
 		if err := s.insertAttempts(ctx, tx, ins); err != nil {
+			return err
+		}
+		if err := s.upsertStatus(ctx, tx, status); err != nil {
 			return err
 		}
 		return s.updateHealth(ctx, tx, order, hooks)
@@ -166,12 +184,20 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) (
 	return applied, nil
 }
 
+// applied1 is what the UPDATE returns of one applied completion.
+type applied1 struct {
+	attempts  int
+	webhook   string
+	seq       int64
+	eventType string
+}
+
 // completeChunkTx applies the completions chunk (indexes into cs, distinct
 // deliveries) in one statement, fenced on the lease token, and records which
 // applied. A pending or retrying result becomes held while the switch is off.
 func (s *Store) completeChunkTx(ctx context.Context, tx *sql.Tx, on bool, cs []store.Completion, rows []completion,
-	chunk []int, applied []bool, attempts []int, webhook []string, seqs []int64) error {
-	args := make([]any, 0, 9*len(chunk))
+	atts []attemptRow, chunk []int, applied []bool, out []applied1) error {
+	args := make([]any, 0, completeColumns*len(chunk))
 	for _, i := range chunk {
 		r := rows[i]
 		state := r.state
@@ -180,6 +206,13 @@ func (s *Store) completeChunkTx(ctx context.Context, tx *sql.Tx, on bool, cs []s
 		}
 		args = append(args, cs[i].DeliveryID, cs[i].LeaseToken, string(state), r.next, r.made, r.started,
 			r.status, r.lastErr, r.now)
+		if !r.first {
+			args = append(args, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
+			continue
+		}
+		a, p := atts[i].a, &atts[i].p
+		args = append(args, r.started, int64(a.Latency), a.StatusCode, a.Error, atts[i].res, a.ResponseBody,
+			p.Shape.Hash, p.Signature, p.BodyHash, a.RequestBodyTruncated)
 	}
 	st, err := s.prepared(ctx, tx, completeSQL(len(chunk)))
 	if err != nil {
@@ -196,10 +229,8 @@ func (s *Store) completeChunkTx(ctx context.Context, tx *sql.Tx, on bool, cs []s
 	}
 	for res.Next() {
 		var id string
-		var n int
-		var hook string
-		var seq int64
-		if err := res.Scan(&id, &n, &hook, &seq); err != nil {
+		var a applied1
+		if err := res.Scan(&id, &a.attempts, &a.webhook, &a.seq, &a.eventType); err != nil {
 			return err
 		}
 		k, ok := at[id]
@@ -207,15 +238,23 @@ func (s *Store) completeChunkTx(ctx context.Context, tx *sql.Tx, on bool, cs []s
 			return fmt.Errorf("update returned delivery %s that was not in the batch", id)
 		}
 		i := chunk[k]
-		applied[i], attempts[i], webhook[i], seqs[i] = true, n, hook, seq
+		applied[i], out[i] = true, a
 	}
 	return res.Err()
 }
 
+// completeColumns is the number of parameters per completion of completeSQL.
+const completeColumns = 19
+
 // completeSQL is the UPDATE of n completions: per row, ?1 id, ?2 lease
 // token, ?3 state, ?4 next_attempt_at (NULL keeps it), ?5 1 if an attempt
-// was made, ?6 its start, ?7 its status, ?8 last_error, ?9 now. The VALUES
-// rows drive the join: one primary-key seek each.
+// was made, ?6 its start, ?7 its status, ?8 last_error, ?9 now, then the
+// attempt to keep on the row if it is the row's first (?10 NULL: not one to
+// keep there): ?10 start, ?11 latency, ?12 status, ?13 error, ?14 response
+// headers, ?15 response body, ?16 request shape, ?17 signature, ?18 body
+// hash, ?19 body truncated. The VALUES rows drive the join: one primary-key
+// seek each. RETURNING gives the new attempt count, so the caller knows
+// whether the attempt was kept on the row (count 1, ?10 set).
 func completeSQL(n int) string {
 	var q strings.Builder
 	q.WriteString(`UPDATE deliveries SET
@@ -226,12 +265,19 @@ func completeSQL(n int) string {
 		last_status = CASE WHEN c.column5 THEN c.column7 ELSE deliveries.last_status END,
 		last_error = c.column8,
 		lease_token = NULL, lease_until = NULL,
-		updated_at = c.column9
+		updated_at = c.column9`)
+	for k, col := range [...]string{"first_started", "first_latency_ns", "first_status", "first_error",
+		"first_response_headers", "first_response_body", "first_request_shape", "first_request_signature",
+		"first_request_body_hash", "first_request_body_truncated"} {
+		fmt.Fprintf(&q, `,
+		%[1]s = CASE WHEN deliveries.attempts = 0 AND c.column10 IS NOT NULL THEN c.column%[2]d ELSE deliveries.%[1]s END`, col, 10+k)
+	}
+	q.WriteString(`
 		FROM (VALUES `)
-	values(&q, n, 9)
+	values(&q, n, completeColumns)
 	q.WriteString(`) AS c
 		WHERE deliveries.id = c.column1 AND deliveries.lease_token = c.column2
-		RETURNING deliveries.id, deliveries.attempts, deliveries.webhook_id, deliveries.event_seq`)
+		RETURNING deliveries.id, deliveries.attempts, deliveries.webhook_id, deliveries.event_seq, deliveries.event_type`)
 	return q.String()
 }
 
@@ -240,9 +286,6 @@ func completeSQL(n int) string {
 // shapes and bodies they refer to, each distinct one once (INSERT OR IGNORE:
 // most are there already).
 func (s *Store) insertAttempts(ctx context.Context, tx *sql.Tx, rows []attemptRow) error {
-	if err := s.insertParts(ctx, tx, rows); err != nil {
-		return err
-	}
 	for _, n := range chunks(len(rows)) {
 		chunk := rows[:n]
 		rows = rows[n:]
@@ -293,13 +336,17 @@ func (s *Store) insertParts(ctx context.Context, tx *sql.Tx, rows []attemptRow) 
 		}
 		if k := (bodyKey{r.seq, string(r.p.BodyHash)}); !seenBody[k] {
 			seenBody[k] = true
-			bodies = append(bodies, r.seq, r.p.BodyHash, r.p.Body)
+			var at sql.NullInt64
+			if r.p.DataAt >= 0 {
+				at = sql.NullInt64{Int64: int64(r.p.DataAt), Valid: true}
+			}
+			bodies = append(bodies, r.seq, r.p.BodyHash, r.p.Body, at)
 		}
 	}
 	if err := s.insertChunked(ctx, tx, shapes, 4, insertShapesSQL); err != nil {
 		return err
 	}
-	return s.insertChunked(ctx, tx, bodies, 3, insertBodiesSQL)
+	return s.insertChunked(ctx, tx, bodies, 4, insertBodiesSQL)
 }
 
 // insertChunked runs the prepared INSERT shapes of sqlFor over args, k
@@ -340,8 +387,8 @@ func insertShapesSQL(n int) string {
 
 func insertBodiesSQL(n int) string {
 	var q strings.Builder
-	q.WriteString(`INSERT OR IGNORE INTO request_bodies (event_seq, hash, body) VALUES `)
-	values(&q, n, 3)
+	q.WriteString(`INSERT OR IGNORE INTO request_bodies (event_seq, hash, body, data_at) VALUES `)
+	values(&q, n, 4)
 	return q.String()
 }
 
@@ -360,6 +407,47 @@ func values(q *strings.Builder, n, k int) {
 		}
 		q.WriteByte(')')
 	}
+}
+
+// statusRows are the (webhook, event type) pairs of a batch with the latest
+// attempted delivery of each, for delivery_status.
+type statusRows struct {
+	at    map[[2]string]int // index into args/4
+	args  []any             // webhook, event type, last attempt, delivery, per pair
+	order [][2]string
+}
+
+func (r *statusRows) add(webhook, eventType string, started int64, deliveryID string) {
+	k := [2]string{webhook, eventType}
+	if r.at == nil {
+		r.at = map[[2]string]int{}
+	}
+	i, ok := r.at[k]
+	if !ok {
+		r.at[k] = len(r.args) / 4
+		r.args = append(r.args, webhook, eventType, started, deliveryID)
+		return
+	}
+	j := 4 * i
+	if t := r.args[j+2].(int64); started > t || started == t && deliveryID > r.args[j+3].(string) {
+		r.args[j+2], r.args[j+3] = started, deliveryID
+	}
+}
+
+// upsertStatus records each pair's latest attempted delivery, unless the
+// table has a later one already (a late result of an older attempt).
+func (s *Store) upsertStatus(ctx context.Context, tx *sql.Tx, r statusRows) error {
+	return s.insertChunked(ctx, tx, r.args, 4, upsertStatusSQL)
+}
+
+func upsertStatusSQL(n int) string {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO delivery_status (webhook_id, event_type, last_attempt_at, delivery_id) VALUES `)
+	values(&q, n, 4)
+	q.WriteString(` ON CONFLICT (webhook_id, event_type) DO UPDATE SET
+		last_attempt_at = excluded.last_attempt_at, delivery_id = excluded.delivery_id
+		WHERE (excluded.last_attempt_at, excluded.delivery_id) > (delivery_status.last_attempt_at, delivery_status.delivery_id)`)
+	return q.String()
 }
 
 // health is what one batch of completions did to a webhook's FailingSince.

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -347,52 +348,114 @@ func (s *Store) getDelivery(ctx context.Context, q queryRower, id string) (*hera
 	return d, wrap("get delivery", err)
 }
 
-// ListAttempts implements store.Store: in the order they were made. A
-// packed attempt (request_shape set) gets its request back from its shape
-// and its event's body; an older one has it inline.
+// ListAttempts implements store.Store: in the order they were made. The
+// first attempt may be kept on the delivery's row (migration 0014); the
+// others are rows of attempts. A packed attempt (request shape set) gets its
+// request back from its shape and its event's body (and the event's data,
+// when the body was kept without it); an older one has it inline.
 func (s *Store) ListAttempts(ctx context.Context, deliveryID string) ([]*herald.Attempt, error) {
+	var out []*herald.Attempt
+	first, err := s.r.QueryContext(ctx, `SELECT d.first_started, d.first_latency_ns, d.first_status,
+		d.first_error, d.first_response_headers, d.first_response_body, d.first_request_body_truncated,
+		coalesce(sh.method, ''), coalesce(sh.url, ''), coalesce(sh.headers, ''),
+		d.first_request_signature, d.first_request_body_hash, coalesce(b.body, ''), coalesce(b.data_at, -1),
+		coalesce(e.body, '')
+		FROM deliveries d
+		LEFT JOIN request_shapes sh ON sh.hash = d.first_request_shape
+		LEFT JOIN request_bodies b ON d.first_request_body_hash IS NOT NULL
+			AND b.event_seq = d.event_seq AND b.hash = d.first_request_body_hash
+		LEFT JOIN events e ON b.data_at IS NOT NULL AND e.seq = d.event_seq
+		WHERE d.id = ? AND d.first_started IS NOT NULL`, deliveryID)
+	if err != nil {
+		return nil, wrap("list attempts", err)
+	}
+	defer first.Close()
+	for first.Next() {
+		a := herald.Attempt{DeliveryID: deliveryID, Number: 1, ID: store.FirstAttemptID(deliveryID)}
+		var started, latency int64
+		var resp, signature, body, event string
+		var dataAt int
+		var bodyHash []byte
+		var sh attemptpack.Shape
+		if err := first.Scan(&started, &latency, &a.StatusCode, &a.Error, &resp, &a.ResponseBody,
+			&a.RequestBodyTruncated, &sh.Method, &sh.URL, &sh.Headers, &signature, &bodyHash, &body, &dataAt,
+			&event); err != nil {
+			return nil, wrap("list attempts", err)
+		}
+		a.StartedAt, a.Latency = fromDB(started), herald.Duration(latency)
+		if err := unpackAttempt(&a, sh, signature, body, dataAt, event, bodyHash, resp); err != nil {
+			return nil, wrap("list attempts", err)
+		}
+		out = append(out, &a)
+	}
+	if err := first.Err(); err != nil {
+		return nil, wrap("list attempts", err)
+	}
 	rows, err := s.r.QueryContext(ctx, `SELECT a.id, a.delivery_id, a.number, a.started_at, a.latency_ns,
 		a.request_headers, a.status_code, a.response_headers, a.response_body, a.error,
 		a.request_method, a.request_url, a.request_body, a.request_body_truncated,
 		a.request_shape IS NOT NULL, coalesce(sh.method, ''), coalesce(sh.url, ''), coalesce(sh.headers, ''),
-		a.request_signature, coalesce(b.body, '')
+		a.request_signature, a.request_body_hash, coalesce(b.body, ''), coalesce(b.data_at, -1), coalesce(e.body, '')
 		FROM attempts a
 		LEFT JOIN request_shapes sh ON sh.hash = a.request_shape
 		LEFT JOIN request_bodies b ON a.request_body_hash IS NOT NULL
 			AND b.event_seq = (SELECT event_seq FROM deliveries WHERE id = a.delivery_id) AND b.hash = a.request_body_hash
+		LEFT JOIN events e ON b.data_at IS NOT NULL AND e.seq = b.event_seq
 		WHERE a.delivery_id = ? ORDER BY a.started_at, a.rowid`, deliveryID)
 	if err != nil {
 		return nil, wrap("list attempts", err)
 	}
 	defer rows.Close()
-	var out []*herald.Attempt
 	for rows.Next() {
 		var a herald.Attempt
 		var started, latency int64
-		var req, resp, signature, body string
+		var req, resp, signature, body, event string
+		var dataAt int
+		var bodyHash []byte
 		var packed bool
 		var sh attemptpack.Shape
 		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.Number, &started, &latency, &req,
 			&a.StatusCode, &resp, &a.ResponseBody, &a.Error,
 			&a.RequestMethod, &a.RequestURL, &a.RequestBody, &a.RequestBodyTruncated,
-			&packed, &sh.Method, &sh.URL, &sh.Headers, &signature, &body); err != nil {
+			&packed, &sh.Method, &sh.URL, &sh.Headers, &signature, &bodyHash, &body, &dataAt, &event); err != nil {
 			return nil, wrap("list attempts", err)
 		}
 		a.StartedAt = fromDB(started)
 		a.Latency = herald.Duration(latency)
 		if packed {
-			if err := attemptpack.Unpack(&a, sh, signature, body); err != nil {
-				return nil, wrap("list attempts", err)
-			}
-		} else if err := json.Unmarshal([]byte(req), &a.RequestHeaders); err != nil {
-			return nil, wrap("list attempts", err)
+			err = unpackAttempt(&a, sh, signature, body, dataAt, event, bodyHash, resp)
+		} else if err = json.Unmarshal([]byte(req), &a.RequestHeaders); err == nil {
+			err = json.Unmarshal([]byte(resp), &a.ResponseHeaders)
 		}
-		if err := json.Unmarshal([]byte(resp), &a.ResponseHeaders); err != nil {
+		if err != nil {
 			return nil, wrap("list attempts", err)
 		}
 		out = append(out, &a)
 	}
 	return out, wrap("list attempts", rows.Err())
+}
+
+// unpackAttempt fills a packed attempt's request and response headers from
+// their stored parts; event is its event's JSON when the body was kept
+// without the event's data (dataAt ≥ 0).
+func unpackAttempt(a *herald.Attempt, sh attemptpack.Shape, signature, body string, dataAt int, event string,
+	bodyHash []byte, resp string) error {
+	if dataAt >= 0 {
+		var ev struct {
+			Data json.RawMessage `json:"data"`
+		}
+		if err := json.Unmarshal([]byte(event), &ev); err != nil {
+			return fmt.Errorf("attempt %s: event of the request body: %w", a.ID, err)
+		}
+		var err error
+		if body, err = attemptpack.JoinBody(body, dataAt, ev.Data, bodyHash); err != nil {
+			return fmt.Errorf("attempt %s: %w", a.ID, err)
+		}
+	}
+	if err := attemptpack.Unpack(a, sh, signature, body); err != nil {
+		return err
+	}
+	return json.Unmarshal([]byte(resp), &a.ResponseHeaders)
 }
 
 // sqlRetry starts a fresh retry schedule for the rows its WHERE (appended by
@@ -482,25 +545,13 @@ func (s *Store) RecoverFailed(ctx context.Context, webhookID string, since, now 
 	return int(n), nil
 }
 
-// WebhookStatus implements store.Store. The recursive CTE skips through the
-// deliveries_status index from one event type to the next, then takes the
-// newest attempted row of each: a few index seeks per event type, however
-// long the webhook's log.
+// WebhookStatus implements store.Store from delivery_status: one row per
+// event type, each joined with its delivery for its current state.
 func (s *Store) WebhookStatus(ctx context.Context, webhookID string) ([]herald.EventTypeStatus, error) {
-	rows, err := s.r.QueryContext(ctx, `WITH RECURSIVE types(t) AS (
-			SELECT (SELECT min(event_type) FROM deliveries
-				WHERE webhook_id = ?1 AND last_attempt_at IS NOT NULL)
-			UNION ALL
-			SELECT (SELECT min(event_type) FROM deliveries
-				WHERE webhook_id = ?1 AND last_attempt_at IS NOT NULL AND event_type > types.t)
-			FROM types WHERE types.t IS NOT NULL
-		)
-		SELECT d.event_type, d.last_attempt_at, d.state, d.last_status, d.last_error, d.id
-		FROM types JOIN deliveries d ON d.id = (
-			SELECT id FROM deliveries
-			WHERE webhook_id = ?1 AND event_type = types.t AND last_attempt_at IS NOT NULL
-			ORDER BY last_attempt_at DESC, id DESC LIMIT 1)
-		ORDER BY d.event_type`, webhookID)
+	rows, err := s.r.QueryContext(ctx, `SELECT st.event_type, d.last_attempt_at, d.state, d.last_status, d.last_error, d.id
+		FROM delivery_status st JOIN deliveries d ON d.id = st.delivery_id
+		WHERE st.webhook_id = ? AND d.last_attempt_at IS NOT NULL
+		ORDER BY st.event_type`, webhookID)
 	if err != nil {
 		return nil, wrap("webhook status", err)
 	}

@@ -322,6 +322,13 @@ func (s *Store) RecordTest(ctx context.Context, ev *herald.Event, d *herald.Deli
 			toDBNull(d.LastAttemptAt), d.LastStatus, d.LastError, toDB(d.CreatedAt), toDB(d.UpdatedAt)); err != nil {
 			return err
 		}
+		if d.LastAttemptAt != nil {
+			var st statusRows
+			st.add(d.WebhookID, d.EventType, toDB(*d.LastAttemptAt), d.ID)
+			if err := s.upsertStatus(ctx, tx, st); err != nil {
+				return err
+			}
+		}
 		if a == nil {
 			return nil
 		}
@@ -332,11 +339,14 @@ func (s *Store) RecordTest(ctx context.Context, ev *herald.Event, d *herald.Deli
 		if a.Number == 0 {
 			a.Number = 1
 		}
-		r, err := newAttemptRow(a)
+		r, err := newAttemptRow(a, ev.Data)
 		if err != nil {
 			return err
 		}
 		r.seq = seq
+		if err := s.insertParts(ctx, tx, []attemptRow{r}); err != nil {
+			return err
+		}
 		return s.insertAttempts(ctx, tx, []attemptRow{r})
 	})
 	return wrap("record test", err)

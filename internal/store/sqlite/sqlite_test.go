@@ -216,8 +216,8 @@ func TestQueryPlans(t *testing.T) {
 		{"complete", completeSQL(2), "SEARCH deliveries USING PRIMARY KEY (id=?)"},
 		{"log by webhook", `SELECT d.id FROM deliveries d WHERE d.webhook_id = 'w' AND d.id < 'x' ORDER BY d.id DESC LIMIT 5`, "deliveries_webhook"},
 		{"log by state", `SELECT d.id FROM deliveries d WHERE d.state = 'failed' ORDER BY d.id DESC LIMIT 5`, "deliveries_state"},
-		{"status", `SELECT id FROM deliveries WHERE webhook_id = 'w' AND event_type = 't' AND last_attempt_at IS NOT NULL
-			ORDER BY last_attempt_at DESC, id DESC LIMIT 1`, "deliveries_status"},
+		{"status", `SELECT st.event_type, d.state FROM delivery_status st JOIN deliveries d ON d.id = st.delivery_id
+			WHERE st.webhook_id = 'w' ORDER BY st.event_type`, "SEARCH st USING PRIMARY KEY (webhook_id=?)"},
 		{"event", `SELECT d.id FROM deliveries d WHERE d.event_seq IN (SELECT seq FROM events WHERE id = 'e')`, "deliveries_event"},
 	} {
 		args := make([]any, strings.Count(tc.query, "?"))

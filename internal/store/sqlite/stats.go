@@ -65,15 +65,22 @@ func (s *Store) DeliveryCounts(ctx context.Context, since time.Time, step time.D
 }
 
 // LatencySamples implements store.Stats: the newest finished deliveries
-// from deliveries_finished, their attempts from attempts_delivery.
+// from deliveries_finished, their first attempt from the row itself when it
+// is kept there, the others from attempts_delivery.
 func (s *Store) LatencySamples(ctx context.Context, since time.Time, limit int) ([]store.LatencySample, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT d.webhook_id, d.updated_at, a.latency_ns
-		FROM deliveries d INDEXED BY deliveries_finished JOIN attempts a ON a.delivery_id = d.id
-		WHERE d.state IN ('succeeded', 'failed', 'cancelled') AND d.updated_at >= ? AND d.test = 0
-		ORDER BY d.updated_at DESC LIMIT ?`, toDB(since), limit)
+	rows, err := s.r.QueryContext(ctx, `SELECT webhook_id, updated_at, latency_ns FROM (
+			SELECT d.webhook_id, d.updated_at, d.first_latency_ns AS latency_ns
+			FROM deliveries d INDEXED BY deliveries_finished
+			WHERE d.state IN ('succeeded', 'failed', 'cancelled') AND d.updated_at >= ?1 AND d.test = 0
+				AND d.first_started IS NOT NULL
+			UNION ALL
+			SELECT d.webhook_id, d.updated_at, a.latency_ns
+			FROM deliveries d INDEXED BY deliveries_finished JOIN attempts a ON a.delivery_id = d.id
+			WHERE d.state IN ('succeeded', 'failed', 'cancelled') AND d.updated_at >= ?1 AND d.test = 0)
+		ORDER BY updated_at DESC LIMIT ?2`, toDB(since), limit)
 	if err != nil {
 		return nil, wrap("latency samples", err)
 	}

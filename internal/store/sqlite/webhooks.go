@@ -157,6 +157,9 @@ func (s *Store) DeleteWebhook(ctx context.Context, id string, now time.Time) err
 		if err := notFoundIfNone(res, err, "webhook"); err != nil {
 			return err
 		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM delivery_status WHERE webhook_id = ?`, id); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `UPDATE deliveries
 			SET state = 'cancelled', last_error = 'webhook deleted', updated_at = ?
 			WHERE webhook_id = ? AND state IN ('pending', 'retrying', 'held')`, toDB(now), id)

@@ -42,7 +42,8 @@ func TestOpenFixture(t *testing.T) {
 			t.Parallel()
 			d := s.load(t)
 			st := openOK(t, d)
-			matchGolden(t, st, s.name)
+			rb := matchGolden(t, st, s.name)
+			checkStatus(t, st, rb)
 			st.Close()
 			newest := d.newest(t)
 			if got := d.queryInt(t, `SELECT max(version) FROM schema_migrations`); got != newest {
@@ -313,5 +314,50 @@ func TestDeliverAfterUpgrade(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkStatus: each webhook's status by event type (kept in its own table
+// since migration 0014, backfilled from the deliveries) names the latest
+// attempted delivery of each type, as the deliveries read back say.
+func checkStatus(t *testing.T, st store.Store, rb *readBack) {
+	t.Helper()
+	type key struct{ webhook, eventType string }
+	latest := map[key]*herald.Delivery{}
+	for _, db := range rb.Deliveries {
+		d := db.Delivery
+		if d.LastAttemptAt == nil {
+			continue
+		}
+		k := key{d.WebhookID, d.EventType}
+		if l := latest[k]; l == nil || d.LastAttemptAt.After(*l.LastAttemptAt) ||
+			d.LastAttemptAt.Equal(*l.LastAttemptAt) && d.ID > l.ID {
+			latest[k] = d
+		}
+	}
+	n := 0
+	for _, w := range rb.Webhooks {
+		sts, err := st.WebhookStatus(t.Context(), w.Webhook.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range sts {
+			n++
+			want := latest[key{w.Webhook.ID, s.EventType}]
+			if want == nil || want.ID != s.DeliveryID || string(want.State) != s.State {
+				t.Errorf("webhook %s, %s: status names %s (%s), deliveries say %+v", w.Webhook.ID, s.EventType, s.DeliveryID, s.State, want)
+			}
+		}
+	}
+	want := 0
+	for k := range latest {
+		for _, w := range rb.Webhooks {
+			if w.Webhook.ID == k.webhook {
+				want++
+			}
+		}
+	}
+	if n != want || n == 0 {
+		t.Errorf("%d statuses by event type, want %d (and some)", n, want)
 	}
 }
