@@ -31,8 +31,16 @@ const sqlLockLeased = `SELECT d.id FROM deliveries d
 // each completion that applied, with the row's new attempt count and webhook.
 var sqlComplete = `WITH c AS (
 		SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::timestamptz[],
-			$7::bool[], $8::timestamptz[], $9::int[], $10::text[], $11::timestamptz[])
-			AS c(pos, id, token, state, set_next, next_at, made, started, status, last_error, now)
+			$7::bool[], $8::timestamptz[], $9::int[], $10::text[], $11::timestamptz[], $36::bool[])
+			AS c(pos, id, token, state, set_next, next_at, made, started, status, last_error, now, first)
+	), a AS (
+		SELECT * FROM unnest($12::int[], $13::text[], $14::text[], $15::int[], $16::timestamptz[], $17::bigint[],
+			$18::text[], $19::int[], $20::text[], $21::text[], $22::text[],
+			$23::text[], $24::text[], $25::text[], $26::bool[], $27::bytea[], $28::text[], $29::bytea[])
+			AS a(pos, id, delivery_id, number, started_at, latency_ns, request_headers, status_code,
+				response_headers, response_body, error,
+				request_method, request_url, request_body, request_body_truncated,
+				request_shape, request_signature, request_body_hash)
 	), upd AS (
 		UPDATE deliveries d SET
 			state = CASE WHEN c.state IN ('pending', 'retrying')
@@ -43,17 +51,10 @@ var sqlComplete = `WITH c AS (
 			last_status = CASE WHEN c.made THEN c.status ELSE d.last_status END,
 			last_error = c.last_error,
 			lease_token = NULL, lease_until = NULL,
-			updated_at = c.now
-		FROM c WHERE d.id = c.id AND d.lease_token = c.token
-		RETURNING c.pos, d.id, d.attempts, d.webhook_id, d.event_seq
-	), a AS (
-		SELECT * FROM unnest($12::int[], $13::text[], $14::text[], $15::int[], $16::timestamptz[], $17::bigint[],
-			$18::text[], $19::int[], $20::text[], $21::text[], $22::text[],
-			$23::text[], $24::text[], $25::text[], $26::bool[], $27::bytea[], $28::text[], $29::bytea[])
-			AS a(pos, id, delivery_id, number, started_at, latency_ns, request_headers, status_code,
-				response_headers, response_body, error,
-				request_method, request_url, request_body, request_body_truncated,
-				request_shape, request_signature, request_body_hash)
+			updated_at = c.now` + firstColumnsSQL + `
+		FROM c LEFT JOIN a ON a.pos = c.pos
+		WHERE d.id = c.id AND d.lease_token = c.token
+		RETURNING c.pos, d.id, d.attempts, d.webhook_id, d.event_seq, d.event_type, c.first AND d.attempts = 1 AS kept
 	), att AS (
 		INSERT INTO attempts (id, delivery_id, number, started_at, latency_ns, request_headers,
 			status_code, response_headers, response_body, error,
@@ -63,17 +64,41 @@ var sqlComplete = `WITH c AS (
 			a.started_at, a.latency_ns, a.request_headers, a.status_code, a.response_headers,
 			a.response_body, a.error, a.request_method, a.request_url, a.request_body, a.request_body_truncated,
 			a.request_shape, a.request_signature, a.request_body_hash
+		FROM a JOIN upd ON upd.pos = a.pos WHERE NOT upd.kept
+	), st AS (
+		INSERT INTO delivery_status (webhook_id, event_type, last_attempt_at, delivery_id)
+		SELECT DISTINCT ON (upd.webhook_id, upd.event_type) upd.webhook_id, upd.event_type, a.started_at, upd.id
 		FROM a JOIN upd ON upd.pos = a.pos
+		ORDER BY upd.webhook_id, upd.event_type, a.started_at DESC, upd.id DESC
+		ON CONFLICT (webhook_id, event_type) DO UPDATE SET
+			last_attempt_at = excluded.last_attempt_at, delivery_id = excluded.delivery_id
+		WHERE (excluded.last_attempt_at, excluded.delivery_id) > (delivery_status.last_attempt_at, delivery_status.delivery_id)
 	), shp AS (` + insertShapesSQL(30) + `
 	), bod AS (
-		INSERT INTO request_bodies (event_seq, hash, body)
-		SELECT DISTINCT ON (upd.event_seq, b.hash) upd.event_seq, b.hash, b.body
-		FROM unnest($34::bytea[], $35::text[]) AS b(hash, body)
+		INSERT INTO request_bodies (event_seq, hash, body, data_at)
+		SELECT DISTINCT ON (upd.event_seq, b.hash) upd.event_seq, b.hash, b.body, b.data_at
+		FROM unnest($34::bytea[], $35::text[], $37::int[]) AS b(hash, body, data_at)
 		JOIN a ON a.request_body_hash = b.hash JOIN upd ON upd.pos = a.pos
 		ORDER BY upd.event_seq, b.hash
 		ON CONFLICT DO NOTHING
 	)
-	SELECT pos, attempts, webhook_id FROM upd`
+	SELECT pos, attempts, webhook_id, kept FROM upd`
+
+// firstColumnsSQL sets the first_* columns of sqlComplete's UPDATE from the
+// completion's attempt when the row had no attempt before and the attempt
+// may be kept there (c.first): see migration 0014.
+var firstColumnsSQL = func() string {
+	var q strings.Builder
+	for _, col := range [...][2]string{{"first_started", "started_at"}, {"first_latency_ns", "latency_ns"},
+		{"first_status", "status_code"}, {"first_error", "error"}, {"first_response_headers", "response_headers"},
+		{"first_response_body", "response_body"}, {"first_request_shape", "request_shape"},
+		{"first_request_signature", "request_signature"}, {"first_request_body_hash", "request_body_hash"},
+		{"first_request_body_truncated", "request_body_truncated"}} {
+		fmt.Fprintf(&q, `,
+			%[1]s = CASE WHEN d.attempts = 0 AND c.first THEN a.%[2]s ELSE d.%[1]s END`, col[0], col[1])
+	}
+	return q.String()
+}()
 
 // insertShapesSQL inserts the distinct request shapes given as four arrays
 // from parameter $first on (hash, method, URL, headers), in hash order so
@@ -112,18 +137,23 @@ type attemptRows struct {
 	shapeHash, bodyKey                [][]byte
 	shapeMethod, shapeURL, shapeHeads []string
 	bodyText                          []string
+	bodyDataAt                        []*int32        // nil: the body is whole
 	seen                              map[string]bool // shapes and bodies already listed
 }
 
-func (r *attemptRows) add(a *herald.Attempt) error {
+// add appends a; eventData is its event's data, which a body holding it
+// verbatim is stored without (attemptpack.Packed.CutData). It reports
+// whether the request was packed.
+func (r *attemptRows) add(a *herald.Attempt, eventData []byte) (bool, error) {
 	res, err := jsonText(a.ResponseHeaders)
 	if err != nil {
-		return err
+		return false, err
 	}
 	p, packed, err := attemptpack.Pack(a)
 	if err != nil {
-		return err
+		return false, err
 	}
+	p.CutData(eventData)
 	req := ""
 	method, reqURL, reqBody := a.RequestMethod, a.RequestURL, a.RequestBody
 	if packed {
@@ -142,9 +172,15 @@ func (r *attemptRows) add(a *herald.Attempt) error {
 			r.seen[k] = true
 			r.bodyKey = append(r.bodyKey, p.BodyHash)
 			r.bodyText = append(r.bodyText, p.Body)
+			var at *int32
+			if p.DataAt >= 0 {
+				n := int32(p.DataAt)
+				at = &n
+			}
+			r.bodyDataAt = append(r.bodyDataAt, at)
 		}
 	} else if req, err = jsonText(a.RequestHeaders); err != nil {
-		return err
+		return false, err
 	}
 	r.id = append(r.id, a.ID)
 	r.deliveryID = append(r.deliveryID, a.DeliveryID)
@@ -163,7 +199,7 @@ func (r *attemptRows) add(a *herald.Attempt) error {
 	r.shape = append(r.shape, p.Shape.Hash) // nil (NULL) when not packed
 	r.signature = append(r.signature, p.Signature)
 	r.bodyHash = append(r.bodyHash, p.BodyHash)
-	return nil
+	return packed, nil
 }
 
 // args are sqlInsertAttempts' arguments.
@@ -181,9 +217,10 @@ func (r *attemptRows) insertParts(ctx context.Context, tx pgx.Tx, seq int64) err
 		}
 	}
 	if len(r.bodyKey) > 0 {
-		_, err := tx.Exec(ctx, `INSERT INTO request_bodies (event_seq, hash, body)
-			SELECT $1, b.hash, b.body FROM unnest($2::bytea[], $3::text[]) AS b(hash, body) ORDER BY b.hash
-			ON CONFLICT DO NOTHING`, seq, r.bodyKey, r.bodyText)
+		_, err := tx.Exec(ctx, `INSERT INTO request_bodies (event_seq, hash, body, data_at)
+			SELECT $1, b.hash, b.body, b.data_at FROM unnest($2::bytea[], $3::text[], $4::int[]) AS b(hash, body, data_at)
+			ORDER BY b.hash
+			ON CONFLICT DO NOTHING`, seq, r.bodyKey, r.bodyText, r.bodyDataAt)
 		return err
 	}
 	return nil
@@ -193,7 +230,7 @@ func (r *attemptRows) insertParts(ctx context.Context, tx pgx.Tx, seq int64) err
 type completionRows struct {
 	pos                       []int32
 	id, token, state, lastErr []string
-	setNext, made             []bool
+	setNext, made, first      []bool
 	next, started, now        []time.Time
 	status                    []int32
 	att                       attemptRows
@@ -207,7 +244,7 @@ func (r *completionRows) args() []any {
 		nonNil(r.att.method), nonNil(r.att.reqURL), nonNil(r.att.reqBody), nonNil(r.att.reqTruncated),
 		nonNil(r.att.shape), nonNil(r.att.signature), nonNil(r.att.bodyHash),
 		nonNil(r.att.shapeHash), nonNil(r.att.shapeMethod), nonNil(r.att.shapeURL), nonNil(r.att.shapeHeads),
-		nonNil(r.att.bodyKey), nonNil(r.att.bodyText)}
+		nonNil(r.att.bodyKey), nonNil(r.att.bodyText), r.first, nonNil(r.att.bodyDataAt)}
 }
 
 // CompleteDeliveries implements store.Store in one transaction: the settings
@@ -250,6 +287,7 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) (
 			}
 		}
 		var status int32
+		var first bool
 		if a := c.Attempt; a != nil {
 			if a.StartedAt.IsZero() {
 				a.StartedAt = c.Now
@@ -266,10 +304,13 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) (
 			}
 			withID := *a
 			withID.ID = attemptIDs[i]
-			if err := r.att.add(&withID); err != nil {
+			packed, err := r.att.add(&withID, c.EventData)
+			if err != nil {
 				return nil, wrap("complete deliveries", err)
 			}
 			r.att.pos = append(r.att.pos, int32(i))
+			// Kept on the delivery's row if it is the row's first attempt.
+			first = packed && a.ID == "" && (a.Number == 0 || a.Number == 1)
 		}
 		r.pos = append(r.pos, int32(i))
 		r.id = append(r.id, c.DeliveryID)
@@ -278,6 +319,7 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) (
 		r.setNext = append(r.setNext, setNext)
 		r.next = append(r.next, next)
 		r.made = append(r.made, c.Attempt != nil)
+		r.first = append(r.first, first)
 		r.started = append(r.started, started)
 		r.status = append(r.status, status)
 		r.lastErr = append(r.lastErr, lastErr)
@@ -295,6 +337,7 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) (
 	// applied completion.
 	attempts := make([]int, len(cs))
 	webhook := make([]string, len(cs))
+	kept := make([]bool, len(cs)) // the attempt is kept on the delivery's row
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		clear(applied)
 		b := &pgx.Batch{}
@@ -305,8 +348,9 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) (
 				var pos int32
 				var n int
 				var hook string
-				_, err := pgx.ForEachRow(rows, []any{&pos, &n, &hook}, func() error {
-					applied[pos], attempts[pos], webhook[pos] = true, n, hook
+				var k bool
+				_, err := pgx.ForEachRow(rows, []any{&pos, &n, &hook, &k}, func() error {
+					applied[pos], attempts[pos], webhook[pos], kept[pos] = true, n, hook, k
 					return nil
 				})
 				return err
@@ -322,6 +366,10 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) (
 	}
 	for i, c := range cs {
 		if a := c.Attempt; a != nil && applied[i] {
+			if kept[i] {
+				a.ID, a.Number = store.FirstAttemptID(c.DeliveryID), 1
+				continue
+			}
 			a.ID = attemptIDs[i]
 			if a.Number == 0 {
 				a.Number = attempts[i]

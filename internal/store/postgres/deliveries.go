@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -349,52 +350,118 @@ func getDelivery(ctx context.Context, q querier, id string) (*herald.Delivery, e
 }
 
 // ListAttempts implements store.Store: in the order they were made (attempt
-// ids increase within a node, and break ties between equal start times). A
-// packed attempt (request_shape set) gets its request back from its shape
-// and its event's body; an older one has it inline.
+// ids increase within a node, and break ties between equal start times). The
+// first attempt may be kept on the delivery's row (migration 0014); the
+// others are rows of attempts. A packed attempt (request_shape set) gets its
+// request back from its shape and its event's body (and the event's data,
+// when the body was kept without it); an older one has it inline.
 func (s *Store) ListAttempts(ctx context.Context, deliveryID string) ([]*herald.Attempt, error) {
+	var out []*herald.Attempt
+	first, err := s.db.Query(ctx, `SELECT d.first_started, d.first_latency_ns, d.first_status,
+		d.first_error, d.first_response_headers, d.first_response_body, d.first_request_body_truncated,
+		coalesce(sh.method, ''), coalesce(sh.url, ''), coalesce(sh.headers, ''),
+		d.first_request_signature, d.first_request_body_hash, coalesce(b.body, ''), coalesce(b.data_at, -1),
+		coalesce(e.body, '')
+		FROM deliveries d
+		LEFT JOIN request_shapes sh ON sh.hash = d.first_request_shape
+		LEFT JOIN request_bodies b ON d.first_request_body_hash IS NOT NULL
+			AND b.event_seq = d.event_seq AND b.hash = d.first_request_body_hash
+		LEFT JOIN events e ON b.data_at IS NOT NULL AND e.seq = d.event_seq
+		WHERE d.id = $1 AND d.first_started IS NOT NULL`, deliveryID)
+	if err != nil {
+		return nil, wrap("list attempts", err)
+	}
+	for first.Next() {
+		a := herald.Attempt{DeliveryID: deliveryID, Number: 1, ID: store.FirstAttemptID(deliveryID)}
+		var latency int64
+		var resp, signature, body, event string
+		var dataAt int
+		var bodyHash []byte
+		var sh attemptpack.Shape
+		if err := first.Scan(&a.StartedAt, &latency, &a.StatusCode, &a.Error, &resp, &a.ResponseBody,
+			&a.RequestBodyTruncated, &sh.Method, &sh.URL, &sh.Headers, &signature, &bodyHash, &body, &dataAt,
+			&event); err != nil {
+			first.Close()
+			return nil, wrap("list attempts", err)
+		}
+		a.StartedAt, a.Latency = a.StartedAt.UTC(), herald.Duration(latency)
+		if err := unpackAttempt(&a, sh, signature, body, dataAt, event, bodyHash, resp); err != nil {
+			first.Close()
+			return nil, wrap("list attempts", err)
+		}
+		out = append(out, &a)
+	}
+	first.Close()
+	if err := first.Err(); err != nil {
+		return nil, wrap("list attempts", err)
+	}
 	rows, err := s.db.Query(ctx, `SELECT a.id, a.delivery_id, a.number, a.started_at, a.latency_ns,
 		a.request_headers, a.status_code, a.response_headers, a.response_body, a.error,
 		a.request_method, a.request_url, a.request_body, a.request_body_truncated,
 		a.request_shape IS NOT NULL, coalesce(sh.method, ''), coalesce(sh.url, ''), coalesce(sh.headers, ''),
-		a.request_signature, coalesce(b.body, '')
+		a.request_signature, a.request_body_hash, coalesce(b.body, ''), coalesce(b.data_at, -1), coalesce(e.body, '')
 		FROM attempts a
 		LEFT JOIN request_shapes sh ON sh.hash = a.request_shape
 		LEFT JOIN request_bodies b ON a.request_body_hash IS NOT NULL
 			AND b.event_seq = (SELECT event_seq FROM deliveries WHERE id = a.delivery_id) AND b.hash = a.request_body_hash
+		LEFT JOIN events e ON b.data_at IS NOT NULL AND e.seq = b.event_seq
 		WHERE a.delivery_id = $1 ORDER BY a.started_at, a.id`, deliveryID)
 	if err != nil {
 		return nil, wrap("list attempts", err)
 	}
 	defer rows.Close()
-	var out []*herald.Attempt
 	for rows.Next() {
 		var a herald.Attempt
 		var latency int64
-		var req, resp, signature, body string
+		var req, resp, signature, body, event string
+		var dataAt int
+		var bodyHash []byte
 		var packed bool
 		var sh attemptpack.Shape
 		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.Number, &a.StartedAt, &latency, &req,
 			&a.StatusCode, &resp, &a.ResponseBody, &a.Error,
 			&a.RequestMethod, &a.RequestURL, &a.RequestBody, &a.RequestBodyTruncated,
-			&packed, &sh.Method, &sh.URL, &sh.Headers, &signature, &body); err != nil {
+			&packed, &sh.Method, &sh.URL, &sh.Headers, &signature, &bodyHash, &body, &dataAt, &event); err != nil {
 			return nil, wrap("list attempts", err)
 		}
 		a.StartedAt = a.StartedAt.UTC()
 		a.Latency = herald.Duration(latency)
 		if packed {
-			if err := attemptpack.Unpack(&a, sh, signature, body); err != nil {
-				return nil, wrap("list attempts", err)
-			}
-		} else if a.RequestHeaders, err = decodeHeaders(req); err != nil {
-			return nil, wrap("list attempts", err)
+			err = unpackAttempt(&a, sh, signature, body, dataAt, event, bodyHash, resp)
+		} else if a.RequestHeaders, err = decodeHeaders(req); err == nil {
+			a.ResponseHeaders, err = decodeHeaders(resp)
 		}
-		if a.ResponseHeaders, err = decodeHeaders(resp); err != nil {
+		if err != nil {
 			return nil, wrap("list attempts", err)
 		}
 		out = append(out, &a)
 	}
 	return out, wrap("list attempts", rows.Err())
+}
+
+// unpackAttempt fills a packed attempt's request and response headers from
+// their stored parts; event is its event's JSON when the body was kept
+// without the event's data (dataAt ≥ 0).
+func unpackAttempt(a *herald.Attempt, sh attemptpack.Shape, signature, body string, dataAt int, event string,
+	bodyHash []byte, resp string) error {
+	if dataAt >= 0 {
+		var ev struct {
+			Data json.RawMessage `json:"data"`
+		}
+		if err := json.Unmarshal([]byte(event), &ev); err != nil {
+			return fmt.Errorf("attempt %s: event of the request body: %w", a.ID, err)
+		}
+		var err error
+		if body, err = attemptpack.JoinBody(body, dataAt, ev.Data, bodyHash); err != nil {
+			return fmt.Errorf("attempt %s: %w", a.ID, err)
+		}
+	}
+	if err := attemptpack.Unpack(a, sh, signature, body); err != nil {
+		return err
+	}
+	var err error
+	a.ResponseHeaders, err = decodeHeaders(resp)
+	return err
 }
 
 // sqlRetry starts a fresh retry schedule for the rows its WHERE (appended by
@@ -479,25 +546,13 @@ func (s *Store) RecoverFailed(ctx context.Context, webhookID string, since, now 
 	return int(n), nil
 }
 
-// WebhookStatus implements store.Store. The recursive CTE skips through the
-// deliveries_status index from one event type to the next (PostgreSQL has no
-// skip scan of its own), then takes the newest attempted row of each: a few
-// index probes per event type, however long the webhook's log.
+// WebhookStatus implements store.Store from delivery_status: one row per
+// event type, each joined with its delivery for its current state.
 func (s *Store) WebhookStatus(ctx context.Context, webhookID string) ([]herald.EventTypeStatus, error) {
-	rows, err := s.db.Query(ctx, `WITH RECURSIVE types(t) AS (
-			SELECT min(event_type) FROM deliveries
-			WHERE webhook_id = $1 AND last_attempt_at IS NOT NULL
-			UNION ALL
-			SELECT (SELECT min(event_type) FROM deliveries
-				WHERE webhook_id = $1 AND last_attempt_at IS NOT NULL AND event_type > types.t)
-			FROM types WHERE types.t IS NOT NULL
-		)
-		SELECT d.event_type, d.last_attempt_at, d.state, d.last_status, d.last_error, d.id
-		FROM types CROSS JOIN LATERAL (
-			SELECT event_type, last_attempt_at, state, last_status, last_error, id FROM deliveries
-			WHERE webhook_id = $1 AND event_type = types.t AND last_attempt_at IS NOT NULL
-			ORDER BY last_attempt_at DESC, id DESC LIMIT 1) d
-		ORDER BY d.event_type`, webhookID)
+	rows, err := s.db.Query(ctx, `SELECT st.event_type, d.last_attempt_at, d.state, d.last_status, d.last_error, d.id
+		FROM delivery_status st JOIN deliveries d ON d.id = st.delivery_id
+		WHERE st.webhook_id = $1 AND d.last_attempt_at IS NOT NULL
+		ORDER BY st.event_type`, webhookID)
 	if err != nil {
 		return nil, wrap("webhook status", err)
 	}

@@ -290,7 +290,7 @@ func (s *Store) RecordTest(ctx context.Context, ev *herald.Event, d *herald.Deli
 			a.Number = 1
 		}
 		att = &attemptRows{}
-		if err := att.add(a); err != nil {
+		if _, err := att.add(a, ev.Data); err != nil {
 			return wrap("record test", err)
 		}
 	}
@@ -311,6 +311,11 @@ func (s *Store) RecordTest(ctx context.Context, ev *herald.Event, d *herald.Deli
 			d.LastAttemptAt, d.LastStatus, d.LastError, d.CreatedAt, d.UpdatedAt); err != nil {
 			return err
 		}
+		if d.LastAttemptAt != nil {
+			if _, err := tx.Exec(ctx, sqlUpsertStatus, d.WebhookID, d.EventType, *d.LastAttemptAt, d.ID); err != nil {
+				return err
+			}
+		}
 		if att == nil {
 			return nil
 		}
@@ -322,3 +327,11 @@ func (s *Store) RecordTest(ctx context.Context, ev *herald.Event, d *herald.Deli
 	})
 	return wrap("record test", err)
 }
+
+// sqlUpsertStatus records a delivery as its (webhook, event type)'s latest
+// attempted one, unless a later one is there already.
+const sqlUpsertStatus = `INSERT INTO delivery_status (webhook_id, event_type, last_attempt_at, delivery_id)
+	VALUES ($1, $2, $3, $4)
+	ON CONFLICT (webhook_id, event_type) DO UPDATE SET
+		last_attempt_at = excluded.last_attempt_at, delivery_id = excluded.delivery_id
+	WHERE (excluded.last_attempt_at, excluded.delivery_id) > (delivery_status.last_attempt_at, delivery_status.delivery_id)`

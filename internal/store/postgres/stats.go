@@ -62,15 +62,23 @@ func (s *Store) DeliveryCounts(ctx context.Context, since time.Time, step time.D
 	return out, wrap("delivery counts", rows.Err())
 }
 
-// LatencySamples implements store.Stats.
+// LatencySamples implements store.Stats: the first attempts kept on their
+// delivery's row and the attempts rows, the newest of each.
 func (s *Store) LatencySamples(ctx context.Context, since time.Time, limit int) ([]store.LatencySample, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := s.db.Query(ctx, `SELECT d.webhook_id, d.updated_at, a.latency_ns
-		FROM deliveries d JOIN attempts a ON a.delivery_id = d.id
-		WHERE d.state IN ('succeeded', 'failed', 'cancelled') AND d.updated_at >= $1 AND NOT d.test
-		ORDER BY d.updated_at DESC LIMIT $2`, since, limit)
+	rows, err := s.db.Query(ctx, `(SELECT d.webhook_id, d.updated_at, d.first_latency_ns AS latency_ns
+			FROM deliveries d
+			WHERE d.state IN ('succeeded', 'failed', 'cancelled') AND d.updated_at >= $1 AND NOT d.test
+				AND d.first_started IS NOT NULL
+			ORDER BY d.updated_at DESC LIMIT $2)
+		UNION ALL
+		(SELECT d.webhook_id, d.updated_at, a.latency_ns
+			FROM deliveries d JOIN attempts a ON a.delivery_id = d.id
+			WHERE d.state IN ('succeeded', 'failed', 'cancelled') AND d.updated_at >= $1 AND NOT d.test
+			ORDER BY d.updated_at DESC LIMIT $2)
+		ORDER BY updated_at DESC LIMIT $2`, since, limit)
 	if err != nil {
 		return nil, wrap("latency samples", err)
 	}

@@ -161,6 +161,10 @@ func (s *Store) DeleteWebhook(ctx context.Context, id string, now time.Time) err
 				WHERE webhook_id = $1 AND state IN ('pending', 'retrying', 'held')
 				ORDER BY id FOR UPDATE)
 			AND state IN ('pending', 'retrying', 'held')`, id, now)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM delivery_status WHERE webhook_id = $1`, id)
 		return err
 	})
 	return wrap("delete webhook", err)

@@ -71,16 +71,19 @@ func (s *Store) LatencySamples(ctx context.Context, since time.Time, limit int) 
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT webhook_id, updated_at, latency_ns FROM (
+	rows, err := s.r.QueryContext(ctx, `SELECT * FROM (
 			SELECT d.webhook_id, d.updated_at, d.first_latency_ns AS latency_ns
 			FROM deliveries d INDEXED BY deliveries_finished
 			WHERE d.state IN ('succeeded', 'failed', 'cancelled') AND d.updated_at >= ?1 AND d.test = 0
 				AND d.first_started IS NOT NULL
-			UNION ALL
+			ORDER BY d.updated_at DESC LIMIT ?2)
+		UNION ALL
+		SELECT * FROM (
 			SELECT d.webhook_id, d.updated_at, a.latency_ns
 			FROM deliveries d INDEXED BY deliveries_finished JOIN attempts a ON a.delivery_id = d.id
-			WHERE d.state IN ('succeeded', 'failed', 'cancelled') AND d.updated_at >= ?1 AND d.test = 0)
-		ORDER BY updated_at DESC LIMIT ?2`, toDB(since), limit)
+			WHERE d.state IN ('succeeded', 'failed', 'cancelled') AND d.updated_at >= ?1 AND d.test = 0
+			ORDER BY d.updated_at DESC LIMIT ?2)
+		ORDER BY 2 DESC LIMIT ?2`, toDB(since), limit)
 	if err != nil {
 		return nil, wrap("latency samples", err)
 	}
