@@ -2,11 +2,11 @@
 // Herald on a temporary database, a loopback receiver, and clients posting
 // events over the HTTP API, as `herald bench` runs it.
 //
-// Three scenarios ("all" runs the first two):
+// Four scenarios ("all" runs the first two):
 //   - throughput: N events from C concurrent clients, fanned out to M
-//     webhooks; reports ingest events/s, deliveries/s from the first POST to
-//     the last receipt, and peak RSS (sampled through the run, so a backlog
-//     that grew memory would show).
+//     webhooks; reports ingest events/s and the p50/p99 of the POSTs' response
+//     times, deliveries/s from the first POST to the last receipt, and peak
+//     RSS (sampled through the run, so a backlog that grew memory would show).
 //   - latency: a steady R events/s for D, fan-out F; reports p50/p95/p99 from
 //     the POST to the receipt.
 //   - noisy: H webhooks of one project point at an endpoint that never
@@ -14,6 +14,10 @@
 //     another project gets a steady R events/s for D; reports the healthy
 //     webhook's p50/p99 from the POST to the receipt (fair share of the
 //     delivery workers).
+//   - backlog: N events fanned out to M webhooks whose receiver holds every
+//     request until released, so the deliveries wait in the store; reports
+//     RSS and heap at 10, 25, 50, 75 and 100% of the backlog ingested, then
+//     releases the receiver and reports the drain (see backlog.go).
 package bench
 
 import (
@@ -43,11 +47,11 @@ import (
 
 // Options select what to run. Zero values take the defaults in parentheses.
 type Options struct {
-	Scenario string // "all" (default: throughput and latency), "throughput", "latency" or "noisy"
-	Events   int    // throughput: events (100,000)
-	Webhooks int    // throughput: fan-out (10)
-	Clients  int    // throughput: concurrent clients (32)
-	Batch    int    // throughput: events per POST (1)
+	Scenario string // "all" (default: throughput and latency), "throughput", "latency", "noisy" or "backlog"
+	Events   int    // throughput and backlog: events (100,000; 1,000,000 deliveries waiting at fan-out 10)
+	Webhooks int    // throughput and backlog: fan-out (10)
+	Clients  int    // throughput and backlog: concurrent clients (32)
+	Batch    int    // throughput and backlog: events per POST (1)
 	Rate     int    // latency: events per second (500)
 	Duration time.Duration
 	Fanout   int // latency: webhooks (2)
@@ -124,6 +128,7 @@ type Report struct {
 	Throughput *Throughput `json:"throughput,omitempty"`
 	Latency    *Latency    `json:"latency,omitempty"`
 	Noisy      *Noisy      `json:"noisy,omitempty"`
+	Backlog    *Backlog    `json:"backlog,omitempty"`
 	// DataKept lists where the runs' data was left (KeepData).
 	DataKept string `json:"data_kept,omitempty"`
 }
@@ -146,14 +151,19 @@ type Noisy struct {
 
 // Throughput is the throughput scenario's result.
 type Throughput struct {
-	Events           int     `json:"events"`
-	Webhooks         int     `json:"webhooks"`
-	Clients          int     `json:"clients"`
-	Batch            int     `json:"batch"`
-	Deliveries       int     `json:"deliveries"`
-	Duplicates       int     `json:"duplicates"`
-	IngestSeconds    float64 `json:"ingest_seconds"`
-	IngestPerSec     float64 `json:"ingest_events_per_sec"`
+	Events        int     `json:"events"`
+	Webhooks      int     `json:"webhooks"`
+	Clients       int     `json:"clients"`
+	Batch         int     `json:"batch"`
+	Deliveries    int     `json:"deliveries"`
+	Duplicates    int     `json:"duplicates"`
+	IngestSeconds float64 `json:"ingest_seconds"`
+	IngestPerSec  float64 `json:"ingest_events_per_sec"`
+	// IngestP50MS and IngestP99MS are the response times of the clients'
+	// POST /api/v1/events requests (from just before the request to the
+	// full response read) while the deliveries run: ingest under full load.
+	IngestP50MS      float64 `json:"ingest_p50_ms"`
+	IngestP99MS      float64 `json:"ingest_p99_ms"`
 	EndToEndSeconds  float64 `json:"end_to_end_seconds"`
 	DeliveriesPerSec float64 `json:"deliveries_per_sec"`
 	// EventBytes is the mean size of an event's JSON as posted;
@@ -240,8 +250,15 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 		rep.Noisy = n
 	}
-	if rep.Throughput == nil && rep.Latency == nil && rep.Noisy == nil {
-		return nil, fmt.Errorf("unknown scenario %q: use all, throughput, latency or noisy", o.Scenario)
+	if o.Scenario == "backlog" {
+		b, err := runBacklog(ctx, o)
+		if err != nil {
+			return rep, fmt.Errorf("backlog: %w", err)
+		}
+		rep.Backlog = b
+	}
+	if rep.Throughput == nil && rep.Latency == nil && rep.Noisy == nil && rep.Backlog == nil {
+		return nil, fmt.Errorf("unknown scenario %q: use all, throughput, latency, noisy or backlog", o.Scenario)
 	}
 	return rep, nil
 }
@@ -489,49 +506,14 @@ func runThroughput(ctx context.Context, o Options) (*Throughput, error) {
 
 	cpu0 := cpuTime()
 	start := time.Now()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errCh := make(chan error, o.Clients)
-	for c := 0; c < o.Clients; c++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var buf bytes.Buffer
-			for {
-				first := next.Add(int64(o.Batch)) - int64(o.Batch)
-				if first >= int64(o.Events) || ctx.Err() != nil {
-					return
-				}
-				n := min(int64(o.Batch), int64(o.Events)-first)
-				buf.Reset()
-				if o.Batch > 1 {
-					buf.WriteString(`{"events":[`)
-				}
-				for i := int64(0); i < n; i++ {
-					if i > 0 {
-						buf.WriteByte(',')
-					}
-					ev := padEvent(fmt.Sprintf(`{"id":"b%d","type":"bench.event","project":"bench","data":{"seq":%d`, first+i, first+i), o.PayloadBytes)
-					postedBytes.Add(int64(len(ev)))
-					buf.Write(ev)
-				}
-				if o.Batch > 1 {
-					buf.WriteString(`]}`)
-				}
-				code, b, err := e.post("/api/v1/events", buf.Bytes())
-				if err != nil || code != http.StatusAccepted {
-					errCh <- fmt.Errorf("ingest: status %d %s %v", code, b, err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	durs, err := e.ingestLoad(ctx, o, func(i int64) []byte {
+		ev := padEvent(fmt.Sprintf(`{"id":"b%d","type":"bench.event","project":"bench","data":{"seq":%d`, i, i), o.PayloadBytes)
+		postedBytes.Add(int64(len(ev)))
+		return ev
+	}, nil)
 	ingestDur := time.Since(start)
-	select {
-	case err := <-errCh:
+	if err != nil {
 		return nil, err
-	default:
 	}
 	for received.Load() < total {
 		if ctx.Err() != nil {
@@ -560,9 +542,84 @@ func runThroughput(ctx context.Context, o Options) (*Throughput, error) {
 		Deliveries: int(total), Duplicates: int(got - total),
 		EventBytes: int(postedBytes.Load() / int64(o.Events)), DeliveryBytes: int(receivedBytes.Load() / max(got, 1)),
 		IngestSeconds: ingestDur.Seconds(), IngestPerSec: float64(o.Events) / ingestDur.Seconds(),
+		IngestP50MS: percentileMS(durs, 0.50), IngestP99MS: percentileMS(durs, 0.99),
 		EndToEndSeconds: e2e.Seconds(), DeliveriesPerSec: float64(total) / e2e.Seconds(),
 		PeakRSSMB: float64(peak.Load()) / (1 << 20), RSSMB: q,
 	}, nil
+}
+
+// ingestLoad posts events 0..o.Events-1 from o.Clients clients, o.Batch
+// per request, each client sending its next request as soon as the last one
+// is answered; event(i) is the i-th event's JSON. It returns every request's
+// response time (from just before the request to the full response read),
+// sorted. acked (may be nil) is told, from the client's goroutine, after
+// each request, how many events it carried and how many were accepted so
+// far (that request's included).
+func (e *env) ingestLoad(ctx context.Context, o Options, event func(i int64) []byte, acked func(n, total int64)) ([]time.Duration, error) {
+	requests := (o.Events + o.Batch - 1) / o.Batch
+	// Each client keeps its own durations, merged once all are done: no lock
+	// or shared cache line per request. The work is shared out as it goes,
+	// so a client may send more than its even share; the slack saves most
+	// appends from growing the slice mid-run.
+	perClient := make([][]time.Duration, o.Clients)
+	share := requests/o.Clients + 1
+	var next, accepted atomic.Int64
+	var wg sync.WaitGroup
+	errCh := make(chan error, o.Clients)
+	for c := range o.Clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			durs := make([]time.Duration, 0, share+share/4+8)
+			defer func() { perClient[c] = durs }()
+			var buf bytes.Buffer
+			for {
+				first := next.Add(int64(o.Batch)) - int64(o.Batch)
+				if first >= int64(o.Events) || ctx.Err() != nil {
+					return
+				}
+				n := min(int64(o.Batch), int64(o.Events)-first)
+				buf.Reset()
+				if o.Batch > 1 {
+					buf.WriteString(`{"events":[`)
+				}
+				for i := int64(0); i < n; i++ {
+					if i > 0 {
+						buf.WriteByte(',')
+					}
+					buf.Write(event(first + i))
+				}
+				if o.Batch > 1 {
+					buf.WriteString(`]}`)
+				}
+				t0 := time.Now()
+				code, b, err := e.post("/api/v1/events", buf.Bytes())
+				durs = append(durs, time.Since(t0))
+				if err != nil || code != http.StatusAccepted {
+					errCh <- fmt.Errorf("ingest: status %d %s %v", code, b, err)
+					return
+				}
+				if total := accepted.Add(n); acked != nil {
+					acked(n, total)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case err := <-errCh:
+		return nil, err
+	default:
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	all := make([]time.Duration, 0, requests)
+	for _, d := range perClient {
+		all = append(all, d...)
+	}
+	slices.Sort(all)
+	return all, nil
 }
 
 func runLatency(ctx context.Context, o Options) (*Latency, error) {

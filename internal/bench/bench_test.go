@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/herald-hq/herald/internal/config"
 	"github.com/herald-hq/herald/internal/testenv"
 )
 
@@ -139,7 +140,8 @@ func TestRunNoisySmall(t *testing.T) {
 	}
 }
 
-// `herald bench --store postgres` runs in a schema of its own and drops it.
+// `herald bench --store postgres` runs in a schema of its own and drops it,
+// the backlog scenario too.
 func TestRunSmallPostgres(t *testing.T) {
 	t.Parallel()
 	dsn := os.Getenv("HERALD_TEST_DATABASE_URL")
@@ -171,7 +173,97 @@ func TestRunSmallPostgres(t *testing.T) {
 	if rep.Store != "postgres" || rep.Throughput.Deliveries != 200 || rep.Throughput.Duplicates != 0 {
 		t.Fatalf("report %+v %+v", rep, rep.Throughput)
 	}
+	// The backlog scenario counts its pending rows in PostgreSQL too.
+	rep, err = Run(context.Background(), Options{
+		Scenario: "backlog", Events: 50, Webhooks: 2, Clients: 4, Store: "postgres", DatabaseURL: dsn,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := rep.Backlog; b.Pending != 100 || b.Arrived != 100 || b.Duplicates != 0 {
+		t.Fatalf("backlog on PostgreSQL: %d pending, %d arrived, %d duplicates", b.Pending, b.Arrived, b.Duplicates)
+	}
 	if after := count(); after > before {
 		t.Fatalf("the bench left its schema behind (%d before, %d after)", before, after)
+	}
+}
+
+// The throughput report carries the response times of the clients' POSTs.
+func TestRunThroughputIngestPercentiles(t *testing.T) {
+	t.Parallel()
+	rep, err := Run(context.Background(), Options{Scenario: "throughput", Events: 100, Webhooks: 1, Clients: 4, NoCeiling: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := rep.Throughput
+	if tp.IngestP50MS <= 0 || tp.IngestP99MS < tp.IngestP50MS {
+		t.Fatalf("ingest p50 %v ms, p99 %v ms", tp.IngestP50MS, tp.IngestP99MS)
+	}
+}
+
+// The backlog scenario runs end to end at a tiny scale: every delivery
+// waits in the store until the receiver is released, then arrives once, and
+// the memory samples are in order.
+func TestRunBacklogSmall(t *testing.T) {
+	t.Parallel()
+	rep, err := Run(context.Background(), Options{Scenario: "backlog", Events: 200, Webhooks: 2, Clients: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := rep.Backlog
+	if b == nil || rep.Throughput != nil || rep.Latency != nil || rep.Noisy != nil {
+		t.Fatalf("report %+v", rep)
+	}
+	if b.Deliveries != 400 || b.Arrived != 400 || b.Duplicates != 0 || b.EarlyAnswers != 0 {
+		t.Fatalf("%d deliveries, %d arrived, %d duplicates, %d answered early", b.Deliveries, b.Arrived, b.Duplicates, b.EarlyAnswers)
+	}
+	// Nothing was delivered before the release: the store counted it all.
+	if b.Pending != 400 {
+		t.Fatalf("%d pending at the end of ingest, want 400", b.Pending)
+	}
+	if b.HeldPeak <= 0 || b.HeldPeak > b.Workers || b.Workers != config.Defaults().Delivery.Workers {
+		t.Fatalf("held %d requests at once of %d workers", b.HeldPeak, b.Workers)
+	}
+	if b.IngestP50MS <= 0 || b.IngestP99MS < b.IngestP50MS || b.IngestPerSec <= 0 {
+		t.Fatalf("ingest %v events/s, p50 %v ms, p99 %v ms", b.IngestPerSec, b.IngestP50MS, b.IngestP99MS)
+	}
+	if b.DrainSeconds <= 0 || b.DrainPerSec <= 0 || b.DrainPeakRSSMB <= 0 || b.PeakRSSMB <= 0 || b.PeakHeapMB <= 0 {
+		t.Fatalf("drain %vs, %v/s, peak RSS %v MB; ingest peak RSS %v MB, heap %v MB", b.DrainSeconds, b.DrainPerSec, b.DrainPeakRSSMB, b.PeakRSSMB, b.PeakHeapMB)
+	}
+	if len(b.Points) != 5 {
+		t.Fatalf("points %+v", b.Points)
+	}
+	for i, p := range b.Points {
+		if p.Percent != []int{10, 25, 50, 75, 100}[i] || p.Phase != "ingest" || p.Ingested*100 < p.Percent*200 || p.RSSMB <= 0 || p.HeapMB <= 0 {
+			t.Fatalf("point %d: %+v", i, p)
+		}
+		if i > 0 && p.Ingested < b.Points[i-1].Ingested {
+			t.Fatalf("points out of order: %+v", b.Points)
+		}
+	}
+	if last := b.Points[4]; last.Ingested != 200 || b.RSSGrowthMB != last.RSSMB-b.Points[0].RSSMB {
+		t.Fatalf("100%% point %+v, RSS growth %v MB", last, b.RSSGrowthMB)
+	}
+	// Samples in the order taken: time, events and deliveries never go
+	// back, and the drain follows the ingest.
+	drained := false
+	for i, m := range b.Samples {
+		if i > 0 {
+			prev := b.Samples[i-1]
+			if m.Seconds < prev.Seconds || m.Ingested < prev.Ingested || m.Arrived < prev.Arrived {
+				t.Fatalf("samples out of order at %d: %+v after %+v", i, m, prev)
+			}
+		}
+		if m.Phase == "drain" {
+			drained = true
+		} else if drained || m.Phase != "ingest" {
+			t.Fatalf("sample %d in phase %q after the drain began", i, m.Phase)
+		}
+		if m.Phase == "ingest" && m.Arrived != 0 {
+			t.Fatalf("sample %d: %d deliveries arrived before the release", i, m.Arrived)
+		}
+	}
+	if !drained || b.Samples[len(b.Samples)-1].Arrived != 400 {
+		t.Fatalf("no drain sample with every delivery: %+v", b.Samples[len(b.Samples)-1])
 	}
 }

@@ -3,8 +3,10 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -25,13 +27,25 @@ func newBenchCmd() *cobra.Command {
 loopback receiver, and clients posting events over the HTTP API.
 
   throughput  --events events from --clients clients, fanned out to --webhooks
-              webhooks: ingest events/s, deliveries/s end to end, peak RSS.
+              webhooks: ingest events/s and the p50/p99 response time of
+              the POSTs while the deliveries run, deliveries/s end to end,
+              peak RSS.
   latency     a steady --rate events/s for --duration, fan-out --fanout:
               p50/p95/p99 from POST to receipt.
   noisy       --hanging webhooks of one project point at an endpoint that
               never answers (timeout 5m), each with a backlog, while a healthy
               webhook of another project gets --rate events/s for --duration:
               the healthy webhook's p50/p99 from POST to receipt.
+  backlog     --webhooks webhooks (10) point at a receiver that holds every
+              request open, so the delivery workers are all busy and the
+              rest waits in the store; --clients clients ingest --events
+              events (100,000: 1,000,000 deliveries at 10 webhooks) as fast
+              as they can. RSS and Go heap are sampled every 250 ms and
+              given at 10, 25, 50, 75 and 100% of the backlog ingested, with
+              the peak and RSS at 100% minus RSS at 10% (flat means small);
+              then the receiver answers 204 to everything and the drain is
+              reported: deliveries/s, peak RSS, and the time until every
+              delivery arrived (duplicates counted).
 
 "all" runs throughput and latency. Every event's JSON is about --payload-bytes
 long (its data carries a "pad" field of filler). Before the throughput
@@ -107,7 +121,8 @@ as a ratio to that ceiling (--ceiling=false skips it).`,
 				fmt.Fprintf(out, "throughput: %d events × %d webhooks = %d deliveries, %d clients, %d events/request\n",
 					t.Events, t.Webhooks, t.Deliveries, t.Clients, t.Batch)
 				fmt.Fprintf(out, "  sizes:       events %d bytes as posted, %d bytes as delivered\n", t.EventBytes, t.DeliveryBytes)
-				fmt.Fprintf(out, "  ingest:      %s events/s (%.1fs)\n", bench.Thousands(t.IngestPerSec), t.IngestSeconds)
+				fmt.Fprintf(out, "  ingest:      %s events/s (%.1fs), p50 %.1f ms, p99 %.1f ms per request\n",
+					bench.Thousands(t.IngestPerSec), t.IngestSeconds, t.IngestP50MS, t.IngestP99MS)
 				if c := rep.Ceiling; c != nil && t.CeilingRatio > 0 {
 					fmt.Fprintf(out, "  end to end:  %s deliveries/s = %s× the loopback ceiling (%s requests/s); %.1fs, %d duplicates\n",
 						bench.Thousands(t.DeliveriesPerSec), ratio(t.CeilingRatio), bench.Thousands(c.RequestsPerSec), t.EndToEndSeconds, t.Duplicates)
@@ -135,6 +150,9 @@ as a ratio to that ceiling (--ceiling=false skips it).`,
 					n.Hanging, n.HangingRequests, n.Workers, n.Rate, n.Seconds, n.Deliveries)
 				fmt.Fprintf(out, "  healthy p50 %.1f ms   p99 %.1f ms   max %.1f ms\n", n.P50MS, n.P99MS, n.MaxMS)
 			}
+			if b := rep.Backlog; b != nil {
+				printBacklog(out, b)
+			}
 			if rep.DataKept != "" {
 				fmt.Fprintf(out, "data kept: %s (remove it when done)\n", rep.DataKept)
 			}
@@ -142,11 +160,11 @@ as a ratio to that ceiling (--ceiling=false skips it).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.Scenario, "scenario", "all", "all (throughput and latency), throughput, latency or noisy")
-	f.IntVar(&o.Events, "events", 100_000, "throughput: events to ingest")
-	f.IntVar(&o.Webhooks, "webhooks", 10, "throughput: webhooks each event fans out to")
-	f.IntVar(&o.Clients, "clients", 32, "throughput: concurrent API clients")
-	f.IntVar(&o.Batch, "batch", 1, "throughput: events per POST /events request")
+	f.StringVar(&o.Scenario, "scenario", "all", "all (throughput and latency), throughput, latency, noisy or backlog")
+	f.IntVar(&o.Events, "events", 100_000, "throughput and backlog: events to ingest")
+	f.IntVar(&o.Webhooks, "webhooks", 10, "throughput and backlog: webhooks each event fans out to")
+	f.IntVar(&o.Clients, "clients", 32, "throughput and backlog: concurrent API clients")
+	f.IntVar(&o.Batch, "batch", 1, "throughput and backlog: events per POST /events request")
 	f.IntVar(&o.Rate, "rate", 500, "latency: events per second")
 	f.DurationVar(&o.Duration, "duration", 20*time.Second, "latency: how long to send")
 	f.IntVar(&o.Fanout, "fanout", 2, "latency: webhooks each event fans out to")
@@ -160,6 +178,27 @@ as a ratio to that ceiling (--ceiling=false skips it).`,
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	return cmd
+}
+
+// printBacklog writes the backlog scenario's lines of the text report.
+func printBacklog(out io.Writer, b *bench.Backlog) {
+	fmt.Fprintf(out, "backlog: %d events × %d webhooks = %s deliveries waiting behind a receiver that holds every request (it held %d at once; %d workers), %d clients, %d events/request\n",
+		b.Events, b.Webhooks, bench.Thousands(float64(b.Deliveries)), b.HeldPeak, b.Workers, b.Clients, b.Batch)
+	fmt.Fprintf(out, "  ingest:      %s events/s (%.1fs), p50 %.1f ms, p99 %.1f ms per request; %s deliveries pending in the store after the last event\n",
+		bench.Thousands(b.IngestPerSec), b.IngestSeconds, b.IngestP50MS, b.IngestP99MS, bench.Thousands(float64(b.Pending)))
+	var rss, heap []string
+	for _, p := range b.Points {
+		rss = append(rss, fmt.Sprintf("%d%% %.0f", p.Percent, p.RSSMB))
+		heap = append(heap, fmt.Sprintf("%.0f", p.HeapMB))
+	}
+	fmt.Fprintf(out, "  memory:      RSS %s MB by share of the backlog ingested (heap in use %s MB); peak RSS %.0f MB, heap %.0f MB\n",
+		strings.Join(rss, ", "), strings.Join(heap, ", "), b.PeakRSSMB, b.PeakHeapMB)
+	fmt.Fprintf(out, "  growth:      RSS %+.1f MB from 10%% to 100%% of the backlog (heap %+.1f MB)\n", b.RSSGrowthMB, b.HeapGrowthMB)
+	fmt.Fprintf(out, "  drain:       %s deliveries/s; every delivery arrived %.1fs after the release (%s arrived, %d duplicates); peak RSS %.0f MB\n",
+		bench.Thousands(b.DrainPerSec), b.DrainSeconds, bench.Thousands(float64(b.Arrived)), b.Duplicates, b.DrainPeakRSSMB)
+	if b.EarlyAnswers > 0 {
+		fmt.Fprintf(out, "  note:        the receiver answered %d requests before the release, having held each for the longest it may (under the webhooks' 5m timeout)\n", b.EarlyAnswers)
+	}
 }
 
 // ratio prints a ratio to the ceiling with two significant digits at least

@@ -36,6 +36,30 @@ func TestBenchRedirectedDrawsNoProgressBar(t *testing.T) {
 	if !regexp.MustCompile(`end to end:  [0-9,]+ deliveries/s = [0-9.]+× the loopback ceiling \([0-9,]+ requests/s\)`).MatchString(out) {
 		t.Fatalf("no ratio to the loopback ceiling:\n%s", out)
 	}
+	if !regexp.MustCompile(`ingest: +[0-9,]+ events/s \([0-9.]+s\), p50 [0-9.]+ ms, p99 [0-9.]+ ms per request`).MatchString(out) {
+		t.Fatalf("no ingest percentiles:\n%s", out)
+	}
+}
+
+// `herald bench --scenario backlog` prints the memory at each share of the
+// backlog, its growth, and the drain.
+func TestBenchBacklogReport(t *testing.T) {
+	t.Parallel()
+	out, code := runCLI(nil, "bench", "--scenario", "backlog", "--events", "100", "--webhooks", "2", "--clients", "4")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	for _, re := range []string{
+		`backlog: 100 events × 2 webhooks = 200 deliveries waiting behind a receiver that holds every request \(it held [0-9]+ at once; 256 workers\)`,
+		`ingest: +[0-9,]+ events/s .*p99 [0-9.]+ ms per request; 200 deliveries pending in the store after the last event`,
+		`memory: +RSS 10% [0-9]+, 25% [0-9]+, 50% [0-9]+, 75% [0-9]+, 100% [0-9]+ MB by share of the backlog ingested`,
+		`growth: +RSS [-+][0-9.]+ MB from 10% to 100% of the backlog`,
+		`drain: +[0-9,]+ deliveries/s; every delivery arrived [0-9.]+s after the release \(200 arrived, 0 duplicates\)`,
+	} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Fatalf("report lacks %s:\n%s", re, out)
+		}
+	}
 }
 
 // --json carries the ceiling and the ratio; --ceiling=false skips both.
