@@ -12,6 +12,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/herald-hq/herald/internal/app"
 	"github.com/herald-hq/herald/internal/bench"
 )
 
@@ -97,6 +98,9 @@ as a ratio to that ceiling (--ceiling=false skips it).`,
 				}
 				defer pprof.StopCPUProfile()
 			}
+			// The same GC settings as herald serve, so the figures are the
+			// server's (the load tool and receiver share them).
+			app.TuneGC(os.Getenv)
 			rep, err := bench.Run(cmd.Context(), o)
 			if bar != nil {
 				bar.Finish()

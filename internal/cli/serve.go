@@ -39,6 +39,7 @@ HERALD_DATABASE_URL. SIGTERM or Ctrl-C drains deliveries in flight and exits.`,
 				return fmt.Errorf("configuration: %w", err)
 			}
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+			app.TuneGC(os.Getenv)
 			ctx := cmd.Context()
 			a, err := app.New(ctx, cfg, app.Options{Logger: log})
 			if err != nil {

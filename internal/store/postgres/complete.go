@@ -31,16 +31,23 @@ const sqlLockLeased = `SELECT d.id FROM deliveries d
 // each completion that applied, with the row's new attempt count and webhook.
 var sqlComplete = `WITH c AS (
 		SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::timestamptz[],
-			$7::bool[], $8::timestamptz[], $9::int[], $10::text[], $11::timestamptz[], $36::bool[])
-			AS c(pos, id, token, state, set_next, next_at, made, started, status, last_error, now, first)
-	), a AS (
-		SELECT * FROM unnest($12::int[], $13::text[], $14::text[], $15::int[], $16::timestamptz[], $17::bigint[],
+			$7::bool[], $8::timestamptz[], $9::int[], $10::text[], $11::timestamptz[], $36::bool[],
+			$12::int[], $13::text[], $14::text[], $15::int[], $16::timestamptz[], $17::bigint[],
 			$18::text[], $19::int[], $20::text[], $21::text[], $22::text[],
 			$23::text[], $24::text[], $25::text[], $26::bool[], $27::bytea[], $28::text[], $29::bytea[])
-			AS a(pos, id, delivery_id, number, started_at, latency_ns, request_headers, status_code,
-				response_headers, response_body, error,
-				request_method, request_url, request_body, request_body_truncated,
-				request_shape, request_signature, request_body_hash)
+			AS c(pos, id, token, state, set_next, next_at, made, started, status, last_error, now, first,
+				a_pos, a_id, a_delivery_id, a_number, a_started_at, a_latency_ns, a_request_headers, a_status_code,
+				a_response_headers, a_response_body, a_error,
+				a_request_method, a_request_url, a_request_body, a_request_body_truncated,
+				a_request_shape, a_request_signature, a_request_body_hash)
+	), a AS (
+		SELECT pos, a_id AS id, a_delivery_id AS delivery_id, a_number AS number, a_started_at AS started_at,
+			a_latency_ns AS latency_ns, a_request_headers AS request_headers, a_status_code AS status_code,
+			a_response_headers AS response_headers, a_response_body AS response_body, a_error AS error,
+			a_request_method AS request_method, a_request_url AS request_url, a_request_body AS request_body,
+			a_request_body_truncated AS request_body_truncated, a_request_shape AS request_shape,
+			a_request_signature AS request_signature, a_request_body_hash AS request_body_hash
+		FROM c WHERE made
 	), upd AS (
 		UPDATE deliveries d SET
 			state = CASE WHEN c.state IN ('pending', 'retrying')
@@ -52,7 +59,7 @@ var sqlComplete = `WITH c AS (
 			last_error = c.last_error,
 			lease_token = NULL, lease_until = NULL,
 			updated_at = c.now` + firstColumnsSQL + `
-		FROM c LEFT JOIN a ON a.pos = c.pos
+		FROM c
 		WHERE d.id = c.id AND d.lease_token = c.token
 		RETURNING c.pos, d.id, d.attempts, d.webhook_id, d.event_seq, d.event_type, c.first AND d.attempts = 1 AS kept
 	), att AS (
@@ -86,7 +93,10 @@ var sqlComplete = `WITH c AS (
 
 // firstColumnsSQL sets the first_* columns of sqlComplete's UPDATE from the
 // completion's attempt when the row had no attempt before and the attempt
-// may be kept there (c.first): see migration 0014.
+// may be kept there (c.first): see migration 0014. The attempt's columns are
+// zipped with the completion's in c (one unnest, the same length: a
+// completion without an attempt has zero values there), so the UPDATE joins
+// nothing but the rows it updates.
 var firstColumnsSQL = func() string {
 	var q strings.Builder
 	for _, col := range [...][2]string{{"first_started", "started_at"}, {"first_latency_ns", "latency_ns"},
@@ -95,7 +105,7 @@ var firstColumnsSQL = func() string {
 		{"first_request_signature", "request_signature"}, {"first_request_body_hash", "request_body_hash"},
 		{"first_request_body_truncated", "request_body_truncated"}} {
 		fmt.Fprintf(&q, `,
-			%[1]s = CASE WHEN d.attempts = 0 AND c.first THEN a.%[2]s ELSE d.%[1]s END`, col[0], col[1])
+			%[1]s = CASE WHEN d.attempts = 0 AND c.first THEN c.a_%[2]s ELSE d.%[1]s END`, col[0], col[1])
 	}
 	return q.String()
 }()
@@ -200,6 +210,28 @@ func (r *attemptRows) add(a *herald.Attempt, eventData []byte) (bool, error) {
 	r.signature = append(r.signature, p.Signature)
 	r.bodyHash = append(r.bodyHash, p.BodyHash)
 	return packed, nil
+}
+
+// addNone appends an empty entry, for a completion without an attempt:
+// sqlComplete zips the attempts' arrays with the completions'.
+func (r *attemptRows) addNone() {
+	r.id = append(r.id, "")
+	r.deliveryID = append(r.deliveryID, "")
+	r.number = append(r.number, 0)
+	r.started = append(r.started, time.Time{})
+	r.latency = append(r.latency, 0)
+	r.reqHeaders = append(r.reqHeaders, "")
+	r.status = append(r.status, 0)
+	r.resHeaders = append(r.resHeaders, "")
+	r.body = append(r.body, "")
+	r.errs = append(r.errs, "")
+	r.method = append(r.method, "")
+	r.reqURL = append(r.reqURL, "")
+	r.reqBody = append(r.reqBody, "")
+	r.reqTruncated = append(r.reqTruncated, false)
+	r.shape = append(r.shape, nil)
+	r.signature = append(r.signature, "")
+	r.bodyHash = append(r.bodyHash, nil)
 }
 
 // args are sqlInsertAttempts' arguments.
@@ -308,10 +340,12 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) (
 			if err != nil {
 				return nil, wrap("complete deliveries", err)
 			}
-			r.att.pos = append(r.att.pos, int32(i))
 			// Kept on the delivery's row if it is the row's first attempt.
 			first = packed && a.ID == "" && (a.Number == 0 || a.Number == 1)
+		} else {
+			r.att.addNone()
 		}
+		r.att.pos = append(r.att.pos, int32(i))
 		r.pos = append(r.pos, int32(i))
 		r.id = append(r.id, c.DeliveryID)
 		r.token = append(r.token, c.LeaseToken)

@@ -62,11 +62,17 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]*st
 	// statistics say many rows are due; when they lag behind the table (a
 	// new database, a burst since the last ANALYZE) it may instead fetch
 	// every due row and sort them all, milliseconds per thousand rows on
-	// every claim. SET LOCAL rules the sort out for this one statement: the
-	// two go in one round trip and one implicit transaction, and the
-	// setting ends with it.
+	// every claim. And with many rows due it joins the few it picked back
+	// to the table by hashing the whole table (a sequential scan of every
+	// delivery on every claim) rather than by primary key. SET LOCAL rules
+	// out the sort and the hash and merge joins for this one statement; it
+	// takes effect only in a transaction block, so BEGIN and COMMIT go in
+	// the same round trip, and the settings end with it.
 	b := &pgx.Batch{}
+	b.Queue(`BEGIN`)
 	b.Queue(`SET LOCAL enable_sort = off`)
+	b.Queue(`SET LOCAL enable_hashjoin = off`)
+	b.Queue(`SET LOCAL enable_mergejoin = off`)
 	b.Queue(sqlClaim, p.LeaseToken, p.Now.Add(p.LeaseFor), p.Now, p.Limit, nonNil(p.ExcludeWebhooks)).
 		Query(func(rows pgx.Rows) error {
 			for rows.Next() {
@@ -82,6 +88,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]*st
 			}
 			return rows.Err()
 		})
+	b.Queue(`COMMIT`)
 	if err := s.db.SendBatch(ctx, b).Close(); err != nil {
 		return nil, wrap("claim deliveries", err)
 	}
