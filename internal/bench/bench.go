@@ -183,6 +183,11 @@ type Throughput struct {
 	// delivery (0 without a ceiling): what Herald itself spends per delivery.
 	CPUPerDeliveryMS       float64 `json:"cpu_per_delivery_ms"`
 	HeraldCPUPerDeliveryMS float64 `json:"herald_cpu_per_delivery_ms,omitempty"`
+	// DatabaseCPUPerDeliveryMS is the CPU time of this machine's PostgreSQL
+	// server (its processes, from /proc) over the same span, per delivery:
+	// with --store postgres the store's work is done there, not in Herald's
+	// process. 0 on SQLite, or when no local server is found.
+	DatabaseCPUPerDeliveryMS float64 `json:"database_cpu_per_delivery_ms,omitempty"`
 	// Disk is what the store keeps after the run.
 	Disk *Disk `json:"disk,omitempty"`
 	// RSSMB samples RSS at each quarter of the run, to show it does not grow
@@ -505,6 +510,11 @@ func runThroughput(ctx context.Context, o Options) (*Throughput, error) {
 	defer stopProgress()
 
 	cpu0 := cpuTime()
+	var db0 time.Duration
+	dbOK := false
+	if o.Store == "postgres" {
+		db0, dbOK = postgresCPU()
+	}
 	start := time.Now()
 	durs, err := e.ingestLoad(ctx, o, func(i int64) []byte {
 		ev := padEvent(fmt.Sprintf(`{"id":"b%d","type":"bench.event","project":"bench","data":{"seq":%d`, i, i), o.PayloadBytes)
@@ -523,6 +533,12 @@ func runThroughput(ctx context.Context, o Options) (*Throughput, error) {
 	}
 	e2e := time.Duration(last.Load() - start.UnixNano())
 	cpu := cpuTime() - cpu0
+	var dbCPU float64
+	if dbOK {
+		if db1, ok := postgresCPU(); ok && db1 > db0 {
+			dbCPU = float64(db1-db0) / float64(time.Millisecond) / float64(total)
+		}
+	}
 	time.Sleep(200 * time.Millisecond) // late duplicates would show here
 	stopProgress()                     // Progress is called from one goroutine at a time
 	if o.Progress != nil {
@@ -538,7 +554,8 @@ func runThroughput(ctx context.Context, o Options) (*Throughput, error) {
 	}
 	return &Throughput{
 		CPUPerDeliveryMS: float64(cpu) / float64(time.Millisecond) / float64(total), Disk: disk,
-		Events: o.Events, Webhooks: o.Webhooks, Clients: o.Clients, Batch: o.Batch,
+		DatabaseCPUPerDeliveryMS: dbCPU,
+		Events:                   o.Events, Webhooks: o.Webhooks, Clients: o.Clients, Batch: o.Batch,
 		Deliveries: int(total), Duplicates: int(got - total),
 		EventBytes: int(postedBytes.Load() / int64(o.Events)), DeliveryBytes: int(receivedBytes.Load() / max(got, 1)),
 		IngestSeconds: ingestDur.Seconds(), IngestPerSec: float64(o.Events) / ingestDur.Seconds(),

@@ -1,12 +1,15 @@
 package bench
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -23,6 +26,51 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// postgresCPU is the CPU time used so far by this machine's PostgreSQL
+// server: every process named postgres, with what its exited children used
+// (a backend that ends is counted in the postmaster's). ok is false when
+// none is found (a remote server, or no /proc): the figure is then left out
+// rather than guessed.
+func postgresCPU() (cpu time.Duration, ok bool) {
+	dirs, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, false
+	}
+	for _, d := range dirs {
+		if d.Name()[0] < '0' || d.Name()[0] > '9' {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", d.Name(), "stat"))
+		if err != nil {
+			continue // gone meanwhile
+		}
+		// pid (comm) state ppid … : comm may hold spaces, so split after ")".
+		open, end := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')')
+		if open < 0 || end < open || string(b[open+1:end]) != "postgres" {
+			continue
+		}
+		f := strings.Fields(string(b[end+1:]))
+		// After comm: state is field 3 of stat(5), so utime (14), stime,
+		// cutime and cstime (17) are f[11..14].
+		if len(f) < 15 {
+			continue
+		}
+		for _, v := range f[11:15] {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				continue
+			}
+			cpu += time.Duration(n) * time.Second / clockTicks
+		}
+		ok = true
+	}
+	return cpu, ok
+}
+
+// clockTicks is USER_HZ, the unit of /proc/<pid>/stat's times: 100 on every
+// Linux platform Go supports.
+const clockTicks = 100
 
 // Disk is what the store keeps on disk after a throughput run, split into
 // the events and everything else (deliveries, attempts, the tables that

@@ -140,6 +140,10 @@ as a ratio to that ceiling (--ceiling=false skips it).`,
 				} else {
 					fmt.Fprintf(out, "  CPU:         %.3f ms per delivery (Herald, the load tool and the receiver)\n", t.CPUPerDeliveryMS)
 				}
+				if t.DatabaseCPUPerDeliveryMS > 0 {
+					fmt.Fprintf(out, "               %.3f ms per delivery for the PostgreSQL server (its processes on this machine); %.3f ms server CPU in all\n",
+						t.DatabaseCPUPerDeliveryMS, t.HeraldCPUPerDeliveryMS+t.DatabaseCPUPerDeliveryMS)
+				}
 				if d := t.Disk; d != nil {
 					fmt.Fprintf(out, "  disk:        %.0f bytes per delivery beyond its event (attempts included), events %.0f bytes each; %s\n",
 						d.DeliveryBytes, d.EventBytes, d)
