@@ -338,3 +338,21 @@ func PageLimit(n int) int {
 	}
 	return n
 }
+
+// IndexedStates is the SQL list of the states both stores index in
+// deliveries_state (migration 0015): the ones few deliveries are in. Pending
+// rows are counted from deliveries_due instead and succeeded ones are most of
+// the log, so indexing either cost an entry (and its upkeep on every
+// completion) per delivery for queries that a scan in id order answers as
+// fast. A query that wants the index repeats this list beside its own state
+// condition, so that the planner sees the index's predicate implied.
+const IndexedStates = `('retrying', 'failed', 'cancelled', 'held')`
+
+// StateIndexed reports whether deliveries in state s are in deliveries_state.
+func StateIndexed(s herald.State) bool {
+	switch s {
+	case herald.StateRetrying, herald.StateFailed, herald.StateCancelled, herald.StateHeld:
+		return true
+	}
+	return false
+}

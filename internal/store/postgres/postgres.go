@@ -21,6 +21,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"encoding/json"
@@ -145,14 +146,20 @@ func (s *Store) Close() error {
 const lockClass = 0x48524c44
 
 // migrate applies the embedded migrations not yet recorded in
-// schema_migrations, in file-name order, each in its own transaction that
-// holds the advisory lock and records the migration with its changes: a node
-// that starts while another migrates waits, then finds it applied; an
-// interrupted start (a crash, a lost connection, a failing statement) leaves
-// the migrations before the failed one committed and nothing of the failed
-// one, and the next start resumes there. The schema is created under the
-// same lock, since two CREATE SCHEMA IF NOT EXISTS at once can both try to
-// create it.
+// schema_migrations, in file-name order, holding Herald's migration lock
+// (a session advisory lock) on one connection throughout: a node that starts
+// while another migrates waits, then finds them applied. Each migration runs
+// in its own transaction that records it with its changes, except an online
+// one (see onlineMarker); an interrupted start (a crash, a lost connection, a
+// failing statement) leaves the migrations before the failed one committed
+// and nothing of the failed one, and the next start resumes there. The
+// schema is created under the same lock, since two CREATE SCHEMA IF NOT
+// EXISTS at once can both try to create it.
+//
+// The lock is taken by polling pg_try_advisory_lock outside any transaction
+// rather than by waiting for it: CREATE INDEX CONCURRENTLY waits for every
+// transaction open when it starts, and a node waiting for the lock inside
+// one (or inside a statement) would wait for the builder that waits for it.
 func (s *Store) migrate(ctx context.Context, schema string) error {
 	names, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
@@ -167,57 +174,64 @@ func (s *Store) migrate(ctx context.Context, schema string) error {
 		}
 		known[versions[i]] = true
 	}
-	var newest int
-	// step runs one migration (i >= 0), or only the bookkeeping (i < 0),
-	// under the lock; it reads what is applied after taking the lock.
-	step := func(i int) error {
-		return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext('migrate ' || coalesce(current_schema(), $2)))`,
-				int32(lockClass), schema); err != nil {
-				return fmt.Errorf("advisory lock: %w", err)
-			}
-			if schema != "" {
-				if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{schema}.Sanitize()); err != nil {
-					return fmt.Errorf("create schema: %w", err)
-				}
-			}
-			if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-				version    integer PRIMARY KEY,
-				name       text NOT NULL,
-				applied_at timestamptz NOT NULL DEFAULT now()
-			)`); err != nil {
-				return fmt.Errorf("create schema_migrations: %w", err)
-			}
-			if i < 0 {
-				return tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&newest)
-			}
-			var done bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`,
-				versions[i]).Scan(&done); err != nil || done {
-				return err
-			}
-			body, err := migrations.ReadFile(names[i])
-			if err != nil {
-				return err
-			}
-			// No arguments: pgx sends the file with the simple protocol,
-			// which runs every statement in it.
-			if _, err := tx.Exec(ctx, string(body)); err != nil {
-				return fmt.Errorf("migration %s: %w", path.Base(names[i]), err)
-			}
-			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`,
-				versions[i], path.Base(names[i])); err != nil {
-				return fmt.Errorf("migration %s: record: %w", path.Base(names[i]), err)
-			}
-			return nil
-		})
+	conn, err := s.db.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
 	}
-	for i := range names {
-		if err := step(i); err != nil {
+	defer conn.Release()
+	unlock, err := migrationLock(ctx, conn, schema)
+	if err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	defer unlock()
+	if schema != "" {
+		if _, err := conn.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{schema}.Sanitize()); err != nil {
+			return fmt.Errorf("postgres: migrate: create schema: %w", err)
+		}
+	}
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    integer PRIMARY KEY,
+		name       text NOT NULL,
+		applied_at timestamptz NOT NULL DEFAULT now()
+	)`); err != nil {
+		return fmt.Errorf("postgres: migrate: create schema_migrations: %w", err)
+	}
+	for i, name := range names {
+		var done bool
+		if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`,
+			versions[i]).Scan(&done); err != nil {
+			return fmt.Errorf("postgres: migrate: %w", err)
+		}
+		if done {
+			continue
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		base := path.Base(name)
+		if bytes.HasPrefix(body, []byte(onlineMarker)) {
+			err = migrateOnline(ctx, conn.Conn(), versions[i], base, string(body))
+		} else {
+			err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+				// No arguments: pgx sends the file with the simple
+				// protocol, which runs every statement in it.
+				if _, err := tx.Exec(ctx, string(body)); err != nil {
+					return fmt.Errorf("migration %s: %w", base, err)
+				}
+				if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`,
+					versions[i], base); err != nil {
+					return fmt.Errorf("migration %s: record: %w", base, err)
+				}
+				return nil
+			})
+		}
+		if err != nil {
 			return fmt.Errorf("postgres: migrate: %w", err)
 		}
 	}
-	if err := step(-1); err != nil {
+	var newest int
+	if err := conn.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&newest); err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}
 	// A database migrated by a newer Herald may have a schema this one misreads.
@@ -225,6 +239,108 @@ func (s *Store) migrate(ctx context.Context, schema string) error {
 		return fmt.Errorf("postgres: database schema version %d is newer than this Herald %s knows; upgrade Herald", newest, herald.Version)
 	}
 	return nil
+}
+
+// migrationLockPoll is how often a node waiting for another's migration
+// tries the lock again.
+const migrationLockPoll = 100 * time.Millisecond
+
+// migrationLock takes Herald's migration lock for schema on conn's session,
+// waiting (until ctx ends) while another node holds it, and returns its
+// release. The key hashes the schema the tables live in (schema, or the
+// first of the DSN's search_path).
+func migrationLock(ctx context.Context, conn *pgxpool.Conn, schema string) (func(), error) {
+	const key = `$1, hashtext('migrate ' || coalesce(current_schema(), $2))`
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+		var ok bool
+		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(`+key+`)`, int32(lockClass), schema).Scan(&ok); err != nil {
+			return nil, fmt.Errorf("advisory lock: %w", err)
+		}
+		if ok {
+			break
+		}
+		t.Reset(migrationLockPoll)
+	}
+	return func() {
+		// A fresh context: the lock must go even when ctx is done (else
+		// the connection would go back to the pool holding it).
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if _, err := conn.Exec(uctx, `SELECT pg_advisory_unlock(`+key+`)`, int32(lockClass), schema); err != nil {
+			conn.Conn().Close(uctx) // closing the session frees the lock
+		}
+	}, nil
+}
+
+// onlineMarker starts an online migration: one whose statements cannot run
+// in a transaction (CREATE INDEX CONCURRENTLY, which builds an index while
+// writes go on) and that a large table would make too long to hold writes
+// back for. Its statements run one at a time, under the migration lock, and
+// each must be safe to run again (IF NOT EXISTS, IF EXISTS), so that a run
+// interrupted anywhere resumes on the next start: before them, the runner
+// drops the indexes an interrupted concurrent build left invalid, which IF
+// NOT EXISTS would otherwise take for built. The version is recorded after
+// the last one.
+const onlineMarker = "-- herald:online\n"
+
+// migrateOnline runs the online migration body (see onlineMarker) on conn,
+// which holds the migration lock.
+func migrateOnline(ctx context.Context, conn *pgx.Conn, version int, name, body string) error {
+	rows, err := conn.Query(ctx, `SELECT c.relname FROM pg_index i
+		JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE NOT i.indisvalid AND n.nspname = current_schema()`)
+	if err != nil {
+		return err
+	}
+	invalid, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	for _, ix := range invalid {
+		if _, err := conn.Exec(ctx, `DROP INDEX CONCURRENTLY IF EXISTS `+pgx.Identifier{ix}.Sanitize()); err != nil {
+			return fmt.Errorf("migration %s: drop the invalid index %s an interrupted build left: %w", name, ix, err)
+		}
+	}
+	for _, stmt := range splitStatements(body) {
+		if _, err := conn.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("migration %s: %w", name, err)
+		}
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, version, name); err != nil {
+		return fmt.Errorf("migration %s: record: %w", name, err)
+	}
+	return nil
+}
+
+// splitStatements splits an online migration into its statements: comment
+// lines dropped, a statement ending with a line that ends in ";". Online
+// migrations hold plain DDL only (no function bodies or quoted semicolons).
+func splitStatements(body string) []string {
+	var out []string
+	var cur strings.Builder
+	for _, line := range strings.Split(body, "\n") {
+		t := strings.TrimSpace(line)
+		if t == "" || strings.HasPrefix(t, "--") {
+			continue
+		}
+		cur.WriteString(line)
+		cur.WriteByte('\n')
+		if strings.HasSuffix(t, ";") {
+			out = append(out, strings.TrimSpace(cur.String()))
+			cur.Reset()
+		}
+	}
+	if t := strings.TrimSpace(cur.String()); t != "" {
+		out = append(out, t)
+	}
+	return out
 }
 
 // migrationVersion reads the leading number of "migrations/0001_init.sql".

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/herald-hq/herald"
+	"github.com/herald-hq/herald/internal/store"
 )
 
 // GetSettings implements store.Store. The migration inserts the defaults, so
@@ -134,7 +135,19 @@ func notFoundIfNone(tag pgconn.CommandTag, err error, kind string) error {
 
 // CountDeliveries implements store.Store, from the (state, id) index.
 func (s *Store) CountDeliveries(ctx context.Context, state herald.State) (int, error) {
+	q := `SELECT count(*) FROM deliveries WHERE state = $1`
+	switch {
+	case store.StateIndexed(state):
+		q += ` AND state IN ` + store.IndexedStates
+	case state == herald.StatePending:
+		q = `SELECT (SELECT count(*) FROM deliveries WHERE state IN ('pending', 'retrying'))
+			- (SELECT count(*) FROM deliveries WHERE state = 'retrying' AND state IN ` + store.IndexedStates + `)`
+	}
+	args := []any{string(state)}
+	if state == herald.StatePending {
+		args = nil
+	}
 	var n int
-	err := s.db.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE state = $1`, string(state)).Scan(&n)
+	err := s.db.QueryRow(ctx, q, args...).Scan(&n)
 	return n, wrap("count deliveries", err)
 }

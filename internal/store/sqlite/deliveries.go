@@ -307,6 +307,9 @@ func deliveryWhere(f store.DeliveryFilter) ([]string, []any) {
 	}
 	if f.State != "" {
 		add(`d.state = ?`, string(f.State))
+		if store.StateIndexed(f.State) {
+			where = append(where, `d.state IN `+store.IndexedStates) // deliveries_state's predicate
+		}
 	}
 	if prefix, ok := strings.CutSuffix(f.EventType, "*"); ok {
 		if prefix != "" {

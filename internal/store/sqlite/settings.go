@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/herald-hq/herald"
+	"github.com/herald-hq/herald/internal/store"
 )
 
 // GetSettings implements store.Store. The migration inserts the defaults, so
@@ -134,9 +135,23 @@ func notFoundIfNone(res sql.Result, err error, kind string) error {
 	return nil
 }
 
-// CountDeliveries implements store.Store, from the (state, id) index.
+// CountDeliveries implements store.Store: from deliveries_state for the
+// states it holds, pending as deliveries_due's entries less the retrying,
+// succeeded by a scan.
 func (s *Store) CountDeliveries(ctx context.Context, state herald.State) (int, error) {
+	q := `SELECT count(*) FROM deliveries WHERE state = ?`
+	switch {
+	case store.StateIndexed(state):
+		q += ` AND state IN ` + store.IndexedStates
+	case state == herald.StatePending:
+		q = `SELECT (SELECT count(*) FROM deliveries INDEXED BY deliveries_due WHERE state IN ('pending', 'retrying'))
+			- (SELECT count(*) FROM deliveries WHERE state = 'retrying' AND state IN ` + store.IndexedStates + `)`
+	}
+	args := []any{string(state)}
+	if state == herald.StatePending {
+		args = nil
+	}
 	var n int
-	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM deliveries WHERE state = ?`, string(state)).Scan(&n)
+	err := s.r.QueryRowContext(ctx, q, args...).Scan(&n)
 	return n, wrap("count deliveries", err)
 }

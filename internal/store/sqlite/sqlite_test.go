@@ -215,7 +215,9 @@ func TestQueryPlans(t *testing.T) {
 		{"next due", sqlNextDue, "deliveries_due"},
 		{"complete", completeSQL(2), "SEARCH deliveries USING PRIMARY KEY (id=?)"},
 		{"log by webhook", `SELECT d.id FROM deliveries d WHERE d.webhook_id = 'w' AND d.id < 'x' ORDER BY d.id DESC LIMIT 5`, "deliveries_webhook"},
-		{"log by state", `SELECT d.id FROM deliveries d WHERE d.state = 'failed' ORDER BY d.id DESC LIMIT 5`, "deliveries_state"},
+		{"log by state", `SELECT d.id FROM deliveries d WHERE d.state = 'failed' AND d.state IN ` + store.IndexedStates + ` ORDER BY d.id DESC LIMIT 5`, "deliveries_state"},
+		{"count held", `SELECT count(*) FROM deliveries WHERE state = 'held' AND state IN ` + store.IndexedStates, "deliveries_state"},
+		{"count pending", `SELECT count(*) FROM deliveries INDEXED BY deliveries_due WHERE state IN ('pending', 'retrying')`, "deliveries_due"},
 		{"status", `SELECT st.event_type, d.state FROM delivery_status st JOIN deliveries d ON d.id = st.delivery_id
 			WHERE st.webhook_id = 'w' ORDER BY st.event_type`, "SEARCH st USING PRIMARY KEY (webhook_id=?)"},
 		{"event", `SELECT d.id FROM deliveries d WHERE d.event_seq IN (SELECT seq FROM events WHERE id = 'e')`, "deliveries_event"},

@@ -9,15 +9,18 @@ import (
 	"github.com/herald-hq/herald/internal/store"
 )
 
-// Backlog implements store.Stats: the counts come from the deliveries_state
-// index, the oldest due time from the first entry of deliveries_due.
+// Backlog implements store.Stats: retrying and held rows are counted from
+// deliveries_state, pending ones as deliveries_due's entries (pending and
+// retrying) less the retrying; the oldest due time is deliveries_due's
+// first entry.
 func (s *Store) Backlog(ctx context.Context) (store.Backlog, error) {
 	var b store.Backlog
 	var oldest sql.NullInt64
 	err := s.r.QueryRowContext(ctx, `SELECT
-		(SELECT count(*) FROM deliveries WHERE state = 'pending'),
-		(SELECT count(*) FROM deliveries WHERE state = 'retrying'),
-		(SELECT count(*) FROM deliveries WHERE state = 'held'),
+		(SELECT count(*) FROM deliveries INDEXED BY deliveries_due WHERE state IN ('pending', 'retrying'))
+			- (SELECT count(*) FROM deliveries WHERE state = 'retrying' AND state IN `+store.IndexedStates+`),
+		(SELECT count(*) FROM deliveries WHERE state = 'retrying' AND state IN `+store.IndexedStates+`),
+		(SELECT count(*) FROM deliveries WHERE state = 'held' AND state IN `+store.IndexedStates+`),
 		(SELECT min(due_at) FROM deliveries INDEXED BY deliveries_due WHERE state IN ('pending', 'retrying')),
 		(SELECT count(*) FROM webhooks WHERE enabled <> 0),
 		(SELECT count(*) FROM webhooks WHERE enabled = 0)`).

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/herald-hq/herald"
 	"github.com/herald-hq/herald/internal/app"
 	"github.com/herald-hq/herald/internal/config"
@@ -359,5 +361,63 @@ func checkStatus(t *testing.T, st store.Store, rb *readBack) {
 	}
 	if n != want || n == 0 {
 		t.Errorf("%d statuses by event type, want %d (and some)", n, want)
+	}
+}
+
+// TestOnlineMigrationResumes: an online PostgreSQL migration (CREATE INDEX
+// CONCURRENTLY) interrupted during its build leaves an invalid index under
+// the name it builds, which IF NOT EXISTS would take for built; the next
+// start drops it and builds the index whole. The interrupted build is made
+// for real: a concurrent unique build that fails on duplicates leaves its
+// index invalid, as a crash mid-build does.
+func TestOnlineMigrationResumes(t *testing.T) {
+	t.Parallel()
+	d := loadPostgres(t).(*postgresDB)
+	conn, err := pgx.Connect(t.Context(), d.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	if _, err := conn.Exec(t.Context(), `SET search_path TO `+pgx.Identifier{d.schema}.Sanitize()); err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(t.Context(), `CREATE UNIQUE INDEX CONCURRENTLY deliveries_state_new ON deliveries (webhook_id)`)
+	if err == nil {
+		t.Fatal("the unique build over duplicate webhook ids succeeded; the test needs it to fail")
+	}
+	invalid := `SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+		JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT i.indisvalid AND n.nspname = current_schema()`
+	if n := d.queryInt(t, invalid); n != 1 {
+		t.Fatalf("%d invalid indexes after the failed build, want 1", n)
+	}
+
+	st := openOK(t, d)
+	defer st.Close()
+	if n := d.queryInt(t, invalid); n != 0 {
+		t.Fatalf("%d invalid indexes after the migration, want 0", n)
+	}
+	// pg_get_indexdef only of this schema's index (OFFSET 0 keeps the
+	// planner from running it on other tests' indexes, which may be gone).
+	partial := `SELECT count(*) FROM (SELECT pg_get_indexdef(c.oid) AS def FROM pg_class c
+		JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = current_schema() AND c.relname = 'deliveries_state' OFFSET 0) x
+		WHERE def LIKE '%(state, id) WHERE%' AND def NOT LIKE '%UNIQUE%'`
+	if n := d.queryInt(t, partial); n != 1 {
+		t.Fatal("deliveries_state is not the partial (state, id) index after the resumed migration")
+	}
+	if n := d.queryInt(t, `SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = current_schema() AND c.relname = 'deliveries_state_new'`); n != 0 {
+		t.Fatal("the build's temporary name is left")
+	}
+	if got, want := d.queryInt(t, `SELECT max(version) FROM schema_migrations`), d.newest(t); got != want {
+		t.Fatalf("schema at %d, want %d", got, want)
+	}
+	// Held deliveries of the fixture are counted from the new index.
+	held, err := st.CountDeliveries(t.Context(), herald.StateHeld)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := d.queryInt(t, `SELECT count(*) FROM deliveries WHERE state = 'held'`); held != want || held == 0 {
+		t.Fatalf("CountDeliveries(held) = %d, want %d (and some)", held, want)
 	}
 }
