@@ -25,8 +25,9 @@ import (
 // subquery, evaluated once: off, the scan does not even start.
 //
 // A delivery of an ordered webhook qualifies only while it is the oldest
-// open (pending, retrying or held) delivery of its webhook, found in
-// deliveries_open: while that one is in flight or waiting for its retry, the
+// open (pending, retrying or held) ordered delivery of its webhook, found in
+// deliveries_open (ordered rows only: deliveries made while the webhook was
+// not ordered neither wait nor hold the others back): while that one is in flight or waiting for its retry, the
 // others wait, whichever node claims. Nodes that evaluate this at once agree
 // on the head; the head itself is locked by one of them.
 const sqlClaim = `UPDATE deliveries d SET lease_token = $1, lease_until = $2
@@ -37,7 +38,7 @@ const sqlClaim = `UPDATE deliveries d SET lease_token = $1, lease_until = $2
 			AND (SELECT webhooks_enabled FROM settings WHERE id = 1)
 			AND (NOT q.ordered OR q.id = (
 				SELECT o.id FROM deliveries o
-				WHERE o.webhook_id = q.webhook_id AND o.state IN ('pending', 'retrying', 'held')
+				WHERE o.webhook_id = q.webhook_id AND o.ordered AND o.state IN ('pending', 'retrying', 'held')
 				ORDER BY o.id LIMIT 1))
 		ORDER BY q.due_at, q.id
 		LIMIT $4
@@ -188,7 +189,7 @@ const sqlNextDue = `SELECT
 		WHERE q.state IN ('pending', 'retrying')
 			AND (NOT q.ordered OR q.id = (
 				SELECT o.id FROM deliveries o
-				WHERE o.webhook_id = q.webhook_id AND o.state IN ('pending', 'retrying', 'held')
+				WHERE o.webhook_id = q.webhook_id AND o.ordered AND o.state IN ('pending', 'retrying', 'held')
 				ORDER BY o.id LIMIT 1))
 		ORDER BY q.due_at LIMIT 1)`
 

@@ -159,6 +159,7 @@ func (s *Store) DeleteWebhook(ctx context.Context, id string, now time.Time) err
 			WHERE id IN (
 				SELECT id FROM deliveries
 				WHERE webhook_id = $1 AND state IN ('pending', 'retrying', 'held')
+					AND (state IN ('pending', 'retrying') OR state IN `+store.IndexedStates+`)
 				ORDER BY id FOR UPDATE)
 			AND state IN ('pending', 'retrying', 'held')`, id, now)
 		if err != nil {

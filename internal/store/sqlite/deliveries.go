@@ -95,9 +95,11 @@ func claimSQL(exclude bool) string {
 		q += ` AND webhook_id NOT IN (SELECT value FROM json_each(?5))`
 	}
 	// An ordered webhook's delivery is claimable only when it is the oldest
-	// open one of its webhook: one in flight at a time, in event order.
+	// open ordered one of its webhook: one in flight at a time, in event
+	// order. (Deliveries made while the webhook was not ordered neither wait
+	// nor hold the others back: deliveries_open holds ordered rows only.)
 	q += ` AND (ordered = 0 OR id = (SELECT o.id FROM deliveries o INDEXED BY deliveries_open
-			WHERE o.webhook_id = deliveries.webhook_id AND o.state IN ('pending', 'retrying', 'held')
+			WHERE o.webhook_id = deliveries.webhook_id AND o.ordered = 1 AND o.state IN ('pending', 'retrying', 'held')
 			ORDER BY o.id LIMIT 1))`
 	return q + ` ORDER BY due_at, id LIMIT ?4)
 		RETURNING id, event_seq, webhook_id, project, event_type, state, attempts, round_start,
@@ -181,7 +183,7 @@ const sqlNextDue = `SELECT
 	(SELECT due_at FROM deliveries INDEXED BY deliveries_due
 		WHERE state IN ('pending', 'retrying')
 		AND (ordered = 0 OR id = (SELECT o.id FROM deliveries o INDEXED BY deliveries_open
-			WHERE o.webhook_id = deliveries.webhook_id AND o.state IN ('pending', 'retrying', 'held')
+			WHERE o.webhook_id = deliveries.webhook_id AND o.ordered = 1 AND o.state IN ('pending', 'retrying', 'held')
 			ORDER BY o.id LIMIT 1))
 		ORDER BY due_at LIMIT 1)`
 

@@ -160,9 +160,15 @@ func (s *Store) DeleteWebhook(ctx context.Context, id string, now time.Time) err
 		if _, err := tx.ExecContext(ctx, `DELETE FROM delivery_status WHERE webhook_id = ?`, id); err != nil {
 			return err
 		}
+		// The open rows from the indexes that hold only open rows (the
+		// webhook's whole log may be long).
 		_, err = tx.ExecContext(ctx, `UPDATE deliveries
-			SET state = 'cancelled', last_error = 'webhook deleted', updated_at = ?
-			WHERE webhook_id = ? AND state IN ('pending', 'retrying', 'held')`, toDB(now), id)
+			SET state = 'cancelled', last_error = 'webhook deleted', updated_at = ?1
+			WHERE id IN (
+				SELECT id FROM deliveries INDEXED BY deliveries_due WHERE state IN ('pending', 'retrying') AND webhook_id = ?2
+				UNION ALL
+				SELECT id FROM deliveries INDEXED BY deliveries_state
+				WHERE state = 'held' AND state IN `+store.IndexedStates+` AND webhook_id = ?2)`, toDB(now), id)
 		return err
 	})
 	return wrap("delete webhook", err)

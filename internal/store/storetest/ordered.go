@@ -9,6 +9,29 @@ import (
 )
 
 var orderedTests = map[string]func(t *testing.T, b *bundle){
+	// A webhook made ordered later: the deliveries made before, unordered,
+	// neither wait for the ordered ones nor hold them back; the ordered ones
+	// go one at a time among themselves.
+	"OrderedAfterUnordered": func(t *testing.T, b *bundle) {
+		w := b.webhook("p")
+		early := b.event("x", "p")
+		b.ingest(t0, []string{w.ID}, early)
+		inFlight := b.claimOne(t0, "A", time.Hour)
+		must.Equal(t, early.ID, inFlight.Event.ID)
+
+		w.Ordered = true
+		must.NoError(t, b.s.UpdateWebhook(b.ctx, w))
+		e1, e2 := b.event("x", "p"), b.event("x", "p")
+		b.ingest(at(time.Second), []string{w.ID}, e1, e2)
+		got := b.claim(at(2*time.Second), 100, "B", time.Minute)
+		must.Len(t, got, 1, "the ordered head only, though an older unordered one is in flight")
+		must.Equal(t, e1.ID, got[0].Event.ID)
+		b.complete(done(got[0], herald.StateSucceeded, 200, at(2*time.Second), time.Time{}))
+		got = b.claim(at(3*time.Second), 100, "C", time.Minute)
+		must.Len(t, got, 1)
+		must.Equal(t, e2.ID, got[0].Event.ID)
+	},
+
 	// Only the oldest open delivery of an ordered webhook is claimable, so one
 	// is in flight at a time, in event order, whichever node claims.
 	"OneAtATimeInOrder": func(t *testing.T, b *bundle) {

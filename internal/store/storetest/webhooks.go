@@ -9,6 +9,39 @@ import (
 )
 
 var webhookTests = map[string]func(t *testing.T, b *bundle){
+	// Deleting a webhook cancels its open deliveries, whatever their state
+	// (pending, retrying, leased or not), and nothing else: its finished
+	// ones and other webhooks' stay as they are.
+	"DeleteCancelsOpenOnly": func(t *testing.T, b *bundle) {
+		w, other := b.webhook("p"), b.webhook("p")
+		var evs []*herald.Event
+		for range 5 {
+			evs = append(evs, b.event("x", "p"))
+		}
+		b.ingest(t0, []string{w.ID, other.ID}, evs...)
+		var mine []*store.Claimed
+		for _, c := range b.claim(t0, 100, "A", time.Hour) {
+			if c.Delivery.WebhookID == w.ID {
+				mine = append(mine, c)
+			}
+		}
+		must.Len(t, mine, 5)
+		b.complete(
+			done(mine[0], herald.StateSucceeded, 200, at(time.Second), time.Time{}),
+			done(mine[1], herald.StateFailed, 500, at(time.Second), time.Time{}),
+			done(mine[2], herald.StateRetrying, 500, at(time.Second), at(time.Hour)),
+			done(mine[3], herald.StatePending, -1, at(time.Second), t0),
+		) // mine[4] stays leased
+		must.NoError(t, b.s.DeleteWebhook(b.ctx, w.ID, at(time.Minute)))
+		want := []herald.State{herald.StateSucceeded, herald.StateFailed, herald.StateCancelled,
+			herald.StateCancelled, herald.StateCancelled}
+		for k, c := range mine {
+			must.Equal(t, want[k], b.delivery(c.Delivery.ID).State, k)
+		}
+		for _, id := range b.deliveryIDs(store.DeliveryFilter{WebhookID: other.ID}) {
+			must.Equal(t, herald.StatePending, b.delivery(id).State, "another webhook's delivery")
+		}
+	},
 	// Every field survives the round trip, the secrets (sealed at rest) too.
 	"CreateGet": func(t *testing.T, b *bundle) {
 		want := fullWebhook("p", "full")

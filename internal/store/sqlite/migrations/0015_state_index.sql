@@ -5,3 +5,10 @@
 -- in one pass over the table that keeps only those rows.
 DROP INDEX deliveries_state;
 CREATE INDEX deliveries_state ON deliveries (state, id) WHERE state IN ('retrying', 'failed', 'cancelled', 'held');
+
+-- deliveries_open serves ordered webhooks only (the claim's "oldest open
+-- delivery of this webhook"): it keeps ordered rows, so the others cost no
+-- entry at ingest and no removal at completion. DeleteWebhook finds open
+-- rows in deliveries_due and deliveries_state instead.
+DROP INDEX deliveries_open;
+CREATE INDEX deliveries_open ON deliveries (webhook_id, id) WHERE ordered = 1 AND state IN ('pending', 'retrying', 'held');
