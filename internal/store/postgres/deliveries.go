@@ -17,33 +17,54 @@ import (
 	"github.com/herald-hq/herald/internal/store/attemptpack"
 )
 
-// sqlClaim is ClaimDeliveries' statement. The subquery walks deliveries_due
-// in due order and locks up to $4 rows, skipping rows another transaction
-// holds (a claim or a completion in flight) instead of waiting for them; a
-// row another node leased since this statement's snapshot is re-checked
-// against the lease and dropped. The global switch is an uncorrelated
-// subquery, evaluated once: off, the scan does not even start.
-//
-// A delivery of an ordered webhook qualifies only while it is the oldest
-// open (pending, retrying or held) ordered delivery of its webhook, found in
-// deliveries_open (ordered rows only: deliveries made while the webhook was
-// not ordered neither wait nor hold the others back): while that one is in flight or waiting for its retry, the
-// others wait, whichever node claims. Nodes that evaluate this at once agree
-// on the head; the head itself is locked by one of them.
-const sqlClaim = `UPDATE deliveries d SET lease_token = $1, lease_until = $2
-	FROM (
-		SELECT q.id, q.lease_token IS NOT NULL AS expired FROM deliveries q
-		WHERE q.state IN ('pending', 'retrying') AND q.due_at <= $3
-			AND q.webhook_id <> ALL($5::text[])
+// dueHooksCTE lists the webhooks with pending or retrying rows: a skip scan
+// of deliveries_due (keyed by webhook first), one index probe per webhook,
+// as PostgreSQL has no skip scan of its own.
+const dueHooksCTE = `WITH RECURSIVE hooks(w) AS (
+		SELECT min(webhook_id) FROM deliveries WHERE state IN ('pending', 'retrying')
+		UNION ALL
+		SELECT (SELECT min(webhook_id) FROM deliveries
+			WHERE state IN ('pending', 'retrying') AND webhook_id > hooks.w)
+		FROM hooks WHERE hooks.w IS NOT NULL
+	)`
+
+// headRule: a delivery of an ordered webhook qualifies only while it is the
+// oldest open (pending, retrying or held) ordered delivery of its webhook,
+// found in deliveries_open (ordered rows only: deliveries made while the
+// webhook was not ordered neither wait nor hold the others back): while that
+// one is in flight or waiting for its retry, the others wait, whichever node
+// claims. Nodes that evaluate this at once agree on the head; the head
+// itself is locked by one of them.
+const headRule = `(NOT q.ordered OR q.id = (
+		SELECT o.id FROM deliveries o
+		WHERE o.webhook_id = q.webhook_id AND o.ordered AND o.state IN ('pending', 'retrying', 'held')
+		ORDER BY o.id LIMIT 1))`
+
+// sqlClaim is ClaimDeliveries' statement. Per webhook with pending or
+// retrying rows and not excluded ($5), the lateral subquery walks that
+// webhook's part of deliveries_due in due order and locks up to $4 rows,
+// skipping rows another transaction holds (a claim or a completion in
+// flight) instead of waiting for them; of those, the $4 oldest due are
+// leased. Rows of an excluded webhook are never read, however many wait (a
+// project at its share of the workers, say). A row another node leased since
+// this statement's snapshot is re-checked against the lease and dropped. The
+// global switch is an uncorrelated subquery, evaluated once: off, nothing is
+// read. Rows locked but not among the $4 are free again at commit, in the
+// same round trip.
+const sqlClaim = dueHooksCTE + `, picked AS (
+		SELECT q.id, q.expired FROM hooks CROSS JOIN LATERAL (
+			SELECT q.id, q.due_at, q.lease_token IS NOT NULL AS expired FROM deliveries q
+			WHERE q.webhook_id = hooks.w AND q.state IN ('pending', 'retrying') AND q.due_at <= $3 AND ` + headRule + `
+			ORDER BY q.due_at, q.id
+			LIMIT $4
+			FOR UPDATE SKIP LOCKED) q
+		WHERE hooks.w IS NOT NULL AND hooks.w <> ALL($5::text[])
 			AND (SELECT webhooks_enabled FROM settings WHERE id = 1)
-			AND (NOT q.ordered OR q.id = (
-				SELECT o.id FROM deliveries o
-				WHERE o.webhook_id = q.webhook_id AND o.ordered AND o.state IN ('pending', 'retrying', 'held')
-				ORDER BY o.id LIMIT 1))
 		ORDER BY q.due_at, q.id
 		LIMIT $4
-		FOR UPDATE SKIP LOCKED
-	) c
+	)
+	UPDATE deliveries d SET lease_token = $1, lease_until = $2
+	FROM picked c
 	WHERE d.id = c.id
 	RETURNING d.id, d.event_seq, d.webhook_id, d.project, d.event_type, d.state, d.attempts, d.round_start,
 		d.next_attempt_at, d.last_attempt_at, d.last_status, d.last_error, d.test, d.created_at, d.updated_at,
@@ -59,19 +80,14 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]*st
 	}
 	var out []*store.Claimed
 	var seqs []int64
-	// The planner picks the ordered walk of deliveries_due when its
-	// statistics say many rows are due; when they lag behind the table (a
-	// new database, a burst since the last ANALYZE) it may instead fetch
-	// every due row and sort them all, milliseconds per thousand rows on
-	// every claim. And with many rows due it joins the few it picked back
-	// to the table by hashing the whole table (a sequential scan of every
-	// delivery on every claim) rather than by primary key. SET LOCAL rules
-	// out the sort and the hash and merge joins for this one statement; it
-	// takes effect only in a transaction block, so BEGIN and COMMIT go in
-	// the same round trip, and the settings end with it.
+	// With many rows due the planner joins the few it picked back to the
+	// table by hashing the whole table (a sequential scan of every delivery
+	// on every claim) rather than by primary key. SET LOCAL rules out hash
+	// and merge joins for this one statement; it takes effect only in a
+	// transaction block, so BEGIN and COMMIT go in the same round trip, and
+	// the settings end with it.
 	b := &pgx.Batch{}
 	b.Queue(`BEGIN`)
-	b.Queue(`SET LOCAL enable_sort = off`)
 	b.Queue(`SET LOCAL enable_hashjoin = off`)
 	b.Queue(`SET LOCAL enable_mergejoin = off`)
 	b.Queue(sqlClaim, p.LeaseToken, p.Now.Add(p.LeaseFor), p.Now, p.Limit, nonNil(p.ExcludeWebhooks)).
@@ -178,20 +194,19 @@ func (s *Store) ExtendLeases(ctx context.Context, token string, ids []string, un
 	return wrap("extend leases", err)
 }
 
-// sqlNextDue reads the head of deliveries_due. A live lease counts as due
-// when it expires; the dispatcher only uses the answer to decide how long to
-// sleep. A delivery of an ordered webhook that waits behind an older one is
-// not due, whatever its time: counting it would wake the dispatcher in a
-// loop to claim nothing.
-const sqlNextDue = `SELECT
+// sqlNextDue is the earliest due time of a claimable row: per webhook with
+// pending or retrying rows, its first claimable row in deliveries_due. A
+// live lease counts as due when it expires; the dispatcher only uses the
+// answer to decide how long to sleep. A delivery of an ordered webhook that
+// waits behind an older one is not due, whatever its time: counting it
+// would wake the dispatcher in a loop to claim nothing.
+const sqlNextDue = dueHooksCTE + ` SELECT
 	(SELECT webhooks_enabled FROM settings WHERE id = 1),
-	(SELECT q.due_at FROM deliveries q
-		WHERE q.state IN ('pending', 'retrying')
-			AND (NOT q.ordered OR q.id = (
-				SELECT o.id FROM deliveries o
-				WHERE o.webhook_id = q.webhook_id AND o.ordered AND o.state IN ('pending', 'retrying', 'held')
-				ORDER BY o.id LIMIT 1))
-		ORDER BY q.due_at LIMIT 1)`
+	(SELECT min(x.due_at) FROM hooks CROSS JOIN LATERAL (
+		SELECT q.due_at FROM deliveries q
+		WHERE q.webhook_id = hooks.w AND q.state IN ('pending', 'retrying') AND ` + headRule + `
+		ORDER BY q.due_at, q.id LIMIT 1) x
+	WHERE hooks.w IS NOT NULL)`
 
 // NextDue implements store.Store.
 func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {

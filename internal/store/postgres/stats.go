@@ -10,17 +10,19 @@ import (
 
 // Backlog implements store.Stats: retrying and held rows are counted from
 // deliveries_state, pending ones as deliveries_due's entries (pending and
-// retrying) less the retrying; the oldest due time is deliveries_due's
-// first entry.
+// retrying) less the retrying; the oldest due time is the earliest of each
+// webhook's first entry in deliveries_due.
 func (s *Store) Backlog(ctx context.Context) (store.Backlog, error) {
 	var b store.Backlog
 	var oldest *time.Time
-	err := s.db.QueryRow(ctx, `SELECT
+	err := s.db.QueryRow(ctx, dueHooksCTE+` SELECT
 		(SELECT count(*) FROM deliveries WHERE state IN ('pending', 'retrying'))
 			- (SELECT count(*) FROM deliveries WHERE state = 'retrying' AND state IN `+store.IndexedStates+`),
 		(SELECT count(*) FROM deliveries WHERE state = 'retrying' AND state IN `+store.IndexedStates+`),
 		(SELECT count(*) FROM deliveries WHERE state = 'held' AND state IN `+store.IndexedStates+`),
-		(SELECT min(due_at) FROM deliveries WHERE state IN ('pending', 'retrying')),
+		(SELECT min(x.due_at) FROM hooks CROSS JOIN LATERAL (
+			SELECT due_at FROM deliveries WHERE webhook_id = hooks.w AND state IN ('pending', 'retrying')
+			ORDER BY due_at LIMIT 1) x WHERE hooks.w IS NOT NULL),
 		(SELECT count(*) FROM webhooks WHERE enabled),
 		(SELECT count(*) FROM webhooks WHERE NOT enabled)`).
 		Scan(&b.Pending, &b.Retrying, &b.Held, &oldest, &b.WebhooksEnabled, &b.WebhooksDisabled)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,12 +16,15 @@ import (
 	"github.com/herald-hq/herald/internal/store/attemptpack"
 )
 
-// ClaimDeliveries implements store.Store in one statement: the subquery
-// walks the deliveries_due index in due order (oldest due first) and stops
-// after Limit rows, and the UPDATE leases exactly those. With one write
+// ClaimDeliveries implements store.Store. deliveries_due is keyed by
+// (webhook_id, due_at, id), so the claim works per webhook: a skip scan
+// lists the webhooks with pending or retrying rows (one seek each), those
+// not excluded give up to Limit of their claimable rows each, oldest due
+// first, and the Limit oldest due of those are leased, in due order. Rows of
+// an excluded webhook are never read, however many there are (a project at
+// its share of the workers with a large backlog, say); a single index in due
+// order would have to step over all of them on every claim. With one write
 // connection no other claim can interleave, so no row is leased twice.
-// INDEXED BY pins the plan: without statistics the planner prefers
-// deliveries_state, which then sorts every due row to find the oldest.
 //
 // The events are loaded after the commit; if that fails, the rows stay
 // leased until their lease expires and are claimed again then.
@@ -28,11 +32,11 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]*st
 	if p.Limit <= 0 {
 		return nil, nil
 	}
-	q := claimSQL(len(p.ExcludeWebhooks) > 0)
-	args := []any{p.LeaseToken, toDB(p.Now.Add(p.LeaseFor)), toDB(p.Now), p.Limit}
-	if len(p.ExcludeWebhooks) > 0 {
-		args = append(args, jsonList(p.ExcludeWebhooks))
+	excluded := make(map[string]bool, len(p.ExcludeWebhooks))
+	for _, id := range p.ExcludeWebhooks {
+		excluded[id] = true
 	}
+	now, until := toDB(p.Now), toDB(p.Now.Add(p.LeaseFor))
 	var out []*store.Claimed
 	var seqs []int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
@@ -41,27 +45,48 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]*st
 		if err != nil || !on {
 			return err
 		}
-		st, err := s.prepared(ctx, tx, q)
+		picked, err := s.pickDue(ctx, tx, excluded, now, p.Limit)
+		if err != nil || len(picked) == 0 {
+			return err
+		}
+		ids := make([]string, len(picked))
+		rank := make(map[string]int, len(picked))
+		for i, c := range picked {
+			ids[i], rank[c.id] = c.id, i
+		}
+		st, err := s.prepared(ctx, tx, sqlLease)
 		if err != nil {
 			return err
 		}
-		rows, err := st.QueryContext(ctx, args...)
+		rows, err := st.QueryContext(ctx, p.LeaseToken, until, jsonList(ids))
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
-		until := args[1].(int64)
+		out, seqs = make([]*store.Claimed, len(picked)), make([]int64, len(picked))
+		n := 0
 		for rows.Next() {
 			var seq, leaseUntil int64
 			d, roundStart, err := scanDelivery(withExtra{rows, &leaseUntil}, &seq)
 			if err != nil {
 				return err
 			}
-			out = append(out, &store.Claimed{Delivery: d, LeaseToken: p.LeaseToken, RoundStart: roundStart,
-				LeaseExpired: leaseUntil != until})
-			seqs = append(seqs, seq)
+			i, ok := rank[d.ID]
+			if !ok || out[i] != nil {
+				return fmt.Errorf("lease returned delivery %s that was not picked", d.ID)
+			}
+			out[i] = &store.Claimed{Delivery: d, LeaseToken: p.LeaseToken, RoundStart: roundStart,
+				LeaseExpired: leaseUntil != until}
+			seqs[i] = seq
+			n++
 		}
-		return rows.Err()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if n != len(picked) {
+			return fmt.Errorf("leased %d of the %d deliveries picked", n, len(picked))
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, wrap("claim deliveries", err)
@@ -81,30 +106,103 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]*st
 	return out, nil
 }
 
-// claimSQL is ClaimDeliveries' statement: ?1 token, ?2 lease_until, ?3 now,
-// ?4 limit, ?5 the excluded webhooks (JSON array) when exclude.
-func claimSQL(exclude bool) string {
-	// SET sees the row as it was, RETURNING as it is: a row that was still
-	// leased (its lease expired) gets one microsecond more, so RETURNING can
-	// tell it apart (Claimed.LeaseExpired).
-	q := `UPDATE deliveries SET lease_token = ?1, lease_until = ?2 + (lease_token IS NOT NULL)
-		WHERE id IN (
-			SELECT id FROM deliveries INDEXED BY deliveries_due
-			WHERE state IN ('pending', 'retrying') AND due_at <= ?3`
-	if exclude {
-		q += ` AND webhook_id NOT IN (SELECT value FROM json_each(?5))`
-	}
-	// An ordered webhook's delivery is claimable only when it is the oldest
-	// open ordered one of its webhook: one in flight at a time, in event
-	// order. (Deliveries made while the webhook was not ordered neither wait
-	// nor hold the others back: deliveries_open holds ordered rows only.)
-	q += ` AND (ordered = 0 OR id = (SELECT o.id FROM deliveries o INDEXED BY deliveries_open
-			WHERE o.webhook_id = deliveries.webhook_id AND o.ordered = 1 AND o.state IN ('pending', 'retrying', 'held')
-			ORDER BY o.id LIMIT 1))`
-	return q + ` ORDER BY due_at, id LIMIT ?4)
-		RETURNING id, event_seq, webhook_id, project, event_type, state, attempts, round_start,
-			next_attempt_at, last_attempt_at, last_status, last_error, test, created_at, updated_at, lease_until`
+// dueRow is a claimable row ClaimDeliveries picked.
+type dueRow struct {
+	id  string
+	due int64
 }
+
+// pickDue returns up to limit claimable rows due at now of the webhooks not
+// excluded, oldest due first (ties in id order, which is creation order).
+func (s *Store) pickDue(ctx context.Context, tx *sql.Tx, excluded map[string]bool, now int64, limit int) ([]dueRow, error) {
+	hooks, err := s.dueHooks(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.prepared(ctx, tx, sqlDueOf)
+	if err != nil {
+		return nil, err
+	}
+	var picked []dueRow
+	for _, h := range hooks {
+		if excluded[h] {
+			continue
+		}
+		rows, err := st.QueryContext(ctx, h, now, limit)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var r dueRow
+			if err := rows.Scan(&r.id, &r.due); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			picked = append(picked, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	slices.SortFunc(picked, func(a, b dueRow) int { return cmp.Or(cmp.Compare(a.due, b.due), strings.Compare(a.id, b.id)) })
+	return picked[:min(len(picked), limit)], nil
+}
+
+// dueHooks lists the webhooks that have pending or retrying rows.
+func (s *Store) dueHooks(ctx context.Context, tx *sql.Tx) ([]string, error) {
+	st, err := s.prepared(ctx, tx, sqlDueHooks)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var hooks []string
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return nil, err
+		}
+		hooks = append(hooks, h)
+	}
+	return hooks, rows.Err()
+}
+
+// dueHooksCTE is a skip scan of deliveries_due: the webhooks with pending or
+// retrying rows, one index seek each.
+const dueHooksCTE = `WITH RECURSIVE hooks(w) AS (
+		SELECT (SELECT min(webhook_id) FROM deliveries INDEXED BY deliveries_due WHERE state IN ('pending', 'retrying'))
+		UNION ALL
+		SELECT (SELECT min(webhook_id) FROM deliveries INDEXED BY deliveries_due
+			WHERE state IN ('pending', 'retrying') AND webhook_id > hooks.w)
+		FROM hooks WHERE hooks.w IS NOT NULL)`
+
+const sqlDueHooks = dueHooksCTE + ` SELECT w FROM hooks WHERE w IS NOT NULL`
+
+// headRule: a row of an ordered webhook is claimable only while it is the
+// oldest open ordered one of its webhook (deliveries_open), so one is in
+// flight at a time, in event order. Deliveries made while the webhook was
+// not ordered neither wait nor hold the others back.
+const headRule = `(ordered = 0 OR id = (SELECT o.id FROM deliveries o INDEXED BY deliveries_open
+		WHERE o.webhook_id = deliveries.webhook_id AND o.ordered = 1 AND o.state IN ('pending', 'retrying', 'held')
+		ORDER BY o.id LIMIT 1))`
+
+// sqlDueOf: up to ?3 claimable rows of webhook ?1 due at ?2, oldest due first.
+const sqlDueOf = `SELECT id, due_at FROM deliveries INDEXED BY deliveries_due
+	WHERE webhook_id = ?1 AND state IN ('pending', 'retrying') AND due_at <= ?2 AND ` + headRule + `
+	ORDER BY due_at, id LIMIT ?3`
+
+// sqlLease leases the rows picked (?3, a JSON array of ids) with token ?1
+// until ?2. SET sees the row as it was, RETURNING as it is: a row that was
+// still leased (its lease expired) gets one microsecond more, so RETURNING
+// can tell it apart (Claimed.LeaseExpired).
+const sqlLease = `UPDATE deliveries SET lease_token = ?1, lease_until = ?2 + (lease_token IS NOT NULL)
+	WHERE id IN (SELECT value FROM json_each(?3))
+	RETURNING id, event_seq, webhook_id, project, event_type, state, attempts, round_start,
+		next_attempt_at, last_attempt_at, last_status, last_error, test, created_at, updated_at, lease_until`
 
 // eventsBySeq loads events by seq. Deliveries of one event share one
 // *herald.Event, which callers treat as read-only.
@@ -178,14 +276,13 @@ func (s *Store) ExtendLeases(ctx context.Context, token string, ids []string, un
 	return wrap("extend leases", err)
 }
 
-const sqlNextDue = `SELECT
+// sqlNextDue is the earliest due time of a claimable row: per webhook with
+// pending or retrying rows, its first claimable row in deliveries_due.
+const sqlNextDue = dueHooksCTE + ` SELECT
 	(SELECT webhooks_enabled FROM settings WHERE id = 1),
-	(SELECT due_at FROM deliveries INDEXED BY deliveries_due
-		WHERE state IN ('pending', 'retrying')
-		AND (ordered = 0 OR id = (SELECT o.id FROM deliveries o INDEXED BY deliveries_open
-			WHERE o.webhook_id = deliveries.webhook_id AND o.ordered = 1 AND o.state IN ('pending', 'retrying', 'held')
-			ORDER BY o.id LIMIT 1))
-		ORDER BY due_at LIMIT 1)`
+	(SELECT min((SELECT due_at FROM deliveries INDEXED BY deliveries_due
+		WHERE webhook_id = hooks.w AND state IN ('pending', 'retrying') AND ` + headRule + `
+		ORDER BY due_at, id LIMIT 1)) FROM hooks WHERE hooks.w IS NOT NULL)`
 
 // NextDue implements store.Store: the head of the deliveries_due index. A
 // live lease counts as due when it expires; the dispatcher only uses the

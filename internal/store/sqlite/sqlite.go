@@ -289,9 +289,9 @@ func (s *Store) prepareAll(ctx context.Context) error {
 	var texts []string
 	for _, n := range chunkSizes {
 		texts = append(texts, completeSQL(n), insertAttemptsSQL(n), insertDeliveriesSQL(n), insertEventsSQL(n),
-			insertShapesSQL(n), insertBodiesSQL(n))
+			insertShapesSQL(n), insertBodiesSQL(n), upsertStatusSQL(n))
 	}
-	texts = append(texts, claimSQL(false), claimSQL(true), settingsSQL, liveWebhooksSQL)
+	texts = append(texts, sqlDueHooks, sqlDueOf, sqlLease, settingsSQL, liveWebhooksSQL)
 	texts = append(texts, healthSQL[:]...)
 	s.stmts = make(map[string]*sql.Stmt, len(texts))
 	for _, q := range texts {

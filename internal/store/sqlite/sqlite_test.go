@@ -210,9 +210,12 @@ func TestQueryPlans(t *testing.T) {
 	for _, tc := range []struct {
 		name, query, want string
 	}{
-		{"claim", claimSQL(true), "deliveries_due (due_at<?)"},
-		{"claim all", claimSQL(false), "deliveries_due (due_at<?)"},
-		{"next due", sqlNextDue, "deliveries_due"},
+		{"webhooks with due rows", sqlDueHooks, "deliveries_due (webhook_id>?)"},
+		{"due rows of a webhook", sqlDueOf, "deliveries_due (webhook_id=? AND due_at<?)"},
+		{"lease", sqlLease, "SEARCH deliveries USING PRIMARY KEY (id=?)"},
+		{"next due", sqlNextDue, "deliveries_due (webhook_id=?)"},
+		{"delete webhook's open rows", `SELECT id FROM deliveries INDEXED BY deliveries_due WHERE state IN ('pending', 'retrying') AND webhook_id = 'w'`,
+			"deliveries_due (webhook_id=?)"},
 		{"complete", completeSQL(2), "SEARCH deliveries USING PRIMARY KEY (id=?)"},
 		{"log by webhook", `SELECT d.id FROM deliveries d WHERE d.webhook_id = 'w' AND d.id < 'x' ORDER BY d.id DESC LIMIT 5`, "deliveries_webhook"},
 		{"log by state", `SELECT d.id FROM deliveries d WHERE d.state = 'failed' AND d.state IN ` + store.IndexedStates + ` ORDER BY d.id DESC LIMIT 5`, "deliveries_state"},

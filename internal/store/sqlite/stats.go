@@ -11,17 +11,18 @@ import (
 
 // Backlog implements store.Stats: retrying and held rows are counted from
 // deliveries_state, pending ones as deliveries_due's entries (pending and
-// retrying) less the retrying; the oldest due time is deliveries_due's
-// first entry.
+// retrying) less the retrying; the oldest due time is the earliest of each
+// webhook's first entry in deliveries_due.
 func (s *Store) Backlog(ctx context.Context) (store.Backlog, error) {
 	var b store.Backlog
 	var oldest sql.NullInt64
-	err := s.r.QueryRowContext(ctx, `SELECT
+	err := s.r.QueryRowContext(ctx, dueHooksCTE+` SELECT
 		(SELECT count(*) FROM deliveries INDEXED BY deliveries_due WHERE state IN ('pending', 'retrying'))
 			- (SELECT count(*) FROM deliveries WHERE state = 'retrying' AND state IN `+store.IndexedStates+`),
 		(SELECT count(*) FROM deliveries WHERE state = 'retrying' AND state IN `+store.IndexedStates+`),
 		(SELECT count(*) FROM deliveries WHERE state = 'held' AND state IN `+store.IndexedStates+`),
-		(SELECT min(due_at) FROM deliveries INDEXED BY deliveries_due WHERE state IN ('pending', 'retrying')),
+		(SELECT min((SELECT min(due_at) FROM deliveries INDEXED BY deliveries_due
+			WHERE webhook_id = hooks.w AND state IN ('pending', 'retrying'))) FROM hooks WHERE hooks.w IS NOT NULL),
 		(SELECT count(*) FROM webhooks WHERE enabled <> 0),
 		(SELECT count(*) FROM webhooks WHERE enabled = 0)`).
 		Scan(&b.Pending, &b.Retrying, &b.Held, &oldest, &b.WebhooksEnabled, &b.WebhooksDisabled)
