@@ -42,24 +42,27 @@ const headRule = `(NOT q.ordered OR q.id = (
 
 // sqlClaim is ClaimDeliveries' statement. Per webhook with pending or
 // retrying rows and not excluded ($5), the lateral subquery walks that
-// webhook's part of deliveries_due in due order and locks up to $4 rows,
-// skipping rows another transaction holds (a claim or a completion in
-// flight) instead of waiting for them; of those, the $4 oldest due are
-// leased. Rows of an excluded webhook are never read, however many wait (a
+// webhook's part of deliveries_due in due order and locks its share of the
+// $4 rows (rounded up), skipping rows another transaction holds (a claim or
+// a completion in flight) instead of waiting for them; those are leased. A
+// webhook with an old backlog thus gets its share of each claim rather than
+// all of it, beside the webhooks with fresh rows; when some have less than
+// their share the claim returns fewer than $4 and the dispatcher, not full,
+// claims again at once. Rows of an excluded webhook are never read, however many wait (a
 // project at its share of the workers, say). A row another node leased since
 // this statement's snapshot is re-checked against the lease and dropped. The
 // global switch is an uncorrelated subquery, evaluated once: off, nothing is
-// read. Rows locked but not among the $4 are free again at commit, in the
-// same round trip.
-const sqlClaim = dueHooksCTE + `, picked AS (
-		SELECT q.id, q.expired FROM hooks CROSS JOIN LATERAL (
-			SELECT q.id, q.due_at, q.lease_token IS NOT NULL AS expired FROM deliveries q
-			WHERE q.webhook_id = hooks.w AND q.state IN ('pending', 'retrying') AND q.due_at <= $3 AND ` + headRule + `
-			ORDER BY q.due_at, q.id
-			LIMIT $4
-			FOR UPDATE SKIP LOCKED) q
-		WHERE hooks.w IS NOT NULL AND hooks.w <> ALL($5::text[])
+// read.
+const sqlClaim = dueHooksCTE + `, allowed AS (
+		SELECT w FROM hooks WHERE w IS NOT NULL AND w <> ALL($5::text[])
 			AND (SELECT webhooks_enabled FROM settings WHERE id = 1)
+	), picked AS (
+		SELECT q.id, q.expired FROM allowed CROSS JOIN LATERAL (
+			SELECT q.id, q.due_at, q.lease_token IS NOT NULL AS expired FROM deliveries q
+			WHERE q.webhook_id = allowed.w AND q.state IN ('pending', 'retrying') AND q.due_at <= $3 AND ` + headRule + `
+			ORDER BY q.due_at, q.id
+			LIMIT (SELECT ($4 + count(*) - 1) / greatest(count(*), 1) FROM allowed)
+			FOR UPDATE SKIP LOCKED) q
 		ORDER BY q.due_at, q.id
 		LIMIT $4
 	)

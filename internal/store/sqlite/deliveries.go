@@ -19,8 +19,8 @@ import (
 // ClaimDeliveries implements store.Store. deliveries_due is keyed by
 // (webhook_id, due_at, id), so the claim works per webhook: a skip scan
 // lists the webhooks with pending or retrying rows (one seek each), those
-// not excluded give up to Limit of their claimable rows each, oldest due
-// first, and the Limit oldest due of those are leased, in due order. Rows of
+// not excluded give their share of Limit claimable rows, oldest due first
+// (pickDue), and those are leased, in due order. Rows of
 // an excluded webhook are never read, however many there are (a project at
 // its share of the workers with a large backlog, say); a single index in due
 // order would have to step over all of them on every claim. With one write
@@ -113,39 +113,75 @@ type dueRow struct {
 }
 
 // pickDue returns up to limit claimable rows due at now of the webhooks not
-// excluded, oldest due first (ties in id order, which is creation order).
+// excluded, in due order (ties in id order, which is creation order). Each
+// webhook gives its share first (limit over the number of webhooks, rounded
+// up), so one claim reads about limit rows however many webhooks there are;
+// when that leaves room, the webhooks that had more give the rest, oldest
+// due first. A webhook with an old backlog thus gets its share of each claim
+// rather than all of it, beside the webhooks with fresh rows.
 func (s *Store) pickDue(ctx context.Context, tx *sql.Tx, excluded map[string]bool, now int64, limit int) ([]dueRow, error) {
 	hooks, err := s.dueHooks(ctx, tx)
 	if err != nil {
 		return nil, err
 	}
+	hooks = slices.DeleteFunc(hooks, func(h string) bool { return excluded[h] })
+	if len(hooks) == 0 {
+		return nil, nil
+	}
 	st, err := s.prepared(ctx, tx, sqlDueOf)
 	if err != nil {
 		return nil, err
 	}
-	var picked []dueRow
-	for _, h := range hooks {
-		if excluded[h] {
-			continue
-		}
-		rows, err := st.QueryContext(ctx, h, now, limit)
+	fetch := func(h string, n int) ([]dueRow, error) {
+		rows, err := st.QueryContext(ctx, h, now, n)
 		if err != nil {
 			return nil, err
 		}
+		defer rows.Close()
+		var out []dueRow
 		for rows.Next() {
 			var r dueRow
 			if err := rows.Scan(&r.id, &r.due); err != nil {
-				rows.Close()
 				return nil, err
 			}
-			picked = append(picked, r)
+			out = append(out, r)
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		return out, rows.Err()
+	}
+	byDue := func(a, b dueRow) int { return cmp.Or(cmp.Compare(a.due, b.due), strings.Compare(a.id, b.id)) }
+	share := (limit + len(hooks) - 1) / len(hooks)
+	var picked []dueRow
+	var more []string // webhooks that gave a full share
+	for _, h := range hooks {
+		rows, err := fetch(h, share)
+		if err != nil {
 			return nil, err
 		}
+		picked = append(picked, rows...)
+		if len(rows) == share {
+			more = append(more, h)
+		}
 	}
-	slices.SortFunc(picked, func(a, b dueRow) int { return cmp.Or(cmp.Compare(a.due, b.due), strings.Compare(a.id, b.id)) })
+	if room := limit - len(picked); room > 0 && len(more) > 0 && share < limit {
+		// The rest from those with more: up to room beyond their share each,
+		// then the oldest due of all.
+		seen := make(map[string]bool, len(picked))
+		for _, r := range picked {
+			seen[r.id] = true
+		}
+		for _, h := range more {
+			rows, err := fetch(h, share+room)
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range rows {
+				if !seen[r.id] {
+					picked = append(picked, r)
+				}
+			}
+		}
+	}
+	slices.SortFunc(picked, byDue)
 	return picked[:min(len(picked), limit)], nil
 }
 
