@@ -107,6 +107,7 @@ type Dispatcher struct {
 	seq     atomic.Uint64
 	wakeCh  chan struct{}
 	hooks   *webhookCache
+	renders renderCache
 	projMem int // rows one project may hold in memory
 
 	mu       sync.Mutex

@@ -117,7 +117,7 @@ func finalClientError(status int) bool {
 func (d *Dispatcher) attempt(ctx context.Context, w *herald.Webhook, sg *signing.Signer, msgID string, ev *herald.Event, number int) (sender.Result, *herald.Attempt) {
 	start := d.o.Now().UTC()
 	a := &herald.Attempt{DeliveryID: msgID, Number: number, StartedAt: start}
-	r, err := format.Render(w, ev)
+	r, err := d.renders.render(w, ev)
 	if err != nil {
 		a.Error = "render payload: " + herald.ErrorMessage(err)
 		if format.Permanent(err) {
