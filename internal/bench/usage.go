@@ -34,8 +34,8 @@ func cpuTime() time.Duration {
 // rather than guessed.
 func postgresCPU() (cpu time.Duration, ok bool) {
 	dirs, err := os.ReadDir("/proc")
-	if err != nil {
-		return 0, false
+	if err != nil && len(dirs) == 0 {
+		return 0, false // what it read before an error still counts
 	}
 	for _, d := range dirs {
 		if d.Name()[0] < '0' || d.Name()[0] > '9' {
