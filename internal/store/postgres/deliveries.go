@@ -42,7 +42,10 @@ const headRule = `(NOT q.ordered OR q.id = (
 
 // sqlClaim is ClaimDeliveries' statement. Per webhook with pending or
 // retrying rows and not excluded ($5), the lateral subquery walks that
-// webhook's part of deliveries_due in due order and locks its share of the
+// webhook's part of deliveries_due in next_attempt_at order, passes over
+// the rows leased (due_at, the later of next_attempt_at and the lease, is
+// read from the row: the rows in flight, at the head of each webhook's
+// part, as many as the nodes hold), and locks its share of the
 // $4 rows (rounded up), skipping rows another transaction holds (a claim or
 // a completion in flight) instead of waiting for them; those are leased. A
 // webhook with an old backlog thus gets its share of each claim rather than
@@ -58,12 +61,13 @@ const sqlClaim = dueHooksCTE + `, allowed AS (
 			AND (SELECT webhooks_enabled FROM settings WHERE id = 1)
 	), picked AS (
 		SELECT q.id, q.expired FROM allowed CROSS JOIN LATERAL (
-			SELECT q.id, q.due_at, q.lease_token IS NOT NULL AS expired FROM deliveries q
-			WHERE q.webhook_id = allowed.w AND q.state IN ('pending', 'retrying') AND q.due_at <= $3 AND ` + headRule + `
-			ORDER BY q.due_at, q.id
+			SELECT q.id, q.next_attempt_at, q.lease_token IS NOT NULL AS expired FROM deliveries q
+			WHERE q.webhook_id = allowed.w AND q.state IN ('pending', 'retrying') AND q.next_attempt_at <= $3
+				AND q.due_at <= $3 AND ` + headRule + `
+			ORDER BY q.next_attempt_at, q.id
 			LIMIT (SELECT ($4 + count(*) - 1) / greatest(count(*), 1) FROM allowed)
 			FOR UPDATE SKIP LOCKED) q
-		ORDER BY q.due_at, q.id
+		ORDER BY q.next_attempt_at, q.id
 		LIMIT $4
 	)
 	UPDATE deliveries d SET lease_token = $1, lease_until = $2
@@ -197,19 +201,28 @@ func (s *Store) ExtendLeases(ctx context.Context, token string, ids []string, un
 	return wrap("extend leases", err)
 }
 
-// sqlNextDue is the earliest due time of a claimable row: per webhook with
-// pending or retrying rows, its first claimable row in deliveries_due. A
-// live lease counts as due when it expires; the dispatcher only uses the
-// answer to decide how long to sleep. A delivery of an ordered webhook that
-// waits behind an older one is not due, whatever its time: counting it
-// would wake the dispatcher in a loop to claim nothing.
-const sqlNextDue = dueHooksCTE + ` SELECT
+// sqlNextDue is the earliest due time of a claimable row. deliveries_due
+// is in next_attempt_at order and a row's due time is due_at (the later of
+// next_attempt_at and its lease), so per webhook with pending or retrying
+// rows it is the earlier of its first unleased row's next_attempt_at and the
+// earliest due_at of the leased rows before that one (the rows in flight).
+// A delivery of an ordered webhook that waits behind an older one is not
+// due, whatever its time: counting it would wake the dispatcher in a loop to
+// claim nothing. The dispatcher only uses the answer to decide how long to
+// sleep.
+const sqlNextDue = dueHooksCTE + `, first AS (
+		SELECT hooks.w, (SELECT q.next_attempt_at FROM deliveries q
+			WHERE q.webhook_id = hooks.w AND q.state IN ('pending', 'retrying') AND q.due_at = q.next_attempt_at
+				AND ` + headRule + `
+			ORDER BY q.next_attempt_at, q.id LIMIT 1) AS at
+		FROM hooks WHERE hooks.w IS NOT NULL
+	)
+	SELECT
 	(SELECT webhooks_enabled FROM settings WHERE id = 1),
-	(SELECT min(x.due_at) FROM hooks CROSS JOIN LATERAL (
-		SELECT q.due_at FROM deliveries q
-		WHERE q.webhook_id = hooks.w AND q.state IN ('pending', 'retrying') AND ` + headRule + `
-		ORDER BY q.due_at, q.id LIMIT 1) x
-	WHERE hooks.w IS NOT NULL)`
+	(SELECT min(least(first.at, (SELECT min(q.due_at) FROM deliveries q
+		WHERE q.webhook_id = first.w AND q.state IN ('pending', 'retrying') AND q.due_at > q.next_attempt_at
+			AND (first.at IS NULL OR q.next_attempt_at <= first.at) AND ` + headRule + `)))
+	FROM first)`
 
 // NextDue implements store.Store.
 func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {

@@ -13,11 +13,10 @@ import (
 // releaseSQL clears the unexpired leases of node $1 (every node when ""):
 // tokens that start with node + "-" and hold no '-' after it (node ids may
 // contain '-', the sequence suffix may not). Substrings rather than LIKE, so
-// '%' or '_' in a node id match only themselves. due_at > $2 is implied by
-// lease_until > $2 for these states; it lets the partial due index bound the
-// scan to rows not yet due, instead of the whole table.
+// '%' or '_' in a node id match only themselves. It reads every pending and
+// retrying row (at start and when a node is found dead, not on any hot path).
 const releaseSQL = `UPDATE deliveries SET lease_token = NULL, lease_until = NULL
-	WHERE state IN ('pending', 'retrying') AND due_at > $2 AND lease_until > $2 AND lease_token IS NOT NULL
+	WHERE state IN ('pending', 'retrying') AND lease_until > $2 AND lease_token IS NOT NULL
 		AND ($1 = '' OR (left(lease_token, length($1) + 1) = $1 || '-'
 			AND strpos(substr(lease_token, length($1) + 2), '-') = 0))`
 

@@ -10,8 +10,9 @@ import (
 
 // Backlog implements store.Stats: retrying and held rows are counted from
 // deliveries_state, pending ones as deliveries_due's entries (pending and
-// retrying) less the retrying; the oldest due time is the earliest of each
-// webhook's first entry in deliveries_due.
+// retrying) less the retrying; the oldest due time is, per webhook, the
+// earlier of its first unleased row and its leased rows before that one, as
+// in sqlNextDue.
 func (s *Store) Backlog(ctx context.Context) (store.Backlog, error) {
 	var b store.Backlog
 	var oldest *time.Time
@@ -20,9 +21,13 @@ func (s *Store) Backlog(ctx context.Context) (store.Backlog, error) {
 			- (SELECT count(*) FROM deliveries WHERE state = 'retrying' AND state IN `+store.IndexedStates+`),
 		(SELECT count(*) FROM deliveries WHERE state = 'retrying' AND state IN `+store.IndexedStates+`),
 		(SELECT count(*) FROM deliveries WHERE state = 'held' AND state IN `+store.IndexedStates+`),
-		(SELECT min(x.due_at) FROM hooks CROSS JOIN LATERAL (
-			SELECT due_at FROM deliveries WHERE webhook_id = hooks.w AND state IN ('pending', 'retrying')
-			ORDER BY due_at LIMIT 1) x WHERE hooks.w IS NOT NULL),
+		(SELECT min(least(f.at, (SELECT min(due_at) FROM deliveries
+			WHERE webhook_id = f.w AND state IN ('pending', 'retrying') AND due_at > next_attempt_at
+				AND (f.at IS NULL OR next_attempt_at <= f.at))))
+		FROM (SELECT hooks.w, (SELECT next_attempt_at FROM deliveries
+			WHERE webhook_id = hooks.w AND state IN ('pending', 'retrying') AND due_at = next_attempt_at
+			ORDER BY next_attempt_at, id LIMIT 1) AS at
+			FROM hooks WHERE hooks.w IS NOT NULL) f),
 		(SELECT count(*) FROM webhooks WHERE enabled),
 		(SELECT count(*) FROM webhooks WHERE NOT enabled)`).
 		Scan(&b.Pending, &b.Retrying, &b.Held, &oldest, &b.WebhooksEnabled, &b.WebhooksDisabled)
