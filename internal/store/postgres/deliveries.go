@@ -209,7 +209,8 @@ func (s *Store) ExtendLeases(ctx context.Context, token string, ids []string, un
 // A delivery of an ordered webhook that waits behind an older one is not
 // due, whatever its time: counting it would wake the dispatcher in a loop to
 // claim nothing. The dispatcher only uses the answer to decide how long to
-// sleep.
+// sleep. The bound on next_attempt_at is written so that it is an index
+// condition (an OR would make it a filter over the webhook's whole queue).
 const sqlNextDue = dueHooksCTE + `, first AS (
 		SELECT hooks.w, (SELECT q.next_attempt_at FROM deliveries q
 			WHERE q.webhook_id = hooks.w AND q.state IN ('pending', 'retrying') AND q.due_at = q.next_attempt_at
@@ -221,7 +222,7 @@ const sqlNextDue = dueHooksCTE + `, first AS (
 	(SELECT webhooks_enabled FROM settings WHERE id = 1),
 	(SELECT min(least(first.at, (SELECT min(q.due_at) FROM deliveries q
 		WHERE q.webhook_id = first.w AND q.state IN ('pending', 'retrying') AND q.due_at > q.next_attempt_at
-			AND (first.at IS NULL OR q.next_attempt_at <= first.at) AND ` + headRule + `)))
+			AND q.next_attempt_at <= coalesce(first.at, 'infinity') AND ` + headRule + `)))
 	FROM first)`
 
 // NextDue implements store.Store.

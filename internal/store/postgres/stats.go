@@ -23,7 +23,7 @@ func (s *Store) Backlog(ctx context.Context) (store.Backlog, error) {
 		(SELECT count(*) FROM deliveries WHERE state = 'held' AND state IN `+store.IndexedStates+`),
 		(SELECT min(least(f.at, (SELECT min(due_at) FROM deliveries
 			WHERE webhook_id = f.w AND state IN ('pending', 'retrying') AND due_at > next_attempt_at
-				AND (f.at IS NULL OR next_attempt_at <= f.at))))
+				AND next_attempt_at <= coalesce(f.at, 'infinity'))))
 		FROM (SELECT hooks.w, (SELECT next_attempt_at FROM deliveries
 			WHERE webhook_id = hooks.w AND state IN ('pending', 'retrying') AND due_at = next_attempt_at
 			ORDER BY next_attempt_at, id LIMIT 1) AS at
