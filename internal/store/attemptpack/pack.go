@@ -167,6 +167,26 @@ func Unpack(a *herald.Attempt, s Shape, signature, body string) error {
 	return nil
 }
 
+// UnpackStored is Unpack with the body as a store keeps it: when it was kept
+// without its event's data (dataAt ≥ 0, see CutData), the data is taken
+// from event, the event's JSON as stored, and the body rebuilt and checked
+// against bodyHash.
+func UnpackStored(a *herald.Attempt, s Shape, signature, body string, dataAt int, event string, bodyHash []byte) error {
+	if dataAt >= 0 {
+		var ev struct {
+			Data json.RawMessage `json:"data"`
+		}
+		if err := json.Unmarshal([]byte(event), &ev); err != nil {
+			return fmt.Errorf("attempt %s: event of the request body: %w", a.ID, err)
+		}
+		var err error
+		if body, err = JoinBody(body, dataAt, ev.Data, bodyHash); err != nil {
+			return fmt.Errorf("attempt %s: %w", a.ID, err)
+		}
+	}
+	return Unpack(a, s, signature, body)
+}
+
 // literalPlaceholder reports whether h holds a placeholder's text as a real
 // value (net/http sends no NUL byte, so only a hand-made attempt can): such
 // an attempt is kept inline rather than read back wrong.

@@ -573,24 +573,11 @@ func (s *Store) ListAttempts(ctx context.Context, deliveryID string) ([]*herald.
 	return out, wrap("list attempts", rows.Err())
 }
 
-// unpackAttempt fills a packed attempt's request and response headers from
-// their stored parts; event is its event's JSON when the body was kept
-// without the event's data (dataAt ≥ 0).
+// unpackAttempt fills a packed attempt's request (attemptpack.UnpackStored)
+// and its response headers.
 func unpackAttempt(a *herald.Attempt, sh attemptpack.Shape, signature, body string, dataAt int, event string,
 	bodyHash []byte, resp string) error {
-	if dataAt >= 0 {
-		var ev struct {
-			Data json.RawMessage `json:"data"`
-		}
-		if err := json.Unmarshal([]byte(event), &ev); err != nil {
-			return fmt.Errorf("attempt %s: event of the request body: %w", a.ID, err)
-		}
-		var err error
-		if body, err = attemptpack.JoinBody(body, dataAt, ev.Data, bodyHash); err != nil {
-			return fmt.Errorf("attempt %s: %w", a.ID, err)
-		}
-	}
-	if err := attemptpack.Unpack(a, sh, signature, body); err != nil {
+	if err := attemptpack.UnpackStored(a, sh, signature, body, dataAt, event, bodyHash); err != nil {
 		return err
 	}
 	return json.Unmarshal([]byte(resp), &a.ResponseHeaders)
