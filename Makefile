@@ -33,6 +33,7 @@ fuzz:
 	$(GO) test -run=^$$ -fuzz=^FuzzDecodeWebhookInput$$ -fuzztime=$(FUZZTIME) ./internal/api
 	$(GO) test -run=^$$ -fuzz=^FuzzDurationJSON$$ -fuzztime=$(FUZZTIME) .
 	$(GO) test -run=^$$ -fuzz=^FuzzRenderTemplate$$ -fuzztime=$(FUZZTIME) ./internal/format
+	$(GO) test -run=^$$ -fuzz=^FuzzInline$$ -fuzztime=$(FUZZTIME) ./internal/store/attemptpack
 
 bench:
 	$(GO) run ./cmd/herald bench

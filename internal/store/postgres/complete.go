@@ -34,12 +34,13 @@ var sqlComplete = `WITH c AS (
 			$7::bool[], $8::timestamptz[], $9::int[], $10::text[], $11::timestamptz[], $36::bool[],
 			$12::int[], $13::text[], $14::text[], $15::int[], $16::timestamptz[], $17::bigint[],
 			$18::text[], $19::int[], $20::text[], $21::text[], $22::text[],
-			$23::text[], $24::text[], $25::text[], $26::bool[], $27::bytea[], $28::text[], $29::bytea[])
+			$23::text[], $24::text[], $25::text[], $26::bool[], $27::bytea[], $28::text[], $29::bytea[],
+			$38::bytea[])
 			AS c(pos, id, token, state, set_next, next_at, made, started, status, last_error, now, first,
 				a_pos, a_id, a_delivery_id, a_number, a_started_at, a_latency_ns, a_request_headers, a_status_code,
 				a_response_headers, a_response_body, a_error,
 				a_request_method, a_request_url, a_request_body, a_request_body_truncated,
-				a_request_shape, a_request_signature, a_request_body_hash)
+				a_request_shape, a_request_signature, a_request_body_hash, a_inline)
 	), a AS (
 		SELECT pos, a_id AS id, a_delivery_id AS delivery_id, a_number AS number, a_started_at AS started_at,
 			a_latency_ns AS latency_ns, a_request_headers AS request_headers, a_status_code AS status_code,
@@ -91,24 +92,14 @@ var sqlComplete = `WITH c AS (
 	)
 	SELECT pos, attempts, webhook_id, kept FROM upd`
 
-// firstColumnsSQL sets the first_* columns of sqlComplete's UPDATE from the
-// completion's attempt when the row had no attempt before and the attempt
-// may be kept there (c.first): see migration 0014. The attempt's columns are
-// zipped with the completion's in c (one unnest, the same length: a
-// completion without an attempt has zero values there), so the UPDATE joins
-// nothing but the rows it updates.
-var firstColumnsSQL = func() string {
-	var q strings.Builder
-	for _, col := range [...][2]string{{"first_started", "started_at"}, {"first_latency_ns", "latency_ns"},
-		{"first_status", "status_code"}, {"first_error", "error"}, {"first_response_headers", "response_headers"},
-		{"first_response_body", "response_body"}, {"first_request_shape", "request_shape"},
-		{"first_request_signature", "request_signature"}, {"first_request_body_hash", "request_body_hash"},
-		{"first_request_body_truncated", "request_body_truncated"}} {
-		fmt.Fprintf(&q, `,
-			%[1]s = CASE WHEN d.attempts = 0 AND c.first THEN c.a_%[2]s ELSE d.%[1]s END`, col[0], col[1])
-	}
-	return q.String()
-}()
+// firstColumnsSQL sets first_attempt (attemptpack's Inline) of sqlComplete's
+// UPDATE from the completion's attempt when the row had no attempt before
+// and the attempt may be kept there (c.first): see migrations 0014 and 0016.
+// The attempt's columns are zipped with the completion's in c (one unnest,
+// the same length: a completion without an attempt has zero values there),
+// so the UPDATE joins nothing but the rows it updates.
+const firstColumnsSQL = `,
+			first_attempt = CASE WHEN d.attempts = 0 AND c.first THEN c.a_inline ELSE d.first_attempt END`
 
 // insertShapesSQL inserts the distinct request shapes given as four arrays
 // from parameter $first on (hash, method, URL, headers), in hash order so
@@ -143,6 +134,7 @@ type attemptRows struct {
 	reqTruncated                       []bool
 	shape, bodyHash                    [][]byte
 	signature                          []string
+	inline                             [][]byte // attemptpack's Inline of a packed attempt, else nil
 
 	shapeHash, bodyKey                [][]byte
 	shapeMethod, shapeURL, shapeHeads []string
@@ -209,6 +201,15 @@ func (r *attemptRows) add(a *herald.Attempt, eventData []byte) (bool, error) {
 	r.shape = append(r.shape, p.Shape.Hash) // nil (NULL) when not packed
 	r.signature = append(r.signature, p.Signature)
 	r.bodyHash = append(r.bodyHash, p.BodyHash)
+	var inline []byte
+	if packed {
+		inline = attemptpack.EncodeInline(a.DeliveryID, attemptpack.Inline{
+			Started: a.StartedAt.UnixMicro(), LatencyNS: int64(a.Latency), Status: a.StatusCode, Error: a.Error,
+			ResponseHeaders: a.ResponseHeaders, ResponseBody: a.ResponseBody, Truncated: a.RequestBodyTruncated,
+			ShapeHash: p.Shape.Hash, Signature: p.Signature, BodyHash: p.BodyHash,
+		})
+	}
+	r.inline = append(r.inline, inline)
 	return packed, nil
 }
 
@@ -232,6 +233,7 @@ func (r *attemptRows) addNone() {
 	r.shape = append(r.shape, nil)
 	r.signature = append(r.signature, "")
 	r.bodyHash = append(r.bodyHash, nil)
+	r.inline = append(r.inline, nil)
 }
 
 // args are sqlInsertAttempts' arguments.
@@ -276,7 +278,7 @@ func (r *completionRows) args() []any {
 		nonNil(r.att.method), nonNil(r.att.reqURL), nonNil(r.att.reqBody), nonNil(r.att.reqTruncated),
 		nonNil(r.att.shape), nonNil(r.att.signature), nonNil(r.att.bodyHash),
 		nonNil(r.att.shapeHash), nonNil(r.att.shapeMethod), nonNil(r.att.shapeURL), nonNil(r.att.shapeHeads),
-		nonNil(r.att.bodyKey), nonNil(r.att.bodyText), r.first, nonNil(r.att.bodyDataAt)}
+		nonNil(r.att.bodyKey), nonNil(r.att.bodyText), r.first, nonNil(r.att.bodyDataAt), nonNil(r.att.inline)}
 }
 
 // CompleteDeliveries implements store.Store in one transaction: the settings

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/herald-hq/herald/internal/store"
+	"github.com/herald-hq/herald/internal/store/attemptpack"
 )
 
 // Backlog implements store.Stats: retrying and held rows are counted from
@@ -78,13 +79,14 @@ func (s *Store) LatencySamples(ctx context.Context, since time.Time, limit int) 
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := s.db.Query(ctx, `(SELECT d.webhook_id, d.updated_at, d.first_latency_ns AS latency_ns
+	rows, err := s.db.Query(ctx, `(SELECT d.webhook_id, d.updated_at, d.first_latency_ns AS latency_ns,
+				d.first_attempt
 			FROM deliveries d
 			WHERE d.state IN ('succeeded', 'failed', 'cancelled') AND d.updated_at >= $1 AND NOT d.test
-				AND d.first_started IS NOT NULL
+				AND (d.first_started IS NOT NULL OR d.first_attempt IS NOT NULL)
 			ORDER BY d.updated_at DESC LIMIT $2)
 		UNION ALL
-		(SELECT d.webhook_id, d.updated_at, a.latency_ns
+		(SELECT d.webhook_id, d.updated_at, a.latency_ns, NULL
 			FROM deliveries d JOIN attempts a ON a.delivery_id = d.id
 			WHERE d.state IN ('succeeded', 'failed', 'cancelled') AND d.updated_at >= $1 AND NOT d.test
 			ORDER BY d.updated_at DESC LIMIT $2)
@@ -96,11 +98,21 @@ func (s *Store) LatencySamples(ctx context.Context, since time.Time, limit int) 
 	var out []store.LatencySample
 	for rows.Next() {
 		var l store.LatencySample
-		var ns int64
-		if err := rows.Scan(&l.WebhookID, &l.At, &ns); err != nil {
+		var ns *int64
+		var inline []byte
+		if err := rows.Scan(&l.WebhookID, &l.At, &ns, &inline); err != nil {
 			return nil, wrap("latency samples", err)
 		}
-		l.At, l.Latency = l.At.UTC(), time.Duration(ns)
+		l.At = l.At.UTC()
+		if ns != nil {
+			l.Latency = time.Duration(*ns)
+		}
+		if inline != nil {
+			var err error
+			if l.Latency, err = attemptpack.InlineLatency(inline); err != nil {
+				return nil, wrap("latency samples", err)
+			}
+		}
 		out = append(out, l)
 	}
 	return out, wrap("latency samples", rows.Err())

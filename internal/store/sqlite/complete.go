@@ -31,19 +31,27 @@ type completion struct {
 // attemptRow is an attempt ready to insert, its headers encoded and its
 // request packed (attemptpack) unless it recorded none.
 type attemptRow struct {
-	a        *herald.Attempt
-	req, res string
-	packed   bool
-	p        attemptpack.Packed
-	seq      int64 // the delivery's event, which keeps the body
+	a      *herald.Attempt
+	req    string
+	packed bool
+	p      attemptpack.Packed
+	seq    int64 // the delivery's event, which keeps the body
+}
+
+// inline is r's attempt as kept on its delivery's row (started: its start
+// in µs).
+func (r *attemptRow) inline(started int64) []byte {
+	a := r.a
+	return attemptpack.EncodeInline(a.DeliveryID, attemptpack.Inline{
+		Started: started, LatencyNS: int64(a.Latency), Status: a.StatusCode, Error: a.Error,
+		ResponseHeaders: a.ResponseHeaders, ResponseBody: a.ResponseBody, Truncated: a.RequestBodyTruncated,
+		ShapeHash: r.p.Shape.Hash, Signature: r.p.Signature, BodyHash: r.p.BodyHash,
+	})
 }
 
 func newAttemptRow(a *herald.Attempt, eventData []byte) (attemptRow, error) {
-	res, err := json.Marshal(a.ResponseHeaders)
-	if err != nil {
-		return attemptRow{}, err
-	}
-	r := attemptRow{a: a, res: string(res)}
+	r := attemptRow{a: a}
+	var err error
 	if r.p, r.packed, err = attemptpack.Pack(a); err != nil {
 		return attemptRow{}, err
 	}
@@ -207,12 +215,10 @@ func (s *Store) completeChunkTx(ctx context.Context, tx *sql.Tx, on bool, cs []s
 		args = append(args, cs[i].DeliveryID, cs[i].LeaseToken, string(state), r.next, r.made, r.started,
 			r.status, r.lastErr, r.now)
 		if !r.first {
-			args = append(args, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
+			args = append(args, nil)
 			continue
 		}
-		a, p := atts[i].a, &atts[i].p
-		args = append(args, r.started, int64(a.Latency), a.StatusCode, a.Error, atts[i].res, a.ResponseBody,
-			p.Shape.Hash, p.Signature, p.BodyHash, a.RequestBodyTruncated)
+		args = append(args, atts[i].inline(r.started))
 	}
 	st, err := s.prepared(ctx, tx, completeSQL(len(chunk)))
 	if err != nil {
@@ -244,17 +250,15 @@ func (s *Store) completeChunkTx(ctx context.Context, tx *sql.Tx, on bool, cs []s
 }
 
 // completeColumns is the number of parameters per completion of completeSQL.
-const completeColumns = 19
+const completeColumns = 10
 
 // completeSQL is the UPDATE of n completions: per row, ?1 id, ?2 lease
 // token, ?3 state, ?4 next_attempt_at (NULL keeps it), ?5 1 if an attempt
-// was made, ?6 its start, ?7 its status, ?8 last_error, ?9 now, then the
-// attempt to keep on the row if it is the row's first (?10 NULL: not one to
-// keep there): ?10 start, ?11 latency, ?12 status, ?13 error, ?14 response
-// headers, ?15 response body, ?16 request shape, ?17 signature, ?18 body
-// hash, ?19 body truncated. The VALUES rows drive the join: one primary-key
-// seek each. RETURNING gives the new attempt count, so the caller knows
-// whether the attempt was kept on the row (count 1, ?10 set).
+// was made, ?6 its start, ?7 its status, ?8 last_error, ?9 now, then ?10 the
+// attempt to keep on the row if it is the row's first (attemptpack's Inline;
+// NULL: not one to keep there). The VALUES rows drive the join: one
+// primary-key seek each. RETURNING gives the new attempt count, so the
+// caller knows whether the attempt was kept on the row (count 1, ?10 set).
 func completeSQL(n int) string {
 	var q strings.Builder
 	q.WriteString(`UPDATE deliveries SET
@@ -265,14 +269,9 @@ func completeSQL(n int) string {
 		last_status = CASE WHEN c.column5 THEN c.column7 ELSE deliveries.last_status END,
 		last_error = c.column8,
 		lease_token = NULL, lease_until = NULL,
-		updated_at = c.column9`)
-	for k, col := range [...]string{"first_started", "first_latency_ns", "first_status", "first_error",
-		"first_response_headers", "first_response_body", "first_request_shape", "first_request_signature",
-		"first_request_body_hash", "first_request_body_truncated"} {
-		fmt.Fprintf(&q, `,
-		%[1]s = CASE WHEN deliveries.attempts = 0 AND c.column10 IS NOT NULL THEN c.column%[2]d ELSE deliveries.%[1]s END`, col, 10+k)
-	}
-	q.WriteString(`
+		updated_at = c.column9,
+		first_attempt = CASE WHEN deliveries.attempts = 0 AND c.column10 IS NOT NULL
+			THEN c.column10 ELSE deliveries.first_attempt END
 		FROM (VALUES `)
 	values(&q, n, completeColumns)
 	q.WriteString(`) AS c
@@ -292,14 +291,18 @@ func (s *Store) insertAttempts(ctx context.Context, tx *sql.Tx, rows []attemptRo
 		args := make([]any, 0, attemptColumns*n)
 		for _, r := range chunk {
 			a := r.a
+			res, err := json.Marshal(a.ResponseHeaders)
+			if err != nil {
+				return err
+			}
 			if r.packed {
 				args = append(args, a.ID, a.DeliveryID, a.Number, toDB(a.StartedAt), int64(a.Latency), "",
-					a.StatusCode, r.res, a.ResponseBody, a.Error,
+					a.StatusCode, string(res), a.ResponseBody, a.Error,
 					"", "", "", a.RequestBodyTruncated, r.p.Shape.Hash, r.p.Signature, r.p.BodyHash)
 				continue
 			}
 			args = append(args, a.ID, a.DeliveryID, a.Number, toDB(a.StartedAt), int64(a.Latency), r.req,
-				a.StatusCode, r.res, a.ResponseBody, a.Error,
+				a.StatusCode, string(res), a.ResponseBody, a.Error,
 				a.RequestMethod, a.RequestURL, a.RequestBody, a.RequestBodyTruncated, nil, "", nil)
 		}
 		st, err := s.prepared(ctx, tx, insertAttemptsSQL(n))

@@ -493,6 +493,20 @@ func (s *Store) getDelivery(ctx context.Context, q queryRower, id string) (*hera
 // when the body was kept without it); an older one has it inline.
 func (s *Store) ListAttempts(ctx context.Context, deliveryID string) ([]*herald.Attempt, error) {
 	var out []*herald.Attempt
+	var inline []byte
+	var seq int64
+	err := s.r.QueryRowContext(ctx, `SELECT first_attempt, event_seq FROM deliveries WHERE id = ?`, deliveryID).
+		Scan(&inline, &seq)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, wrap("list attempts", err)
+	}
+	if inline != nil {
+		a, err := s.inlineAttempt(ctx, deliveryID, seq, inline)
+		if err != nil {
+			return nil, wrap("list attempts", err)
+		}
+		out = append(out, a)
+	}
 	first, err := s.r.QueryContext(ctx, `SELECT d.first_started, d.first_latency_ns, d.first_status,
 		d.first_error, d.first_response_headers, d.first_response_body, d.first_request_body_truncated,
 		coalesce(sh.method, ''), coalesce(sh.url, ''), coalesce(sh.headers, ''),
@@ -575,6 +589,40 @@ func (s *Store) ListAttempts(ctx context.Context, deliveryID string) ([]*herald.
 
 // unpackAttempt fills a packed attempt's request (attemptpack.UnpackStored)
 // and its response headers.
+// inlineAttempt reads the first attempt kept on the row of deliveryID (its
+// event seq) as b, attemptpack's Inline: its request from its shape and its
+// event's body, as ListAttempts does for attempts rows.
+func (s *Store) inlineAttempt(ctx context.Context, deliveryID string, seq int64, b []byte) (*herald.Attempt, error) {
+	in, err := attemptpack.DecodeInline(deliveryID, b)
+	if err != nil {
+		return nil, fmt.Errorf("delivery %s: %w", deliveryID, err)
+	}
+	a := &herald.Attempt{ID: store.FirstAttemptID(deliveryID), DeliveryID: deliveryID, Number: 1,
+		StartedAt: fromDB(in.Started), Latency: herald.Duration(in.LatencyNS), StatusCode: in.Status,
+		Error: in.Error, ResponseHeaders: in.ResponseHeaders, ResponseBody: in.ResponseBody,
+		RequestBodyTruncated: in.Truncated}
+	var sh attemptpack.Shape
+	err = s.r.QueryRowContext(ctx, `SELECT method, url, headers FROM request_shapes WHERE hash = ?`, in.ShapeHash).
+		Scan(&sh.Method, &sh.URL, &sh.Headers)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	var body, event string
+	dataAt := -1
+	if in.BodyHash != nil {
+		err = s.r.QueryRowContext(ctx, `SELECT b.body, coalesce(b.data_at, -1), coalesce(e.body, '')
+			FROM request_bodies b LEFT JOIN events e ON b.data_at IS NOT NULL AND e.seq = b.event_seq
+			WHERE b.event_seq = ? AND b.hash = ?`, seq, in.BodyHash).Scan(&body, &dataAt, &event)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+	}
+	if err := attemptpack.UnpackStored(a, sh, in.Signature, body, dataAt, event, in.BodyHash); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
 func unpackAttempt(a *herald.Attempt, sh attemptpack.Shape, signature, body string, dataAt int, event string,
 	bodyHash []byte, resp string) error {
 	if err := attemptpack.UnpackStored(a, sh, signature, body, dataAt, event, bodyHash); err != nil {

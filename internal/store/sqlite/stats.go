@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/herald-hq/herald/internal/store"
+	"github.com/herald-hq/herald/internal/store/attemptpack"
 )
 
 // Backlog implements store.Stats: retrying and held rows are counted from
@@ -76,14 +77,14 @@ func (s *Store) LatencySamples(ctx context.Context, since time.Time, limit int) 
 		return nil, nil
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT * FROM (
-			SELECT d.webhook_id, d.updated_at, d.first_latency_ns AS latency_ns
+			SELECT d.webhook_id, d.updated_at, d.first_latency_ns AS latency_ns, d.first_attempt
 			FROM deliveries d INDEXED BY deliveries_finished
 			WHERE d.state IN ('succeeded', 'failed', 'cancelled') AND d.updated_at >= ?1 AND d.test = 0
-				AND d.first_started IS NOT NULL
+				AND (d.first_started IS NOT NULL OR d.first_attempt IS NOT NULL)
 			ORDER BY d.updated_at DESC LIMIT ?2)
 		UNION ALL
 		SELECT * FROM (
-			SELECT d.webhook_id, d.updated_at, a.latency_ns
+			SELECT d.webhook_id, d.updated_at, a.latency_ns, NULL
 			FROM deliveries d INDEXED BY deliveries_finished JOIN attempts a ON a.delivery_id = d.id
 			WHERE d.state IN ('succeeded', 'failed', 'cancelled') AND d.updated_at >= ?1 AND d.test = 0
 			ORDER BY d.updated_at DESC LIMIT ?2)
@@ -95,11 +96,19 @@ func (s *Store) LatencySamples(ctx context.Context, since time.Time, limit int) 
 	var out []store.LatencySample
 	for rows.Next() {
 		var l store.LatencySample
-		var at, ns int64
-		if err := rows.Scan(&l.WebhookID, &at, &ns); err != nil {
+		var at int64
+		var ns sql.NullInt64
+		var inline []byte
+		if err := rows.Scan(&l.WebhookID, &at, &ns, &inline); err != nil {
 			return nil, wrap("latency samples", err)
 		}
-		l.At, l.Latency = fromDB(at), time.Duration(ns)
+		l.At, l.Latency = fromDB(at), time.Duration(ns.Int64)
+		if inline != nil {
+			var err error
+			if l.Latency, err = attemptpack.InlineLatency(inline); err != nil {
+				return nil, wrap("latency samples", err)
+			}
+		}
 		out = append(out, l)
 	}
 	return out, wrap("latency samples", rows.Err())
