@@ -233,16 +233,26 @@ func (s *Store) Reseal(ctx context.Context, to *seal.Box) (int, error) {
 
 // Prune implements store.Store. Each call is one short write transaction of
 // at most limit deliveries, so delivery writes interleave between calls.
+//
+// The deliveries to delete are found in key order (creation order: a
+// delivery that finished before before was made before it), read outside
+// the write lock, from where the previous call of the same pass stopped: the
+// rows it passed over (still open) are not read again until the pass ends,
+// which is when a call finds fewer than limit. A delivery is deleted only if
+// it is still finished before before when the delete runs.
 func (s *Store) Prune(ctx context.Context, before time.Time, limit int) (int, error) {
 	if limit <= 0 {
 		limit = 1000
 	}
+	b := toDB(before)
+	ids, err := s.prunable(ctx, before, limit)
+	if err != nil {
+		return 0, wrap("prune", err)
+	}
 	var n int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		b := toDB(before)
-		res, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE id IN (
-			SELECT id FROM deliveries INDEXED BY deliveries_finished
-			WHERE state IN ('succeeded', 'failed', 'cancelled') AND updated_at < ? LIMIT ?)`, b, limit)
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE id IN `+keysOf("?1")+`
+			AND state IN ('succeeded', 'failed', 'cancelled') AND updated_at < ?2`, keyList(ids), b)
 		if err != nil {
 			return err
 		}
@@ -250,7 +260,8 @@ func (s *Store) Prune(ctx context.Context, before time.Time, limit int) (int, er
 			return err
 		}
 		// Attempts go with their delivery (ON DELETE CASCADE). Events that no
-		// delivery needs any more go too, a bounded number at a time.
+		// delivery needs any more go too, a bounded number at a time, and the
+		// counts of the minutes before before.
 		res, err = tx.ExecContext(ctx, `DELETE FROM events WHERE seq IN (
 			SELECT e.seq FROM events e WHERE e.received_at < ?
 			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq) LIMIT ?)`, b, limit)
@@ -258,8 +269,63 @@ func (s *Store) Prune(ctx context.Context, before time.Time, limit int) (int, er
 			return err
 		}
 		events, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
 		n += events
+		_, err = tx.ExecContext(ctx, `DELETE FROM delivery_counts WHERE (minute, hook) IN (
+			SELECT minute, hook FROM delivery_counts WHERE minute < ? LIMIT ?)`, floorDiv(b, minuteMicros), limit)
 		return err
 	})
 	return int(n), wrap("prune", err)
+}
+
+// prunable lists up to limit deliveries finished before before, reading
+// in key order on from s.pruneFrom and stopping at the first delivery made
+// at before or later (key order is creation order); a short list ends the
+// pass (the next starts over).
+func (s *Store) prunable(ctx context.Context, before time.Time, limit int) ([]string, error) {
+	s.pruneMu.Lock()
+	defer s.pruneMu.Unlock()
+	b := toDB(before)
+	q := `SELECT id, created_at, state IN ('succeeded', 'failed', 'cancelled') AND updated_at < ?1
+		FROM deliveries ORDER BY id`
+	args := []any{b}
+	if s.pruneFrom != nil {
+		q = `SELECT id, created_at, state IN ('succeeded', 'failed', 'cancelled') AND updated_at < ?1
+			FROM deliveries WHERE id > ?2 ORDER BY id`
+		args = append(args, s.pruneFrom)
+	}
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	end := true
+	for rows.Next() {
+		var id string
+		var created int64
+		var done bool
+		if err := rows.Scan(did(&id), &created, &done); err != nil {
+			return nil, err
+		}
+		if created >= b {
+			break
+		}
+		s.pruneFrom = dkey(id)
+		if done {
+			if ids = append(ids, id); len(ids) == limit {
+				end = false
+				break
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if end {
+		s.pruneFrom = nil // the pass is over
+	}
+	return ids, nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -140,6 +141,15 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) (
 		}
 		var parts, ins []attemptRow
 		var status statusRows
+		var counts minuteCounts
+		for i, c := range cs {
+			if applied[i] {
+				counts.add(res[i].hook, c.State, rows[i].now)
+			}
+		}
+		if err := s.upsertCounts(ctx, tx, counts); err != nil {
+			return err
+		}
 		hooks := map[string]*health{}
 		var order []string
 		for i, c := range cs {
@@ -195,6 +205,7 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []store.Completion) (
 // applied1 is what the UPDATE returns of one applied completion.
 type applied1 struct {
 	attempts  int
+	hook      int64
 	webhook   string
 	seq       int64
 	eventType string
@@ -212,7 +223,7 @@ func (s *Store) completeChunkTx(ctx context.Context, tx *sql.Tx, on bool, cs []s
 		if !on && (state == herald.StatePending || state == herald.StateRetrying) {
 			state = herald.StateHeld
 		}
-		args = append(args, cs[i].DeliveryID, cs[i].LeaseToken, string(state), r.next, r.made, r.started,
+		args = append(args, dkey(cs[i].DeliveryID), cs[i].LeaseToken, string(state), r.next, r.made, r.started,
 			r.status, r.lastErr, r.now)
 		if !r.first {
 			args = append(args, nil)
@@ -236,7 +247,11 @@ func (s *Store) completeChunkTx(ctx context.Context, tx *sql.Tx, on bool, cs []s
 	for res.Next() {
 		var id string
 		var a applied1
-		if err := res.Scan(&id, &a.attempts, &a.webhook, &a.seq, &a.eventType); err != nil {
+		if err := res.Scan(did(&id), &a.attempts, &a.hook, &a.seq, &a.eventType); err != nil {
+			return err
+		}
+		var err error
+		if a.webhook, err = s.webhookOf(ctx, tx, a.hook); err != nil {
 			return err
 		}
 		k, ok := at[id]
@@ -276,7 +291,7 @@ func completeSQL(n int) string {
 	values(&q, n, completeColumns)
 	q.WriteString(`) AS c
 		WHERE deliveries.id = c.column1 AND deliveries.lease_token = c.column2
-		RETURNING deliveries.id, deliveries.attempts, deliveries.webhook_id, deliveries.event_seq, deliveries.event_type`)
+		RETURNING deliveries.id, deliveries.attempts, deliveries.hook, deliveries.event_seq, deliveries.event_type`)
 	return q.String()
 }
 
@@ -296,12 +311,12 @@ func (s *Store) insertAttempts(ctx context.Context, tx *sql.Tx, rows []attemptRo
 				return err
 			}
 			if r.packed {
-				args = append(args, a.ID, a.DeliveryID, a.Number, toDB(a.StartedAt), int64(a.Latency), "",
+				args = append(args, a.ID, dkey(a.DeliveryID), a.Number, toDB(a.StartedAt), int64(a.Latency), "",
 					a.StatusCode, string(res), a.ResponseBody, a.Error,
 					"", "", "", a.RequestBodyTruncated, r.p.Shape.Hash, r.p.Signature, r.p.BodyHash)
 				continue
 			}
-			args = append(args, a.ID, a.DeliveryID, a.Number, toDB(a.StartedAt), int64(a.Latency), r.req,
+			args = append(args, a.ID, dkey(a.DeliveryID), a.Number, toDB(a.StartedAt), int64(a.Latency), r.req,
 				a.StatusCode, string(res), a.ResponseBody, a.Error,
 				a.RequestMethod, a.RequestURL, a.RequestBody, a.RequestBodyTruncated, nil, "", nil)
 		}
@@ -440,7 +455,11 @@ func (r *statusRows) add(webhook, eventType string, started int64, deliveryID st
 // upsertStatus records each pair's latest attempted delivery, unless the
 // table has a later one already (a late result of an older attempt).
 func (s *Store) upsertStatus(ctx context.Context, tx *sql.Tx, r statusRows) error {
-	return s.insertChunked(ctx, tx, r.args, 4, upsertStatusSQL)
+	args := slices.Clone(r.args)
+	for i := 3; i < len(args); i += 4 {
+		args[i] = dkey(args[i].(string))
+	}
+	return s.insertChunked(ctx, tx, args, 4, upsertStatusSQL)
 }
 
 func upsertStatusSQL(n int) string {

@@ -58,7 +58,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]*st
 		if err != nil {
 			return err
 		}
-		rows, err := st.QueryContext(ctx, p.LeaseToken, until, jsonList(ids))
+		rows, err := st.QueryContext(ctx, p.LeaseToken, until, keyList(ids))
 		if err != nil {
 			return err
 		}
@@ -66,9 +66,12 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]*st
 		out, seqs = make([]*store.Claimed, len(picked)), make([]int64, len(picked))
 		n := 0
 		for rows.Next() {
-			var seq, leaseUntil int64
-			d, roundStart, err := scanDelivery(withExtra{rows, &leaseUntil}, &seq)
+			var seq, leaseUntil, hook int64
+			d, roundStart, err := scanDelivery(withExtra{rows, &leaseUntil}, &seq, &hook)
 			if err != nil {
+				return err
+			}
+			if d.WebhookID, err = s.webhookOf(ctx, tx, hook); err != nil {
 				return err
 			}
 			i, ok := rank[d.ID]
@@ -124,7 +127,17 @@ func (s *Store) pickDue(ctx context.Context, tx *sql.Tx, excluded map[string]boo
 	if err != nil {
 		return nil, err
 	}
-	hooks = slices.DeleteFunc(hooks, func(h string) bool { return excluded[h] })
+	var keep []int64
+	for _, h := range hooks {
+		id, err := s.webhookOf(ctx, tx, h)
+		if err != nil {
+			return nil, err
+		}
+		if !excluded[id] {
+			keep = append(keep, h)
+		}
+	}
+	hooks = keep
 	if len(hooks) == 0 {
 		return nil, nil
 	}
@@ -132,7 +145,7 @@ func (s *Store) pickDue(ctx context.Context, tx *sql.Tx, excluded map[string]boo
 	if err != nil {
 		return nil, err
 	}
-	fetch := func(h string, n int) ([]dueRow, error) {
+	fetch := func(h int64, n int) ([]dueRow, error) {
 		rows, err := st.QueryContext(ctx, h, now, n)
 		if err != nil {
 			return nil, err
@@ -141,7 +154,7 @@ func (s *Store) pickDue(ctx context.Context, tx *sql.Tx, excluded map[string]boo
 		var out []dueRow
 		for rows.Next() {
 			var r dueRow
-			if err := rows.Scan(&r.id, &r.due); err != nil {
+			if err := rows.Scan(did(&r.id), &r.due); err != nil {
 				return nil, err
 			}
 			out = append(out, r)
@@ -151,7 +164,7 @@ func (s *Store) pickDue(ctx context.Context, tx *sql.Tx, excluded map[string]boo
 	byDue := func(a, b dueRow) int { return cmp.Or(cmp.Compare(a.due, b.due), strings.Compare(a.id, b.id)) }
 	share := (limit + len(hooks) - 1) / len(hooks)
 	var picked []dueRow
-	var more []string // webhooks that gave a full share
+	var more []int64 // webhooks that gave a full share
 	for _, h := range hooks {
 		rows, err := fetch(h, share)
 		if err != nil {
@@ -185,8 +198,8 @@ func (s *Store) pickDue(ctx context.Context, tx *sql.Tx, excluded map[string]boo
 	return picked[:min(len(picked), limit)], nil
 }
 
-// dueHooks lists the webhooks that have pending or retrying rows.
-func (s *Store) dueHooks(ctx context.Context, tx *sql.Tx) ([]string, error) {
+// dueHooks lists the webhooks (by number) that have pending or retrying rows.
+func (s *Store) dueHooks(ctx context.Context, tx *sql.Tx) ([]int64, error) {
 	st, err := s.prepared(ctx, tx, sqlDueHooks)
 	if err != nil {
 		return nil, err
@@ -196,9 +209,9 @@ func (s *Store) dueHooks(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	var hooks []string
+	var hooks []int64
 	for rows.Next() {
-		var h string
+		var h int64
 		if err := rows.Scan(&h); err != nil {
 			return nil, err
 		}
@@ -209,35 +222,36 @@ func (s *Store) dueHooks(ctx context.Context, tx *sql.Tx) ([]string, error) {
 
 // dueHooksCTE is a skip scan of deliveries_due: the webhooks with pending or
 // retrying rows, one index seek each.
-const dueHooksCTE = `WITH RECURSIVE hooks(w) AS (
-		SELECT (SELECT min(webhook_id) FROM deliveries INDEXED BY deliveries_due WHERE state IN ('pending', 'retrying'))
+const dueHooksCTE = `WITH RECURSIVE due_hooks(w) AS (
+		SELECT (SELECT min(hook) FROM deliveries INDEXED BY deliveries_due WHERE state IN ('pending', 'retrying'))
 		UNION ALL
-		SELECT (SELECT min(webhook_id) FROM deliveries INDEXED BY deliveries_due
-			WHERE state IN ('pending', 'retrying') AND webhook_id > hooks.w)
-		FROM hooks WHERE hooks.w IS NOT NULL)`
+		SELECT (SELECT min(hook) FROM deliveries INDEXED BY deliveries_due
+			WHERE state IN ('pending', 'retrying') AND hook > due_hooks.w)
+		FROM due_hooks WHERE due_hooks.w IS NOT NULL)`
 
-const sqlDueHooks = dueHooksCTE + ` SELECT w FROM hooks WHERE w IS NOT NULL`
+const sqlDueHooks = dueHooksCTE + ` SELECT w FROM due_hooks WHERE w IS NOT NULL`
 
 // headRule: a row of an ordered webhook is claimable only while it is the
 // oldest open ordered one of its webhook (deliveries_open), so one is in
 // flight at a time, in event order. Deliveries made while the webhook was
 // not ordered neither wait nor hold the others back.
 const headRule = `(ordered = 0 OR id = (SELECT o.id FROM deliveries o INDEXED BY deliveries_open
-		WHERE o.webhook_id = deliveries.webhook_id AND o.ordered = 1 AND o.state IN ('pending', 'retrying', 'held')
+		WHERE o.hook = deliveries.hook AND o.ordered = 1 AND o.state IN ('pending', 'retrying', 'held')
 		ORDER BY o.id LIMIT 1))`
 
-// sqlDueOf: up to ?3 claimable rows of webhook ?1 due at ?2, oldest due first.
+// sqlDueOf: up to ?3 claimable rows of webhook number ?1 due at ?2, oldest
+// due first.
 const sqlDueOf = `SELECT id, due_at FROM deliveries INDEXED BY deliveries_due
-	WHERE webhook_id = ?1 AND state IN ('pending', 'retrying') AND due_at <= ?2 AND ` + headRule + `
+	WHERE hook = ?1 AND state IN ('pending', 'retrying') AND due_at <= ?2 AND ` + headRule + `
 	ORDER BY due_at, id LIMIT ?3`
 
-// sqlLease leases the rows picked (?3, a JSON array of ids) with token ?1
+// sqlLease leases the rows picked (?3, a keyList) with token ?1
 // until ?2. SET sees the row as it was, RETURNING as it is: a row that was
 // still leased (its lease expired) gets one microsecond more, so RETURNING
 // can tell it apart (Claimed.LeaseExpired).
-const sqlLease = `UPDATE deliveries SET lease_token = ?1, lease_until = ?2 + (lease_token IS NOT NULL)
-	WHERE id IN (SELECT value FROM json_each(?3))
-	RETURNING id, event_seq, webhook_id, project, event_type, state, attempts, round_start,
+var sqlLease = `UPDATE deliveries SET lease_token = ?1, lease_until = ?2 + (lease_token IS NOT NULL)
+	WHERE id IN ` + keysOf("?3") + `
+	RETURNING id, event_seq, hook, project, event_type, state, attempts, round_start,
 		next_attempt_at, last_attempt_at, last_status, last_error, test, created_at, updated_at, lease_until`
 
 // eventsBySeq loads events by seq. Deliveries of one event share one
@@ -282,13 +296,14 @@ type withExtra struct {
 
 func (w withExtra) Scan(dest ...any) error { return w.sc.Scan(append(dest, w.extra)...) }
 
-func scanDelivery(sc interface{ Scan(...any) error }, seq *int64) (*herald.Delivery, int, error) {
+// scanDelivery leaves WebhookID to the caller, which maps *hook.
+func scanDelivery(sc interface{ Scan(...any) error }, seq, hook *int64) (*herald.Delivery, int, error) {
 	var d herald.Delivery
 	var state string
 	var roundStart int
 	var next, created, updated int64
 	var last sql.NullInt64
-	err := sc.Scan(&d.ID, seq, &d.WebhookID, &d.Project, &d.EventType, &state, &d.Attempts, &roundStart,
+	err := sc.Scan(did(&d.ID), seq, hook, &d.Project, &d.EventType, &state, &d.Attempts, &roundStart,
 		&next, &last, &d.LastStatus, &d.LastError, &d.Test, &created, &updated)
 	if err != nil {
 		return nil, 0, err
@@ -306,7 +321,7 @@ func (s *Store) ExtendLeases(ctx context.Context, token string, ids []string, un
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE deliveries SET lease_until = ?
-			WHERE lease_token = ? AND id IN (SELECT value FROM json_each(?))`, toDB(until), token, jsonList(ids))
+			WHERE lease_token = ? AND id IN `+keysOf("?")+``, toDB(until), token, keyList(ids))
 		return err
 	})
 	return wrap("extend leases", err)
@@ -317,8 +332,8 @@ func (s *Store) ExtendLeases(ctx context.Context, token string, ids []string, un
 const sqlNextDue = dueHooksCTE + ` SELECT
 	(SELECT webhooks_enabled FROM settings WHERE id = 1),
 	(SELECT min((SELECT due_at FROM deliveries INDEXED BY deliveries_due
-		WHERE webhook_id = hooks.w AND state IN ('pending', 'retrying') AND ` + headRule + `
-		ORDER BY due_at, id LIMIT 1)) FROM hooks WHERE hooks.w IS NOT NULL)`
+		WHERE hook = due_hooks.w AND state IN ('pending', 'retrying') AND ` + headRule + `
+		ORDER BY due_at, id LIMIT 1)) FROM due_hooks WHERE due_hooks.w IS NOT NULL)`
 
 // NextDue implements store.Store: the head of the deliveries_due index. A
 // live lease counts as due when it expires; the dispatcher only uses the
@@ -337,7 +352,10 @@ func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
 }
 
 // deliveryColumns are read by scanLogDelivery; the join supplies EventID.
-const deliveryColumns = `d.id, e.id, d.webhook_id, d.project, d.event_type, d.state, d.attempts,
+// sqlWebhookOfD is the webhook ID of delivery d.
+var sqlWebhookOfD = sqlWebhookOf("d.hook")
+
+var deliveryColumns = `d.id, e.id, ` + sqlWebhookOfD + `, d.project, d.event_type, d.state, d.attempts,
 	d.next_attempt_at, d.last_attempt_at, d.last_status, d.last_error, d.test, d.created_at, d.updated_at
 	FROM deliveries d LEFT JOIN events e ON e.seq = d.event_seq`
 
@@ -347,7 +365,7 @@ func scanLogDelivery(sc interface{ Scan(...any) error }) (*herald.Delivery, erro
 	var state string
 	var next, created, updated int64
 	var last sql.NullInt64
-	if err := sc.Scan(&d.ID, &eventID, &d.WebhookID, &d.Project, &d.EventType, &state, &d.Attempts,
+	if err := sc.Scan(did(&d.ID), &eventID, &d.WebhookID, &d.Project, &d.EventType, &state, &d.Attempts,
 		&next, &last, &d.LastStatus, &d.LastError, &d.Test, &created, &updated); err != nil {
 		return nil, err
 	}
@@ -368,9 +386,9 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*
 	where, args := deliveryWhere(f)
 	if f.Cursor != "" {
 		if f.Oldest {
-			where, args = append(where, `d.id > ?`), append(args, f.Cursor)
+			where, args = append(where, `d.id > ?`), append(args, dkey(f.Cursor))
 		} else {
-			where, args = append(where, `d.id < ?`), append(args, f.Cursor)
+			where, args = append(where, `d.id < ?`), append(args, dkey(f.Cursor))
 		}
 	}
 	q := `SELECT ` + deliveryColumns
@@ -435,7 +453,7 @@ func deliveryWhere(f store.DeliveryFilter) ([]string, []any) {
 		args = append(args, arg)
 	}
 	if f.WebhookID != "" {
-		add(`d.webhook_id = ?`, f.WebhookID)
+		add(`d.hook = `+sqlHookOf("?"), f.WebhookID)
 	}
 	if f.Projects != nil {
 		add(`d.project IN (SELECT value FROM json_each(?))`, jsonList(f.Projects))
@@ -479,7 +497,7 @@ func (s *Store) GetDelivery(ctx context.Context, id string) (*herald.Delivery, e
 type queryRower func(ctx context.Context, query string, args ...any) *sql.Row
 
 func (s *Store) getDelivery(ctx context.Context, q queryRower, id string) (*herald.Delivery, error) {
-	d, err := scanLogDelivery(q(ctx, `SELECT `+deliveryColumns+` WHERE d.id = ?`, id))
+	d, err := scanLogDelivery(q(ctx, `SELECT `+deliveryColumns+` WHERE d.id = ?`, dkey(id)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, herald.NotFound("delivery")
 	}
@@ -495,7 +513,7 @@ func (s *Store) ListAttempts(ctx context.Context, deliveryID string) ([]*herald.
 	var out []*herald.Attempt
 	var inline []byte
 	var seq int64
-	err := s.r.QueryRowContext(ctx, `SELECT first_attempt, event_seq FROM deliveries WHERE id = ?`, deliveryID).
+	err := s.r.QueryRowContext(ctx, `SELECT first_attempt, event_seq FROM deliveries WHERE id = ?`, dkey(deliveryID)).
 		Scan(&inline, &seq)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, wrap("list attempts", err)
@@ -507,42 +525,6 @@ func (s *Store) ListAttempts(ctx context.Context, deliveryID string) ([]*herald.
 		}
 		out = append(out, a)
 	}
-	first, err := s.r.QueryContext(ctx, `SELECT d.first_started, d.first_latency_ns, d.first_status,
-		d.first_error, d.first_response_headers, d.first_response_body, d.first_request_body_truncated,
-		coalesce(sh.method, ''), coalesce(sh.url, ''), coalesce(sh.headers, ''),
-		d.first_request_signature, d.first_request_body_hash, coalesce(b.body, ''), coalesce(b.data_at, -1),
-		coalesce(e.body, '')
-		FROM deliveries d
-		LEFT JOIN request_shapes sh ON sh.hash = d.first_request_shape
-		LEFT JOIN request_bodies b ON d.first_request_body_hash IS NOT NULL
-			AND b.event_seq = d.event_seq AND b.hash = d.first_request_body_hash
-		LEFT JOIN events e ON b.data_at IS NOT NULL AND e.seq = d.event_seq
-		WHERE d.id = ? AND d.first_started IS NOT NULL`, deliveryID)
-	if err != nil {
-		return nil, wrap("list attempts", err)
-	}
-	defer first.Close()
-	for first.Next() {
-		a := herald.Attempt{DeliveryID: deliveryID, Number: 1, ID: store.FirstAttemptID(deliveryID)}
-		var started, latency int64
-		var resp, signature, body, event string
-		var dataAt int
-		var bodyHash []byte
-		var sh attemptpack.Shape
-		if err := first.Scan(&started, &latency, &a.StatusCode, &a.Error, &resp, &a.ResponseBody,
-			&a.RequestBodyTruncated, &sh.Method, &sh.URL, &sh.Headers, &signature, &bodyHash, &body, &dataAt,
-			&event); err != nil {
-			return nil, wrap("list attempts", err)
-		}
-		a.StartedAt, a.Latency = fromDB(started), herald.Duration(latency)
-		if err := unpackAttempt(&a, sh, signature, body, dataAt, event, bodyHash, resp); err != nil {
-			return nil, wrap("list attempts", err)
-		}
-		out = append(out, &a)
-	}
-	if err := first.Err(); err != nil {
-		return nil, wrap("list attempts", err)
-	}
 	rows, err := s.r.QueryContext(ctx, `SELECT a.id, a.delivery_id, a.number, a.started_at, a.latency_ns,
 		a.request_headers, a.status_code, a.response_headers, a.response_body, a.error,
 		a.request_method, a.request_url, a.request_body, a.request_body_truncated,
@@ -553,7 +535,7 @@ func (s *Store) ListAttempts(ctx context.Context, deliveryID string) ([]*herald.
 		LEFT JOIN request_bodies b ON a.request_body_hash IS NOT NULL
 			AND b.event_seq = (SELECT event_seq FROM deliveries WHERE id = a.delivery_id) AND b.hash = a.request_body_hash
 		LEFT JOIN events e ON b.data_at IS NOT NULL AND e.seq = b.event_seq
-		WHERE a.delivery_id = ? ORDER BY a.started_at, a.rowid`, deliveryID)
+		WHERE a.delivery_id = ? ORDER BY a.started_at, a.rowid`, dkey(deliveryID))
 	if err != nil {
 		return nil, wrap("list attempts", err)
 	}
@@ -566,7 +548,7 @@ func (s *Store) ListAttempts(ctx context.Context, deliveryID string) ([]*herald.
 		var bodyHash []byte
 		var packed bool
 		var sh attemptpack.Shape
-		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.Number, &started, &latency, &req,
+		if err := rows.Scan(&a.ID, did(&a.DeliveryID), &a.Number, &started, &latency, &req,
 			&a.StatusCode, &resp, &a.ResponseBody, &a.Error,
 			&a.RequestMethod, &a.RequestURL, &a.RequestBody, &a.RequestBodyTruncated,
 			&packed, &sh.Method, &sh.URL, &sh.Headers, &signature, &bodyHash, &body, &dataAt, &event); err != nil {
@@ -651,7 +633,7 @@ func (s *Store) RetryDelivery(ctx context.Context, id string, now time.Time) (*h
 	var d *herald.Delivery
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var state string
-		err := tx.QueryRowContext(ctx, `SELECT state FROM deliveries WHERE id = ?`, id).Scan(&state)
+		err := tx.QueryRowContext(ctx, `SELECT state FROM deliveries WHERE id = ?`, dkey(id)).Scan(&state)
 		if errors.Is(err, sql.ErrNoRows) {
 			return herald.NotFound("delivery")
 		}
@@ -661,7 +643,7 @@ func (s *Store) RetryDelivery(ctx context.Context, id string, now time.Time) (*h
 		if herald.State(state) == herald.StateRetrying {
 			// Retry now: its next attempt is due at once, unless it is
 			// being made right now (leased).
-			res, err := tx.ExecContext(ctx, sqlRetryNow+`WHERE id = ?2 AND (lease_until IS NULL OR lease_until <= ?1)`, toDB(now), id)
+			res, err := tx.ExecContext(ctx, sqlRetryNow+`WHERE id = ?2 AND (lease_until IS NULL OR lease_until <= ?1)`, toDB(now), dkey(id))
 			if err != nil {
 				return err
 			}
@@ -678,7 +660,7 @@ func (s *Store) RetryDelivery(ctx context.Context, id string, now time.Time) (*h
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, sqlRetry+`WHERE id = ?3`, toDB(now), !on, id); err != nil {
+		if _, err := tx.ExecContext(ctx, sqlRetry+`WHERE id = ?3`, toDB(now), !on, dkey(id)); err != nil {
 			return err
 		}
 		d, err = s.getDelivery(ctx, tx.QueryRowContext, id)
@@ -699,7 +681,7 @@ func (s *Store) RecoverFailed(ctx context.Context, webhookID string, since, now 
 		if err != nil {
 			return err
 		}
-		q := sqlRetry + `WHERE webhook_id = ?3 AND state = 'failed' AND test = 0`
+		q := sqlRetry + `WHERE hook = ` + sqlHookOf("?3") + ` AND state = 'failed' AND test = 0`
 		args := []any{toDB(now), !on, webhookID}
 		if !since.IsZero() {
 			q += ` AND last_attempt_at >= ?4`
@@ -733,7 +715,7 @@ func (s *Store) WebhookStatus(ctx context.Context, webhookID string) ([]herald.E
 	for rows.Next() {
 		var st herald.EventTypeStatus
 		var at int64
-		if err := rows.Scan(&st.EventType, &at, &st.State, &st.StatusCode, &st.Error, &st.DeliveryID); err != nil {
+		if err := rows.Scan(&st.EventType, &at, &st.State, &st.StatusCode, &st.Error, did(&st.DeliveryID)); err != nil {
 			return nil, wrap("webhook status", err)
 		}
 		st.LastAttemptAt = fromDB(at)

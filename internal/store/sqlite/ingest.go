@@ -97,7 +97,7 @@ func (s *Store) Ingest(ctx context.Context, p store.IngestParams) (*store.Ingest
 					leaseLeft--
 					res.Claimed = append(res.Claimed, &store.Claimed{Delivery: d, Event: ev, LeaseToken: p.LeaseToken})
 				}
-				if err := ins.add(ctx, seqs[i], d, leased, live.ordered); err != nil {
+				if err := ins.add(ctx, seqs[i], d, live.hook, leased, live.ordered); err != nil {
 					return err
 				}
 				res.Items[i].Deliveries++
@@ -115,6 +115,7 @@ func (s *Store) Ingest(ctx context.Context, p store.IngestParams) (*store.Ingest
 type liveWebhook struct {
 	project string
 	ordered bool
+	hook    int64 // its number (hooks)
 }
 
 // liveWebhooks returns each webhook in ids that exists and is enabled.
@@ -135,7 +136,7 @@ func (s *Store) liveWebhooks(ctx context.Context, tx *sql.Tx, ids []string) (map
 	for rows.Next() {
 		var id string
 		var w liveWebhook
-		if err := rows.Scan(&id, &w.project, &w.ordered); err != nil {
+		if err := rows.Scan(&id, &w.project, &w.ordered, &w.hook); err != nil {
 			return nil, err
 		}
 		out[id] = w
@@ -143,8 +144,8 @@ func (s *Store) liveWebhooks(ctx context.Context, tx *sql.Tx, ids []string) (map
 	return out, rows.Err()
 }
 
-const liveWebhooksSQL = `SELECT id, project, ordered FROM webhooks
-	WHERE enabled AND id IN (SELECT value FROM json_each(?))`
+const liveWebhooksSQL = `SELECT w.id, w.project, w.ordered, h.hook FROM webhooks w JOIN hooks h ON h.webhook_id = w.id
+	WHERE w.enabled AND w.id IN (SELECT value FROM json_each(?))`
 
 // insertEvents stores the events that are new and returns, per item, the
 // seq of the stored row, or 0 for a duplicate: already stored, or repeated
@@ -226,12 +227,12 @@ type deliveryInserter struct {
 
 const newDeliveryColumns = 12
 
-func (di *deliveryInserter) add(ctx context.Context, seq int64, d *herald.Delivery, leased, ordered bool) error {
+func (di *deliveryInserter) add(ctx context.Context, seq int64, d *herald.Delivery, hook int64, leased, ordered bool) error {
 	token, until := sql.NullString{}, sql.NullInt64{}
 	if leased {
 		token, until = sql.NullString{String: di.token, Valid: true}, sql.NullInt64{Int64: di.until, Valid: true}
 	}
-	di.args = append(di.args, d.ID, seq, d.WebhookID, d.Project, d.EventType, string(di.state), di.now, di.now, di.now,
+	di.args = append(di.args, dkey(d.ID), seq, hook, d.Project, d.EventType, string(di.state), di.now, di.now, di.now,
 		ordered, token, until)
 	di.rows++
 	if di.rows == chunkSizes[0] {
@@ -261,7 +262,7 @@ func (di *deliveryInserter) flush(ctx context.Context) error {
 // insertDeliveriesSQL is the INSERT of n new deliveries.
 func insertDeliveriesSQL(n int) string {
 	var q strings.Builder
-	q.WriteString(`INSERT INTO deliveries (id, event_seq, webhook_id, project, event_type, state,
+	q.WriteString(`INSERT INTO deliveries (id, event_seq, hook, project, event_type, state,
 		next_attempt_at, created_at, updated_at, ordered, lease_token, lease_until) VALUES `)
 	values(&q, n, newDeliveryColumns)
 	return q.String()
@@ -315,10 +316,14 @@ func (s *Store) RecordTest(ctx context.Context, ev *herald.Event, d *herald.Deli
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, event_seq, webhook_id, project, event_type, state,
+		hook, err := s.ensureHook(ctx, tx, d.WebhookID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, event_seq, hook, project, event_type, state,
 			attempts, next_attempt_at, last_attempt_at, last_status, last_error, test, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
-			d.ID, seq, d.WebhookID, d.Project, d.EventType, string(d.State), d.Attempts, toDB(d.NextAttemptAt),
+			dkey(d.ID), seq, hook, d.Project, d.EventType, string(d.State), d.Attempts, toDB(d.NextAttemptAt),
 			toDBNull(d.LastAttemptAt), d.LastStatus, d.LastError, toDB(d.CreatedAt), toDB(d.UpdatedAt)); err != nil {
 			return err
 		}

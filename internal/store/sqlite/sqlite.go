@@ -28,6 +28,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -78,6 +79,13 @@ type Store struct {
 	// all CPU.
 	// Set at Open, read-only after.
 	stmts map[string]*sql.Stmt
+	// hooks caches the table hooks (migration 0017): rows are only ever
+	// added, and this process is the database's only writer.
+	hooks hookCache
+	// pruneFrom is where the current pass of Prune has read to (a key);
+	// nil between passes.
+	pruneMu   sync.Mutex
+	pruneFrom any
 }
 
 // busyTimeout bounds how long a connection waits for a lock held by another
@@ -233,6 +241,11 @@ func (s *Store) migrate(ctx context.Context) error {
 				v, filepath.Base(name), toDB(time.Now()))
 			return err
 		})
+		if err == nil && v == compactVersion {
+			// Its rows move in batches after its schema change (and go on
+			// moving after an interrupted run), before any later migration.
+			err = s.finishCompact(ctx)
+		}
 		if err != nil {
 			return fmt.Errorf("sqlite: migration %s: %w", filepath.Base(name), err)
 		}
@@ -289,7 +302,7 @@ func (s *Store) prepareAll(ctx context.Context) error {
 	var texts []string
 	for _, n := range chunkSizes {
 		texts = append(texts, completeSQL(n), insertAttemptsSQL(n), insertDeliveriesSQL(n), insertEventsSQL(n),
-			insertShapesSQL(n), insertBodiesSQL(n), upsertStatusSQL(n))
+			insertShapesSQL(n), insertBodiesSQL(n), upsertStatusSQL(n), upsertCountsSQL(n))
 	}
 	texts = append(texts, sqlDueHooks, sqlDueOf, sqlLease, settingsSQL, liveWebhooksSQL)
 	texts = append(texts, healthSQL[:]...)

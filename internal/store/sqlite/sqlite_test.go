@@ -210,20 +210,24 @@ func TestQueryPlans(t *testing.T) {
 	for _, tc := range []struct {
 		name, query, want string
 	}{
-		{"webhooks with due rows", sqlDueHooks, "deliveries_due (webhook_id>?)"},
-		{"due rows of a webhook", sqlDueOf, "deliveries_due (webhook_id=? AND due_at<?)"},
+		{"webhooks with due rows", sqlDueHooks, "deliveries_due (hook>?)"},
+		{"due rows of a webhook", sqlDueOf, "deliveries_due (hook=? AND due_at<?)"},
 		{"lease", sqlLease, "SEARCH deliveries USING PRIMARY KEY (id=?)"},
-		{"next due", sqlNextDue, "deliveries_due (webhook_id=?)"},
-		{"delete webhook's open rows", `SELECT id FROM deliveries INDEXED BY deliveries_due WHERE state IN ('pending', 'retrying') AND webhook_id = 'w'`,
-			"deliveries_due (webhook_id=?)"},
+		{"next due", sqlNextDue, "deliveries_due (hook=?)"},
+		{"delete webhook's open rows", `SELECT id FROM deliveries INDEXED BY deliveries_due WHERE state IN ('pending', 'retrying') AND hook = 1`,
+			"deliveries_due (hook=?)"},
 		{"complete", completeSQL(2), "SEARCH deliveries USING PRIMARY KEY (id=?)"},
-		{"log by webhook", `SELECT d.id FROM deliveries d WHERE d.webhook_id = 'w' AND d.id < 'x' ORDER BY d.id DESC LIMIT 5`, "deliveries_webhook"},
+		{"log by webhook", `SELECT d.id FROM deliveries d WHERE d.hook = ` + sqlHookOf("'w'") + ` AND d.id < x'00' ORDER BY d.id DESC LIMIT 5`, "deliveries_webhook"},
+		{"list", `SELECT ` + deliveryColumns + ` WHERE d.id < x'00' ORDER BY d.id DESC LIMIT 5`, "SEARCH d USING PRIMARY KEY (id<?)"},
 		{"log by state", `SELECT d.id FROM deliveries d WHERE d.state = 'failed' AND d.state IN ` + store.IndexedStates + ` ORDER BY d.id DESC LIMIT 5`, "deliveries_state"},
 		{"count held", `SELECT count(*) FROM deliveries WHERE state = 'held' AND state IN ` + store.IndexedStates, "deliveries_state"},
 		{"count pending", `SELECT count(*) FROM deliveries INDEXED BY deliveries_due WHERE state IN ('pending', 'retrying')`, "deliveries_due"},
 		{"status", `SELECT st.event_type, d.state FROM delivery_status st JOIN deliveries d ON d.id = st.delivery_id
 			WHERE st.webhook_id = 'w' ORDER BY st.event_type`, "SEARCH st USING PRIMARY KEY (webhook_id=?)"},
 		{"event", `SELECT d.id FROM deliveries d WHERE d.event_seq IN (SELECT seq FROM events WHERE id = 'e')`, "deliveries_event"},
+		{"counts", `SELECT hook, sum(succeeded) FROM delivery_counts WHERE minute >= 5 GROUP BY hook, minute`,
+			"SEARCH delivery_counts USING PRIMARY KEY (minute>?)"},
+		{"prune's scan", `SELECT id, created_at FROM deliveries WHERE id > x'00' ORDER BY id`, "SEARCH deliveries USING PRIMARY KEY (id>?)"},
 	} {
 		args := make([]any, strings.Count(tc.query, "?"))
 		for i := range args {

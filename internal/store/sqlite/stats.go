@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/herald-hq/herald/internal/store"
@@ -23,7 +24,7 @@ func (s *Store) Backlog(ctx context.Context) (store.Backlog, error) {
 		(SELECT count(*) FROM deliveries WHERE state = 'retrying' AND state IN `+store.IndexedStates+`),
 		(SELECT count(*) FROM deliveries WHERE state = 'held' AND state IN `+store.IndexedStates+`),
 		(SELECT min((SELECT min(due_at) FROM deliveries INDEXED BY deliveries_due
-			WHERE webhook_id = hooks.w AND state IN ('pending', 'retrying'))) FROM hooks WHERE hooks.w IS NOT NULL),
+			WHERE hook = due_hooks.w AND state IN ('pending', 'retrying'))) FROM due_hooks WHERE due_hooks.w IS NOT NULL),
 		(SELECT count(*) FROM webhooks WHERE enabled <> 0),
 		(SELECT count(*) FROM webhooks WHERE enabled = 0)`).
 		Scan(&b.Pending, &b.Retrying, &b.Held, &oldest, &b.WebhooksEnabled, &b.WebhooksDisabled)
@@ -36,19 +37,19 @@ func (s *Store) Backlog(ctx context.Context) (store.Backlog, error) {
 	return b, nil
 }
 
-// DeliveryCounts implements store.Stats from the deliveries_finished index
-// (its WHERE is repeated so that the planner may use it; cancelled rows
-// are then dropped).
+// DeliveryCounts implements store.Stats from delivery_counts, the finished
+// deliveries by webhook and minute (migration 0017): a minute is counted
+// whole in the bucket of its start, from the first minute that starts at
+// since or later.
 func (s *Store) DeliveryCounts(ctx context.Context, since time.Time, step time.Duration) ([]store.DeliveryCount, error) {
 	if step <= 0 {
 		return nil, fmt.Errorf("sqlite: delivery counts: step must be positive")
 	}
 	from, width := toDB(since), step.Microseconds()
-	rows, err := s.r.QueryContext(ctx, `SELECT webhook_id, (updated_at - ?1) / ?2,
-			sum(state = 'succeeded'), sum(state = 'failed')
-		FROM deliveries INDEXED BY deliveries_finished
-		WHERE state IN ('succeeded', 'failed', 'cancelled') AND updated_at >= ?1 AND test = 0
-		GROUP BY 1, 2`, from, width)
+	first := floorDiv(from+minuteMicros-1, minuteMicros)
+	rows, err := s.r.QueryContext(ctx, `SELECT hook, (minute * ?1 - ?2) / ?3, sum(succeeded), sum(failed)
+		FROM delivery_counts WHERE minute >= ?4
+		GROUP BY 1, 2`, minuteMicros, from, width, first)
 	if err != nil {
 		return nil, wrap("delivery counts", err)
 	}
@@ -56,12 +57,16 @@ func (s *Store) DeliveryCounts(ctx context.Context, since time.Time, step time.D
 	var out []store.DeliveryCount
 	for rows.Next() {
 		var c store.DeliveryCount
-		var bucket int64
-		if err := rows.Scan(&c.WebhookID, &bucket, &c.Succeeded, &c.Failed); err != nil {
+		var bucket, hook int64
+		if err := rows.Scan(&hook, &bucket, &c.Succeeded, &c.Failed); err != nil {
 			return nil, wrap("delivery counts", err)
 		}
 		if c.Succeeded+c.Failed == 0 {
 			continue
+		}
+		var err error
+		if c.WebhookID, err = s.webhookOf(ctx, s.r, hook); err != nil {
+			return nil, wrap("delivery counts", err)
 		}
 		c.Bucket = fromDB(from + bucket*width)
 		out = append(out, c)
@@ -69,47 +74,93 @@ func (s *Store) DeliveryCounts(ctx context.Context, since time.Time, step time.D
 	return out, wrap("delivery counts", rows.Err())
 }
 
-// LatencySamples implements store.Stats: the newest finished deliveries
-// from deliveries_finished, their first attempt from the row itself when it
-// is kept there, the others from attempts_delivery.
+// latencyLookback is how long before since LatencySamples looks for
+// deliveries made then that finished after since.
+const latencyLookback = 24 * time.Hour
+
+// LatencySamples implements store.Stats: the attempts of the newest
+// deliveries (in key order, which is creation order; back to those made
+// latencyLookback before since) that finished since, newest finished first:
+// the first attempt from the row itself, the others from attempts.
 func (s *Store) LatencySamples(ctx context.Context, since time.Time, limit int) ([]store.LatencySample, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT * FROM (
-			SELECT d.webhook_id, d.updated_at, d.first_latency_ns AS latency_ns, d.first_attempt
-			FROM deliveries d INDEXED BY deliveries_finished
-			WHERE d.state IN ('succeeded', 'failed', 'cancelled') AND d.updated_at >= ?1 AND d.test = 0
-				AND (d.first_started IS NOT NULL OR d.first_attempt IS NOT NULL)
-			ORDER BY d.updated_at DESC LIMIT ?2)
-		UNION ALL
-		SELECT * FROM (
-			SELECT d.webhook_id, d.updated_at, a.latency_ns, NULL
-			FROM deliveries d INDEXED BY deliveries_finished JOIN attempts a ON a.delivery_id = d.id
-			WHERE d.state IN ('succeeded', 'failed', 'cancelled') AND d.updated_at >= ?1 AND d.test = 0
-			ORDER BY d.updated_at DESC LIMIT ?2)
-		ORDER BY 2 DESC LIMIT ?2`, toDB(since), limit)
+	rows, err := s.r.QueryContext(ctx, `SELECT id, hook, created_at, updated_at, attempts, first_attempt,
+			state IN ('succeeded', 'failed', 'cancelled') AND updated_at >= ? AND test = 0
+		FROM deliveries ORDER BY id DESC`, toDB(since))
 	if err != nil {
 		return nil, wrap("latency samples", err)
 	}
 	defer rows.Close()
+	oldest := toDB(since.Add(-latencyLookback))
 	var out []store.LatencySample
-	for rows.Next() {
-		var l store.LatencySample
-		var at int64
-		var ns sql.NullInt64
+	type more struct {
+		hook, at int64
+	}
+	rest := map[string]more{} // deliveries with attempts rows
+	var restIDs []string
+	for n := 0; n < limit && rows.Next(); {
+		var id string
+		var hook, created, at int64
+		var attempts int
 		var inline []byte
-		if err := rows.Scan(&l.WebhookID, &at, &ns, &inline); err != nil {
+		var sample bool
+		if err := rows.Scan(did(&id), &hook, &created, &at, &attempts, &inline, &sample); err != nil {
 			return nil, wrap("latency samples", err)
 		}
-		l.At, l.Latency = fromDB(at), time.Duration(ns.Int64)
+		if created < oldest {
+			break
+		}
+		if !sample {
+			continue
+		}
+		n++
 		if inline != nil {
+			l := store.LatencySample{At: fromDB(at)}
 			var err error
 			if l.Latency, err = attemptpack.InlineLatency(inline); err != nil {
 				return nil, wrap("latency samples", err)
 			}
+			if l.WebhookID, err = s.webhookOf(ctx, s.r, hook); err != nil {
+				return nil, wrap("latency samples", err)
+			}
+			out = append(out, l)
+			attempts--
 		}
-		out = append(out, l)
+		if attempts > 0 {
+			rest[id] = more{hook, at}
+			restIDs = append(restIDs, id)
+		}
 	}
-	return out, wrap("latency samples", rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, wrap("latency samples", err)
+	}
+	rows.Close()
+	if len(restIDs) > 0 {
+		rows, err := s.r.QueryContext(ctx, `SELECT delivery_id, latency_ns FROM attempts
+			WHERE delivery_id IN `+keysOf("?"), keyList(restIDs))
+		if err != nil {
+			return nil, wrap("latency samples", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var ns int64
+			if err := rows.Scan(did(&id), &ns); err != nil {
+				return nil, wrap("latency samples", err)
+			}
+			m := rest[id]
+			l := store.LatencySample{At: fromDB(m.at), Latency: time.Duration(ns)}
+			if l.WebhookID, err = s.webhookOf(ctx, s.r, m.hook); err != nil {
+				return nil, wrap("latency samples", err)
+			}
+			out = append(out, l)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, wrap("latency samples", err)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b store.LatencySample) int { return b.At.Compare(a.At) })
+	return out[:min(len(out), limit)], nil
 }

@@ -37,7 +37,12 @@ func (s *Store) CreateWebhook(ctx context.Context, w *herald.Webhook) error {
 			w.ID, w.Name, w.Project, w.URL, w.Enabled, w.Category, r.EventTypes, r.Conditions, w.Severity, w.Language,
 			w.Format, w.Template, w.ContentType, r.Headers, r.Auth, r.TLS, w.MaxAttempts, int64(w.Timeout), w.RateLimit,
 			w.Ordered, w.RetryClientErrors, w.StandardHeaders, r.Secrets, w.DisabledReason, toDBNull(w.FailingSince), toDB(w.CreatedAt), toDB(w.UpdatedAt))
-		return webhookConflict(err, w)
+		if err != nil {
+			return webhookConflict(err, w)
+		}
+		// Its number (the one it had, if a deleted webhook had its ID).
+		_, err = tx.ExecContext(ctx, `INSERT INTO hooks (webhook_id) VALUES (?) ON CONFLICT DO NOTHING`, w.ID)
+		return err
 	})
 	return wrap("create webhook", err)
 }
@@ -160,15 +165,19 @@ func (s *Store) DeleteWebhook(ctx context.Context, id string, now time.Time) err
 		if _, err := tx.ExecContext(ctx, `DELETE FROM delivery_status WHERE webhook_id = ?`, id); err != nil {
 			return err
 		}
+		hook, err := s.hookOf(ctx, tx, id)
+		if err != nil {
+			return err
+		}
 		// The open rows from the indexes that hold only open rows (the
 		// webhook's whole log may be long).
 		_, err = tx.ExecContext(ctx, `UPDATE deliveries
 			SET state = 'cancelled', last_error = 'webhook deleted', updated_at = ?1
 			WHERE id IN (
-				SELECT id FROM deliveries INDEXED BY deliveries_due WHERE state IN ('pending', 'retrying') AND webhook_id = ?2
+				SELECT id FROM deliveries INDEXED BY deliveries_due WHERE state IN ('pending', 'retrying') AND hook = ?2
 				UNION ALL
 				SELECT id FROM deliveries INDEXED BY deliveries_state
-				WHERE state = 'held' AND state IN `+store.IndexedStates+` AND webhook_id = ?2)`, toDB(now), id)
+				WHERE state = 'held' AND state IN `+store.IndexedStates+` AND hook = ?2)`, toDB(now), hook)
 		return err
 	})
 	return wrap("delete webhook", err)

@@ -35,7 +35,21 @@ const (
 	fixtureVersion = 12
 )
 
-func goldenFile(store string) string { return "testdata/v0012_" + store + ".golden.json" }
+// A second SQLite fixture, written by the release at 0015 (commit 6c466fb,
+// the generator's constants set to 15): its first attempts are kept in the
+// first_* columns of 0014, which 0017 rewrites.
+const (
+	sqliteFixture15 = "testdata/v0015.sqlite"
+	keyFixture15    = "testdata/v0015_secret.key"
+)
+
+// goldenFile is the golden file of the fixture a stores entry names.
+func goldenFile(store string) string {
+	if store == "sqlite-v0015" {
+		return "testdata/v0015_sqlite.golden.json"
+	}
+	return "testdata/v0012_" + store + ".golden.json"
+}
 
 // readBack is what a store returns for the fixture's content: the golden
 // files hold it as JSON.
@@ -210,15 +224,17 @@ func subset(at string, want, got any, diffs, extra *[]string) {
 }
 
 // fixtureBox is the key the fixtures' secrets are sealed with.
-func fixtureBox(t *testing.T) (*seal.Box, string) {
+func fixtureBox(t *testing.T) (*seal.Box, string) { return fixtureBoxAt(t, keyFixture) }
+
+func fixtureBoxAt(t *testing.T, file string) (*seal.Box, string) {
 	t.Helper()
-	raw, err := os.ReadFile(keyFixture)
+	raw, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	key, err := seal.ParseKey(string(raw))
 	if err != nil {
-		t.Fatalf("%s: %v", keyFixture, err)
+		t.Fatalf("%s: %v", file, err)
 	}
 	box, err := seal.New(key)
 	if err != nil {
@@ -259,13 +275,17 @@ type db interface {
 	newest(t *testing.T) int
 }
 
-// stores lists the two stores with a loader of their fixture.
+// stores lists the fixtures: each store's of 0012, and SQLite's of 0015.
 var stores = []struct {
-	name string
+	name string // also names its golden file (goldenFile)
+	kind string // the store: "sqlite" or "postgres"
+	// from is the newest migration of the fixture.
+	from int
 	load func(t *testing.T) db
 }{
-	{"sqlite", loadSQLite},
-	{"postgres", loadPostgres},
+	{"sqlite", "sqlite", 12, loadSQLite},
+	{"postgres", "postgres", 12, loadPostgres},
+	{"sqlite-v0015", "sqlite", 15, func(t *testing.T) db { return loadSQLiteAt(t, sqliteFixture15, keyFixture15) }},
 }
 
 // sqliteDB is a data directory holding a copy of the fixture.
@@ -274,11 +294,13 @@ type sqliteDB struct {
 	box *seal.Box
 }
 
-func loadSQLite(t *testing.T) db {
+func loadSQLite(t *testing.T) db { return loadSQLiteAt(t, sqliteFixture, keyFixture) }
+
+func loadSQLiteAt(t *testing.T, fixture, keyFile string) db {
 	t.Helper()
 	dir := t.TempDir()
-	box, _ := fixtureBox(t)
-	for src, dst := range map[string]string{sqliteFixture: "herald.db", keyFixture: seal.KeyFile} {
+	box, _ := fixtureBoxAt(t, keyFile)
+	for src, dst := range map[string]string{fixture: "herald.db", keyFile: seal.KeyFile} {
 		b, err := os.ReadFile(src)
 		if err != nil {
 			t.Fatal(err)
