@@ -28,10 +28,36 @@ type Inline struct {
 	ResponseHeaders map[string][]string
 	ResponseBody    string
 	Truncated       bool // request body truncated
-	ShapeHash       []byte
-	Signature       string
-	BodyHash        []byte // nil: empty body
+	// ShapeHash and BodyHash are kept as their first RefSize bytes only: a
+	// reader finds the shape or body whose hash starts with them (RefRange).
+	ShapeHash []byte
+	Signature string
+	BodyHash  []byte // nil: empty body
 }
+
+// RefSize is how many bytes of a shape's or body's hash an Inline keeps: 8
+// bytes where the hash has 16. A body is looked up among its event's few
+// bodies; a shape among all shapes, where two hashes sharing 8 bytes by
+// chance take ~2^32 shapes, and making one share them with a shape someone
+// else's webhook sent is a second preimage of 64 bits of SHA-256. A reader
+// that finds two (RefRange LIMIT 2) says so rather than pick one.
+const RefSize = 8
+
+// RefRange is the range of full hashes that start with ref: lo ≤ hash < hi,
+// hi nil when there is no upper bound (ref all 0xff).
+func RefRange(ref []byte) (lo, hi []byte) {
+	lo = bytes.Clone(ref)
+	hi = bytes.Clone(ref)
+	for i := len(hi) - 1; i >= 0; i-- {
+		if hi[i] < 0xff {
+			hi[i]++
+			return lo, hi[:i+1]
+		}
+	}
+	return lo, nil
+}
+
+func ref(hash []byte) string { return string(hash[:min(len(hash), RefSize)]) }
 
 // inlineVersion is the first byte of an encoded Inline.
 const inlineVersion = 1
@@ -103,7 +129,7 @@ func EncodeInline(deliveryID string, in Inline) []byte {
 		}
 	}
 	b = appendString(b, in.ResponseBody)
-	b = appendString(b, string(in.ShapeHash))
+	b = appendString(b, ref(in.ShapeHash))
 	switch {
 	case isRaw:
 		b = append(b, raw...)
@@ -111,7 +137,7 @@ func EncodeInline(deliveryID string, in Inline) []byte {
 		b = appendString(b, in.Signature)
 	}
 	if in.BodyHash != nil {
-		b = appendString(b, string(in.BodyHash))
+		b = appendString(b, ref(in.BodyHash))
 	}
 	return b
 }
@@ -166,6 +192,9 @@ func DecodeInline(deliveryID string, b []byte) (Inline, error) {
 	}
 	in.ResponseBody = r.string()
 	in.ShapeHash = []byte(r.string())
+	if len(in.ShapeHash) > RefSize {
+		return Inline{}, errInline
+	}
 	switch {
 	case flags&flagSignatureRaw != 0:
 		in.Signature = rawSignaturePrefix + base64.StdEncoding.EncodeToString(r.bytes(rawSignatureSize))
@@ -173,7 +202,9 @@ func DecodeInline(deliveryID string, b []byte) (Inline, error) {
 		in.Signature = r.string()
 	}
 	if flags&flagBodyHash != 0 {
-		in.BodyHash = []byte(r.string())
+		if in.BodyHash = []byte(r.string()); len(in.BodyHash) > RefSize {
+			return Inline{}, errInline
+		}
 	}
 	in.Truncated = flags&flagTruncated != 0
 	if r.err != nil || len(r.b) != 0 || flags >= flagSignatureRaw<<1 ||

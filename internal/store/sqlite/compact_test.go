@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"database/sql"
 	"errors"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/herald-hq/herald"
 	"github.com/herald-hq/herald/internal/seal"
@@ -133,4 +135,43 @@ func TestCompactResumes(t *testing.T) {
 	st, err := s.WebhookStatus(ctx, "wh_fixture_signed")
 	noErr(t, err)
 	check(t, len(st) == 1 && strings.HasPrefix(st[0].DeliveryID, "dlv_"), "status %+v", st)
+}
+
+// A first attempt keeps 8 bytes of its shape's hash: should a second shape
+// share them, reading the attempt fails rather than show the wrong request.
+func TestInlineShapeRefAmbiguous(t *testing.T) {
+	ctx := t.Context()
+	s := openTest(t, Options{})
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	w := &herald.Webhook{ID: herald.NewID("wh"), Name: "w", Project: "p", URL: "https://example.com/",
+		Enabled: true, Category: herald.CategoryEvents, EventTypes: []string{"*"},
+		Severity: herald.SeverityPresetAll, Language: "en", Format: herald.FormatStandard,
+		Auth: herald.Auth{Type: herald.AuthNone}, CreatedAt: now, UpdatedAt: now}
+	noErr(t, s.CreateWebhook(ctx, w))
+	ev := &herald.Event{Type: "x", Project: "p", Data: []byte(`{}`)}
+	_, err := s.Ingest(ctx, store.IngestParams{Items: []store.IngestItem{{Event: ev, WebhookIDs: []string{w.ID}}}, Now: now})
+	noErr(t, err)
+	cs, err := s.ClaimDeliveries(ctx, store.ClaimParams{Now: now, Limit: 1, LeaseToken: "L", LeaseFor: time.Minute})
+	noErr(t, err)
+	check(t, len(cs) == 1, "claimed %d", len(cs))
+	id := cs[0].Delivery.ID
+	a := &herald.Attempt{StartedAt: now, StatusCode: 204, RequestMethod: "POST", RequestURL: w.URL,
+		RequestHeaders: map[string][]string{"Content-Type": {"application/json"}}, RequestBody: `{"a":1}`}
+	_, err = s.CompleteDeliveries(ctx, []store.Completion{{DeliveryID: id, WebhookID: w.ID, LeaseToken: "L",
+		State: herald.StateSucceeded, Now: now, Attempt: a}})
+	noErr(t, err)
+	as, err := s.ListAttempts(ctx, id)
+	noErr(t, err)
+	check(t, len(as) == 1 && as[0].RequestMethod == "POST", "attempts %+v", as)
+
+	var hash []byte
+	noErr(t, s.r.QueryRow(`SELECT hash FROM request_shapes`).Scan(&hash))
+	twin := append(bytes.Clone(hash[:8]), bytes.Repeat([]byte{0}, len(hash)-8)...)
+	if bytes.Equal(twin, hash) {
+		twin[len(twin)-1] = 1
+	}
+	_, err = s.w.Exec(`INSERT INTO request_shapes (hash, method, url, headers) VALUES (?, 'GET', 'https://other/', '{}')`, twin)
+	noErr(t, err)
+	_, err = s.ListAttempts(ctx, id)
+	errContains(t, err, "two request shapes")
 }

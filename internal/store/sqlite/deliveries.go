@@ -583,23 +583,41 @@ func (s *Store) inlineAttempt(ctx context.Context, deliveryID string, seq int64,
 		StartedAt: fromDB(in.Started), Latency: herald.Duration(in.LatencyNS), StatusCode: in.Status,
 		Error: in.Error, ResponseHeaders: in.ResponseHeaders, ResponseBody: in.ResponseBody,
 		RequestBodyTruncated: in.Truncated}
+	// The shape and the body whose hashes start with the refs kept.
 	var sh attemptpack.Shape
-	err = s.r.QueryRowContext(ctx, `SELECT method, url, headers FROM request_shapes WHERE hash = ?`, in.ShapeHash).
-		Scan(&sh.Method, &sh.URL, &sh.Headers)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	lo, hi := attemptpack.RefRange(in.ShapeHash)
+	rows, err := s.r.QueryContext(ctx, `SELECT method, url, headers FROM request_shapes
+		WHERE hash >= ?1 AND (?2 IS NULL OR hash < ?2) LIMIT 2`, lo, hi)
+	if err != nil {
 		return nil, err
 	}
+	n, err := scanOne(rows, &sh.Method, &sh.URL, &sh.Headers)
+	if err != nil {
+		return nil, err
+	}
+	if n > 1 {
+		return nil, fmt.Errorf("delivery %s: two request shapes match its first attempt's", deliveryID)
+	}
 	var body, event string
+	var bodyHash []byte
 	dataAt := -1
 	if in.BodyHash != nil {
-		err = s.r.QueryRowContext(ctx, `SELECT b.body, coalesce(b.data_at, -1), coalesce(e.body, '')
+		lo, hi := attemptpack.RefRange(in.BodyHash)
+		rows, err := s.r.QueryContext(ctx, `SELECT b.hash, b.body, coalesce(b.data_at, -1), coalesce(e.body, '')
 			FROM request_bodies b LEFT JOIN events e ON b.data_at IS NOT NULL AND e.seq = b.event_seq
-			WHERE b.event_seq = ? AND b.hash = ?`, seq, in.BodyHash).Scan(&body, &dataAt, &event)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			WHERE b.event_seq = ?1 AND b.hash >= ?2 AND (?3 IS NULL OR b.hash < ?3) LIMIT 2`, seq, lo, hi)
+		if err != nil {
 			return nil, err
 		}
+		n, err := scanOne(rows, &bodyHash, &body, &dataAt, &event)
+		if err != nil {
+			return nil, err
+		}
+		if n > 1 {
+			return nil, fmt.Errorf("delivery %s: two request bodies match its first attempt's", deliveryID)
+		}
 	}
-	if err := attemptpack.UnpackStored(a, sh, in.Signature, body, dataAt, event, in.BodyHash); err != nil {
+	if err := attemptpack.UnpackStored(a, sh, in.Signature, body, dataAt, event, bodyHash); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -722,4 +740,19 @@ func (s *Store) WebhookStatus(ctx context.Context, webhookID string) ([]herald.E
 		out = append(out, st)
 	}
 	return out, wrap("webhook status", rows.Err())
+}
+
+// scanOne scans the first row of rows into dest and counts the rows (the
+// caller asked for at most two); it closes rows.
+func scanOne(rows *sql.Rows, dest ...any) (int, error) {
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		if n++; n == 1 {
+			if err := rows.Scan(dest...); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return n, rows.Err()
 }
