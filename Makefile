@@ -34,6 +34,7 @@ fuzz:
 	$(GO) test -run=^$$ -fuzz=^FuzzDurationJSON$$ -fuzztime=$(FUZZTIME) .
 	$(GO) test -run=^$$ -fuzz=^FuzzRenderTemplate$$ -fuzztime=$(FUZZTIME) ./internal/format
 	$(GO) test -run=^$$ -fuzz=^FuzzInline$$ -fuzztime=$(FUZZTIME) ./internal/store/attemptpack
+	$(GO) test -run=^$$ -fuzz=^FuzzDeliveryKey$$ -fuzztime=$(FUZZTIME) ./internal/store/sqlite
 
 bench:
 	$(GO) run ./cmd/herald bench

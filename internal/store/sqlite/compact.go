@@ -37,14 +37,17 @@ func (s *Store) finishCompact(ctx context.Context) error {
 	}
 	for step := 1; ; step++ {
 		var moved int
+		var names *interner
 		err := s.write(ctx, func(tx *sql.Tx) error {
 			var err error
-			moved, err = s.compactStep(ctx, tx, hooks)
+			names = s.interner(tx)
+			moved, err = s.compactStep(ctx, tx, hooks, names)
 			return err
 		})
 		if err != nil {
 			return fmt.Errorf("move deliveries to the compact table: %w", err)
 		}
+		names.committed()
 		if compactFault != nil {
 			if err := compactFault(step); err != nil {
 				return err
@@ -108,7 +111,7 @@ func (s *Store) loadHookNumbers(ctx context.Context) (map[string]int64, error) {
 
 // compactStep moves the oldest compactBatch rows of deliveries_old, with
 // their attempts; hooks gains the numbers it hands out (a deleted webhook's).
-func (s *Store) compactStep(ctx context.Context, tx *sql.Tx, hooks map[string]int64) (int, error) {
+func (s *Store) compactStep(ctx context.Context, tx *sql.Tx, hooks map[string]int64, names *interner) (int, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT id, event_seq, webhook_id, project, event_type, state, attempts,
 		round_start, next_attempt_at, lease_token, lease_until, last_attempt_at, last_status, last_error, test,
 		ordered, created_at, updated_at, first_attempt,
@@ -119,12 +122,13 @@ func (s *Store) compactStep(ctx context.Context, tx *sql.Tx, hooks map[string]in
 		return 0, err
 	}
 	type old struct {
-		args    []any
-		id      string
-		webhook string
-		state   herald.State
-		updated int64
-		test    bool
+		args               []any
+		id                 string
+		webhook            string
+		project, eventType string
+		state              herald.State
+		updated            int64
+		test               bool
 	}
 	var batch []old
 	for rows.Next() {
@@ -160,7 +164,7 @@ func (s *Store) compactStep(ctx context.Context, tx *sql.Tx, hooks map[string]in
 			}
 			inline = attemptpack.EncodeInline(id, in)
 		}
-		batch = append(batch, old{id: id, webhook: webhook, state: herald.State(state), updated: updated, test: test, args: []any{dkey(id), seq, nil, project, eventType,
+		batch = append(batch, old{id: id, webhook: webhook, project: project, eventType: eventType, state: herald.State(state), updated: updated, test: test, args: []any{dkey(id), seq, nil, project, eventType,
 			state, attempts, roundStart, next, token, leaseUntil, lastAt, lastStatus, lastErr, test, ordered,
 			created, updated, inline}})
 	}
@@ -180,6 +184,13 @@ func (s *Store) compactStep(ctx context.Context, tx *sql.Tx, hooks map[string]in
 			hooks[o.webhook] = h
 		}
 		o.args[2] = h
+		var err error
+		if o.args[3], err = names.num(ctx, o.project); err != nil {
+			return 0, err
+		}
+		if o.args[4], err = names.num(ctx, o.eventType); err != nil {
+			return 0, err
+		}
 		if !o.test {
 			counts.add(h, o.state, o.updated)
 		}

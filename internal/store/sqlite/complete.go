@@ -247,11 +247,15 @@ func (s *Store) completeChunkTx(ctx context.Context, tx *sql.Tx, on bool, cs []s
 	for res.Next() {
 		var id string
 		var a applied1
-		if err := res.Scan(did(&id), &a.attempts, &a.hook, &a.seq, &a.eventType); err != nil {
+		var eventType int64
+		if err := res.Scan(did(&id), &a.attempts, &a.hook, &a.seq, &eventType); err != nil {
 			return err
 		}
 		var err error
 		if a.webhook, err = s.webhookOf(ctx, tx, a.hook); err != nil {
+			return err
+		}
+		if a.eventType, err = s.nameOf(ctx, tx, eventType); err != nil {
 			return err
 		}
 		k, ok := at[id]

@@ -66,12 +66,18 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]*st
 		out, seqs = make([]*store.Claimed, len(picked)), make([]int64, len(picked))
 		n := 0
 		for rows.Next() {
-			var seq, leaseUntil, hook int64
-			d, roundStart, err := scanDelivery(withExtra{rows, &leaseUntil}, &seq, &hook)
+			var seq, leaseUntil, hook, project, eventType int64
+			d, roundStart, err := scanDelivery(withExtra{rows, &leaseUntil}, &seq, &hook, &project, &eventType)
 			if err != nil {
 				return err
 			}
 			if d.WebhookID, err = s.webhookOf(ctx, tx, hook); err != nil {
+				return err
+			}
+			if d.Project, err = s.nameOf(ctx, tx, project); err != nil {
+				return err
+			}
+			if d.EventType, err = s.nameOf(ctx, tx, eventType); err != nil {
 				return err
 			}
 			i, ok := rank[d.ID]
@@ -296,14 +302,15 @@ type withExtra struct {
 
 func (w withExtra) Scan(dest ...any) error { return w.sc.Scan(append(dest, w.extra)...) }
 
-// scanDelivery leaves WebhookID to the caller, which maps *hook.
-func scanDelivery(sc interface{ Scan(...any) error }, seq, hook *int64) (*herald.Delivery, int, error) {
+// scanDelivery leaves WebhookID, Project and EventType to the caller, which
+// maps their numbers.
+func scanDelivery(sc interface{ Scan(...any) error }, seq, hook, project, eventType *int64) (*herald.Delivery, int, error) {
 	var d herald.Delivery
 	var state string
 	var roundStart int
 	var next, created, updated int64
 	var last sql.NullInt64
-	err := sc.Scan(did(&d.ID), seq, hook, &d.Project, &d.EventType, &state, &d.Attempts, &roundStart,
+	err := sc.Scan(did(&d.ID), seq, hook, project, eventType, &state, &d.Attempts, &roundStart,
 		&next, &last, &d.LastStatus, &d.LastError, &d.Test, &created, &updated)
 	if err != nil {
 		return nil, 0, err
@@ -355,7 +362,7 @@ func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
 // sqlWebhookOfD is the webhook ID of delivery d.
 var sqlWebhookOfD = sqlWebhookOf("d.hook")
 
-var deliveryColumns = `d.id, e.id, ` + sqlWebhookOfD + `, d.project, d.event_type, d.state, d.attempts,
+var deliveryColumns = `d.id, e.id, ` + sqlWebhookOfD + `, ` + sqlNameOf("d.project") + `, ` + sqlNameOf("d.event_type") + `, d.state, d.attempts,
 	d.next_attempt_at, d.last_attempt_at, d.last_status, d.last_error, d.test, d.created_at, d.updated_at
 	FROM deliveries d LEFT JOIN events e ON e.seq = d.event_seq`
 
@@ -456,7 +463,7 @@ func deliveryWhere(f store.DeliveryFilter) ([]string, []any) {
 		add(`d.hook = `+sqlHookOf("?"), f.WebhookID)
 	}
 	if f.Projects != nil {
-		add(`d.project IN (SELECT value FROM json_each(?))`, jsonList(f.Projects))
+		add(`d.project IN (SELECT n FROM names WHERE name IN (SELECT value FROM json_each(?)))`, jsonList(f.Projects))
 	}
 	if f.State != "" {
 		add(`d.state = ?`, string(f.State))
@@ -466,10 +473,10 @@ func deliveryWhere(f store.DeliveryFilter) ([]string, []any) {
 	}
 	if prefix, ok := strings.CutSuffix(f.EventType, "*"); ok {
 		if prefix != "" {
-			add(`d.event_type LIKE ? ESCAPE '\'`, store.LikePrefix(prefix))
+			add(`d.event_type IN (SELECT n FROM names WHERE name LIKE ? ESCAPE '\')`, store.LikePrefix(prefix))
 		}
 	} else if f.EventType != "" {
-		add(`d.event_type = ?`, f.EventType)
+		add(`d.event_type = `+sqlNumOf("?"), f.EventType)
 	}
 	if f.ErrorContains != "" {
 		add(`d.last_error LIKE ? ESCAPE '\'`, store.LikeContains(f.ErrorContains))

@@ -87,3 +87,91 @@ func (s *Store) ensureHook(ctx context.Context, tx *sql.Tx, id string) (int64, e
 	err := tx.QueryRowContext(ctx, `SELECT hook FROM hooks WHERE webhook_id = ?`, id).Scan(&n)
 	return n, err
 }
+
+// A delivery's project and event type are kept as numbers (migration 0017):
+// the table names gives each distinct text a number once; a delivery's
+// project and event_type columns hold those numbers, one or two bytes
+// instead of the text. nameCache holds what this process has read of it, or
+// added in a transaction that committed.
+type nameCache struct {
+	mu     sync.RWMutex
+	byName map[string]int64
+	byNum  map[int64]string
+}
+
+func (c *nameCache) add(name string, n int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byName == nil {
+		c.byName, c.byNum = map[string]int64{}, map[int64]string{}
+	}
+	c.byName[name], c.byNum[n] = n, name
+}
+
+func (c *nameCache) num(name string) (int64, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	n, ok := c.byName[name]
+	return n, ok
+}
+
+// interner numbers names inside one write transaction; commit adds what it
+// numbered to the cache once the transaction has committed (a number of a
+// transaction that rolled back may be handed out again).
+type interner struct {
+	s     *Store
+	tx    *sql.Tx
+	fresh map[string]int64
+}
+
+func (s *Store) interner(tx *sql.Tx) *interner { return &interner{s: s, tx: tx} }
+
+// num is name's number, given one if it has none.
+func (in *interner) num(ctx context.Context, name string) (int64, error) {
+	if n, ok := in.s.names.num(name); ok {
+		return n, nil
+	}
+	if n, ok := in.fresh[name]; ok {
+		return n, nil
+	}
+	if _, err := in.tx.ExecContext(ctx, `INSERT INTO names (name) VALUES (?) ON CONFLICT DO NOTHING`, name); err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := in.tx.QueryRowContext(ctx, `SELECT n FROM names WHERE name = ?`, name).Scan(&n); err != nil {
+		return 0, err
+	}
+	if in.fresh == nil {
+		in.fresh = map[string]int64{}
+	}
+	in.fresh[name] = n
+	return n, nil
+}
+
+// committed caches the numbers handed out; call it after the commit.
+func (in *interner) committed() {
+	for name, n := range in.fresh {
+		in.s.names.add(name, n)
+	}
+}
+
+// nameOf is the text of number n, read through q on a miss.
+func (s *Store) nameOf(ctx context.Context, q rowQuerier, n int64) (string, error) {
+	s.names.mu.RLock()
+	name, ok := s.names.byNum[n]
+	s.names.mu.RUnlock()
+	if ok {
+		return name, nil
+	}
+	if err := q.QueryRowContext(ctx, `SELECT name FROM names WHERE n = ?`, n).Scan(&name); err != nil {
+		return "", fmt.Errorf("name number %d: %w", n, err)
+	}
+	s.names.add(name, n)
+	return name, nil
+}
+
+// sqlNameOf is the SQL of the text of the number in column c.
+func sqlNameOf(c string) string { return `(SELECT name FROM names WHERE n = ` + c + `)` }
+
+// sqlNumOf is the SQL of the number of the text in parameter p.
+func sqlNumOf(p string) string { return `(SELECT n FROM names WHERE name = ` + p + `)` }

@@ -51,6 +51,7 @@ func (s *Store) Ingest(ctx context.Context, p store.IngestParams) (*store.Ingest
 	}
 	now := toDB(p.Now)
 	leaseUntil := toDB(p.Now.Add(p.LeaseFor))
+	var names *interner
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		enabled, err := s.webhooksEnabled(ctx, tx)
 		if err != nil {
@@ -72,7 +73,8 @@ func (s *Store) Ingest(ctx context.Context, p store.IngestParams) (*store.Ingest
 		if enabled {
 			leaseLeft = p.LeaseLimit
 		}
-		ins := deliveryInserter{s: s, tx: tx, state: state, now: now, token: p.LeaseToken, until: leaseUntil}
+		names = s.interner(tx)
+		ins := deliveryInserter{s: s, tx: tx, names: names, state: state, now: now, token: p.LeaseToken, until: leaseUntil}
 		seen := map[string]bool{} // webhooks of the current item, against repeats
 		for i, it := range p.Items {
 			if seqs[i] == 0 {
@@ -108,6 +110,7 @@ func (s *Store) Ingest(ctx context.Context, p store.IngestParams) (*store.Ingest
 	if err != nil {
 		return nil, wrap("ingest", err)
 	}
+	names.committed()
 	return res, nil
 }
 
@@ -217,6 +220,7 @@ func insertEventsSQL(n int) string {
 type deliveryInserter struct {
 	s     *Store
 	tx    *sql.Tx
+	names *interner
 	state herald.State
 	now   int64
 	token string
@@ -232,7 +236,15 @@ func (di *deliveryInserter) add(ctx context.Context, seq int64, d *herald.Delive
 	if leased {
 		token, until = sql.NullString{String: di.token, Valid: true}, sql.NullInt64{Int64: di.until, Valid: true}
 	}
-	di.args = append(di.args, dkey(d.ID), seq, hook, d.Project, d.EventType, string(di.state), di.now, di.now, di.now,
+	project, err := di.names.num(ctx, d.Project)
+	if err != nil {
+		return err
+	}
+	eventType, err := di.names.num(ctx, d.EventType)
+	if err != nil {
+		return err
+	}
+	di.args = append(di.args, dkey(d.ID), seq, hook, project, eventType, string(di.state), di.now, di.now, di.now,
 		ordered, token, until)
 	di.rows++
 	if di.rows == chunkSizes[0] {
@@ -308,6 +320,7 @@ func (s *Store) RecordTest(ctx context.Context, ev *herald.Event, d *herald.Deli
 	}
 	d.Test = true
 	d.EventID = ev.ID
+	var names *interner
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		var seq int64
 		err := tx.QueryRowContext(ctx, `INSERT INTO events (id, project, type, received_at, body) VALUES (?, ?, ?, ?, ?)
@@ -320,10 +333,19 @@ func (s *Store) RecordTest(ctx context.Context, ev *herald.Event, d *herald.Deli
 		if err != nil {
 			return err
 		}
+		names = s.interner(tx)
+		project, err := names.num(ctx, d.Project)
+		if err != nil {
+			return err
+		}
+		eventType, err := names.num(ctx, d.EventType)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, event_seq, hook, project, event_type, state,
 			attempts, next_attempt_at, last_attempt_at, last_status, last_error, test, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
-			dkey(d.ID), seq, hook, d.Project, d.EventType, string(d.State), d.Attempts, toDB(d.NextAttemptAt),
+			dkey(d.ID), seq, hook, project, eventType, string(d.State), d.Attempts, toDB(d.NextAttemptAt),
 			toDBNull(d.LastAttemptAt), d.LastStatus, d.LastError, toDB(d.CreatedAt), toDB(d.UpdatedAt)); err != nil {
 			return err
 		}
@@ -354,5 +376,8 @@ func (s *Store) RecordTest(ctx context.Context, ev *herald.Event, d *herald.Deli
 		}
 		return s.insertAttempts(ctx, tx, []attemptRow{r})
 	})
+	if err == nil {
+		names.committed()
+	}
 	return wrap("record test", err)
 }

@@ -82,6 +82,7 @@ type Store struct {
 	// hooks caches the table hooks (migration 0017): rows are only ever
 	// added, and this process is the database's only writer.
 	hooks hookCache
+	names nameCache
 	// pruneFrom is where the current pass of Prune has read to (a key);
 	// nil between passes.
 	pruneMu   sync.Mutex

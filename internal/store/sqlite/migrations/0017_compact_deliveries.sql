@@ -7,6 +7,8 @@
 --     bytes instead of 29, in the row and in deliveries_webhook, _open and
 --     _due); hooks keeps the numbers of deleted webhooks too, whose
 --     deliveries stay in the log;
+--   * project and event_type hold numbers from names (each distinct text
+--     once), one or two bytes instead of the text;
 --   * the first_* columns of 0014 go: a first attempt kept there is
 --     rewritten as first_attempt (attemptpack's Inline, 0016);
 --   * deliveries_finished goes (an entry per delivery, for the stats and
@@ -21,6 +23,10 @@
 CREATE TABLE hooks (
     hook       INTEGER PRIMARY KEY AUTOINCREMENT,
     webhook_id TEXT NOT NULL UNIQUE
+);
+CREATE TABLE names (
+    n    INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE
 );
 INSERT INTO hooks (webhook_id) SELECT id FROM webhooks ORDER BY created_at, id;
 
@@ -41,8 +47,8 @@ CREATE TABLE deliveries (
     id              BLOB PRIMARY KEY,
     event_seq       INTEGER NOT NULL,
     hook            INTEGER NOT NULL,
-    project         TEXT NOT NULL,
-    event_type      TEXT NOT NULL,
+    project         INTEGER NOT NULL, -- names.n
+    event_type      INTEGER NOT NULL, -- names.n
     state           TEXT NOT NULL,
     attempts        INTEGER NOT NULL DEFAULT 0,
     round_start     INTEGER NOT NULL DEFAULT 0,
