@@ -120,7 +120,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	st := o.Store
 	if st == nil {
 		var err error
-		st, err = openStore(ctx, cfg)
+		st, err = openStore(ctx, cfg, log)
 		if err != nil {
 			return nil, err
 		}
@@ -213,7 +213,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	return a, nil
 }
 
-func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (store.Store, error) {
 	switch cfg.Storage.Driver {
 	case "sqlite":
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
@@ -228,7 +228,8 @@ func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 			return nil, err
 		}
 		lock := filepath.Join(cfg.DataDir, "herald.lock")
-		st, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(cfg.DataDir, "herald.db"), Box: box, LockFile: lock})
+		st, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(cfg.DataDir, "herald.db"), Box: box, LockFile: lock,
+			Logger: log})
 		var le *sqlite.LockedError
 		if errors.As(err, &le) {
 			who := "another Herald process"

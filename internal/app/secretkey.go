@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -83,7 +84,7 @@ func RotateSecretKey(ctx context.Context, cfg config.Config, newKey []byte, prog
 	// openStore reads the key from cfg.SecretKey when it is set: give it the
 	// current key explicitly so that nothing is ever generated here.
 	cfg.SecretKey = base64.StdEncoding.EncodeToString(cur)
-	st, err := openStore(ctx, cfg)
+	st, err := openStore(ctx, cfg, slog.New(slog.NewTextHandler(os.Stderr, nil)))
 	if err != nil {
 		return nil, err
 	}

@@ -1,10 +1,13 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/herald-hq/herald"
 	"github.com/herald-hq/herald/internal/store/attemptpack"
@@ -35,6 +38,15 @@ func (s *Store) finishCompact(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	var total int
+	if err := s.w.QueryRowContext(ctx, `SELECT count(*) FROM deliveries_old`).Scan(&total); err != nil {
+		return err
+	}
+	log := s.log
+	log.Info("upgrading the delivery log to its compact form (migration 0017); Herald serves when it is done",
+		"deliveries", total, "batch", compactBatch)
+	start, said := time.Now(), time.Now()
+	done := 0
 	for step := 1; ; step++ {
 		var moved int
 		var names *interner
@@ -48,6 +60,12 @@ func (s *Store) finishCompact(ctx context.Context) error {
 			return fmt.Errorf("move deliveries to the compact table: %w", err)
 		}
 		names.committed()
+		done += moved
+		if time.Since(said) >= 10*time.Second {
+			said = time.Now()
+			log.Info("upgrading the delivery log", "moved", done, "total", total,
+				"elapsed", time.Since(start).Round(time.Second).String())
+		}
 		if compactFault != nil {
 			if err := compactFault(step); err != nil {
 				return err
@@ -86,6 +104,10 @@ func (s *Store) finishCompact(ctx context.Context) error {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `DROP TABLE deliveries_old`)
+		if err == nil {
+			log.Info("upgraded the delivery log", "deliveries", done,
+				"elapsed", time.Since(start).Round(time.Millisecond).String())
+		}
 		return err
 	})
 }
@@ -172,6 +194,14 @@ func (s *Store) compactStep(ctx context.Context, tx *sql.Tx, hooks map[string]in
 	if err := rows.Err(); err != nil || len(batch) == 0 {
 		return 0, err
 	}
+	insert, err := tx.PrepareContext(ctx, `INSERT INTO deliveries (id, event_seq, hook, project, event_type,
+		state, attempts, round_start, next_attempt_at, lease_token, lease_until, last_attempt_at, last_status,
+		last_error, test, ordered, created_at, updated_at, first_attempt)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return 0, err
+	}
+	defer insert.Close()
 	var counts minuteCounts
 	for _, o := range batch {
 		h, ok := hooks[o.webhook]
@@ -194,20 +224,45 @@ func (s *Store) compactStep(ctx context.Context, tx *sql.Tx, hooks map[string]in
 		if !o.test {
 			counts.add(h, o.state, o.updated)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, event_seq, hook, project, event_type, state,
-			attempts, round_start, next_attempt_at, lease_token, lease_until, last_attempt_at, last_status,
-			last_error, test, ordered, created_at, updated_at, first_attempt)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, o.args...); err != nil {
+		if _, err := insert.ExecContext(ctx, o.args...); err != nil {
 			return 0, fmt.Errorf("delivery %s: %w", o.id, err)
 		}
+	}
+	// The attempts rows of the batch's deliveries (few: only later attempts
+	// and older releases' first ones are rows), found by the range of their
+	// IDs and copied in the order they were written.
+	arows, err := tx.QueryContext(ctx, `SELECT rowid, delivery_id FROM attempts_old INDEXED BY attempts_old_delivery
+		WHERE delivery_id >= ? AND delivery_id <= ?`, batch[0].id, batch[len(batch)-1].id)
+	if err != nil {
+		return 0, err
+	}
+	type oldAttempt struct {
+		rowid    int64
+		delivery string
+	}
+	var atts []oldAttempt
+	for arows.Next() {
+		var a oldAttempt
+		if err := arows.Scan(&a.rowid, &a.delivery); err != nil {
+			arows.Close()
+			return 0, err
+		}
+		atts = append(atts, a)
+	}
+	arows.Close()
+	if err := arows.Err(); err != nil {
+		return 0, err
+	}
+	slices.SortFunc(atts, func(a, b oldAttempt) int { return cmp.Compare(a.rowid, b.rowid) })
+	for _, a := range atts {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO attempts (id, delivery_id, number, started_at, latency_ns,
 			request_headers, status_code, response_headers, response_body, error, request_method, request_url,
 			request_body, request_body_truncated, request_shape, request_signature, request_body_hash)
 			SELECT id, ?1, number, started_at, latency_ns, request_headers, status_code, response_headers,
 				response_body, error, request_method, request_url, request_body, request_body_truncated,
 				request_shape, request_signature, request_body_hash
-			FROM attempts_old WHERE delivery_id = ?2 ORDER BY rowid`, dkey(o.id), o.id); err != nil {
-			return 0, fmt.Errorf("attempts of delivery %s: %w", o.id, err)
+			FROM attempts_old WHERE rowid = ?2`, dkey(a.delivery), a.rowid); err != nil {
+			return 0, fmt.Errorf("attempts of delivery %s: %w", a.delivery, err)
 		}
 	}
 	if err := s.upsertCounts(ctx, tx, counts); err != nil {

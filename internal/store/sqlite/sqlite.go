@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -60,6 +61,10 @@ type Options struct {
 	// a node knows it is alone with its database (and may release every
 	// lease at start).
 	LockFile string
+	// Logger receives what a long migration has to say at start (the
+	// upgrade of the delivery log, migration 0017). Defaults to one that
+	// discards.
+	Logger *slog.Logger
 
 	// synchronous overrides PRAGMA synchronous for benchmarks that measure
 	// what FULL costs. Defaults to FULL.
@@ -83,6 +88,7 @@ type Store struct {
 	// added, and this process is the database's only writer.
 	hooks hookCache
 	names nameCache
+	log   *slog.Logger
 	// pruneFrom is where the current pass of Prune has read to (a key);
 	// nil between passes.
 	pruneMu   sync.Mutex
@@ -147,7 +153,10 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	s := &Store{w: w, lock: lock}
+	s := &Store{w: w, lock: lock, log: o.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
 	s.box.Store(o.Box)
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
