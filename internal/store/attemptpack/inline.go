@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/herald-hq/herald"
 )
 
 // Inline is a delivery's first attempt as a store keeps it on the
@@ -58,6 +60,70 @@ func RefRange(ref []byte) (lo, hi []byte) {
 }
 
 func ref(hash []byte) string { return string(hash[:min(len(hash), RefSize)]) }
+
+// Attempt is in as the first attempt (ID id) of delivery deliveryID, its
+// request still to be filled in from its parts (UnpackStored).
+func (in Inline) Attempt(deliveryID, id string) *herald.Attempt {
+	return &herald.Attempt{ID: id, DeliveryID: deliveryID, Number: 1,
+		StartedAt: time.UnixMicro(in.Started).UTC(), Latency: herald.Duration(in.LatencyNS),
+		StatusCode: in.Status, Error: in.Error, ResponseHeaders: in.ResponseHeaders,
+		ResponseBody: in.ResponseBody, RequestBodyTruncated: in.Truncated}
+}
+
+// StoredBody is a request body as a store keeps it (see CutData).
+type StoredBody struct {
+	Hash   []byte
+	Body   string
+	DataAt int    // -1: Body is whole
+	Event  string // the event's JSON when DataAt ≥ 0
+}
+
+// Parts looks up what an Inline refers to: the shapes, and the bodies of
+// the delivery's event, whose hashes are in [lo, hi) (hi nil: no upper
+// bound), at most two of each.
+type Parts struct {
+	Shapes func(lo, hi []byte) ([]Shape, error)
+	Bodies func(lo, hi []byte) ([]StoredBody, error)
+}
+
+// ReadInline is the first attempt of delivery deliveryID that a store kept
+// as b (EncodeInline), its request rebuilt from the parts its refs find. Two
+// parts for one ref are an error, never a guess.
+func ReadInline(deliveryID, attemptID string, b []byte, parts Parts) (*herald.Attempt, error) {
+	in, err := DecodeInline(deliveryID, b)
+	if err != nil {
+		return nil, fmt.Errorf("delivery %s: %w", deliveryID, err)
+	}
+	a := in.Attempt(deliveryID, attemptID)
+	shapes, err := parts.Shapes(RefRange(in.ShapeHash))
+	if err != nil {
+		return nil, err
+	}
+	if len(shapes) > 1 {
+		return nil, fmt.Errorf("delivery %s: two request shapes match its first attempt's", deliveryID)
+	}
+	var sh Shape
+	if len(shapes) == 1 {
+		sh = shapes[0]
+	}
+	body := StoredBody{DataAt: -1}
+	if in.BodyHash != nil {
+		bodies, err := parts.Bodies(RefRange(in.BodyHash))
+		if err != nil {
+			return nil, err
+		}
+		if len(bodies) > 1 {
+			return nil, fmt.Errorf("delivery %s: two request bodies match its first attempt's", deliveryID)
+		}
+		if len(bodies) == 1 {
+			body = bodies[0]
+		}
+	}
+	if err := UnpackStored(a, sh, in.Signature, body.Body, body.DataAt, body.Event, body.Hash); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
 
 // inlineVersion is the first byte of an encoded Inline.
 const inlineVersion = 1

@@ -3,6 +3,7 @@ package attemptpack
 import (
 	"bytes"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -126,5 +127,50 @@ func TestRefRange(t *testing.T) {
 		if bytes.Compare(full, lo) < 0 || hi != nil && bytes.Compare(full, hi) >= 0 {
 			t.Errorf("a hash starting with %x is outside [%x, %x)", tc.ref, lo, hi)
 		}
+	}
+}
+
+// ReadInline through fake parts: the attempt comes back whole from one
+// shape and one body; two of either are refused.
+func TestReadInline(t *testing.T) {
+	a := sample()
+	p, ok, err := Pack(a)
+	if err != nil || !ok {
+		t.Fatalf("Pack: %v, %v", ok, err)
+	}
+	in := Inline{Started: a.StartedAt.UnixMicro(), LatencyNS: 5, Status: 204, ResponseHeaders: map[string][]string{},
+		ShapeHash: p.Shape.Hash, Signature: p.Signature, BodyHash: p.BodyHash}
+	b := EncodeInline(a.DeliveryID, in)
+	var gotLo [][]byte
+	one := Parts{
+		Shapes: func(lo, hi []byte) ([]Shape, error) {
+			gotLo = append(gotLo, lo)
+			return []Shape{p.Shape}, nil
+		},
+		Bodies: func(lo, hi []byte) ([]StoredBody, error) {
+			gotLo = append(gotLo, lo)
+			return []StoredBody{{Hash: p.BodyHash, Body: p.Body, DataAt: -1}}, nil
+		},
+	}
+	got, err := ReadInline(a.DeliveryID, "att_x", b, one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.RequestBody != a.RequestBody || got.RequestMethod != a.RequestMethod || got.ID != "att_x" ||
+		!reflect.DeepEqual(got.RequestHeaders, a.RequestHeaders) {
+		t.Fatalf("read back %+v, want the request of %+v", got, a)
+	}
+	if len(gotLo) != 2 || !bytes.Equal(gotLo[0], p.Shape.Hash[:RefSize]) || !bytes.Equal(gotLo[1], p.BodyHash[:RefSize]) {
+		t.Fatalf("looked up %x, want the refs of the shape and body", gotLo)
+	}
+	two := one
+	two.Shapes = func(lo, hi []byte) ([]Shape, error) { return []Shape{p.Shape, p.Shape}, nil }
+	if _, err := ReadInline(a.DeliveryID, "att_x", b, two); err == nil || !strings.Contains(err.Error(), "two request shapes") {
+		t.Fatalf("two shapes: %v", err)
+	}
+	two = one
+	two.Bodies = func(lo, hi []byte) ([]StoredBody, error) { return make([]StoredBody, 2), nil }
+	if _, err := ReadInline(a.DeliveryID, "att_x", b, two); err == nil || !strings.Contains(err.Error(), "two request bodies") {
+		t.Fatalf("two bodies: %v", err)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -500,52 +499,33 @@ func (s *Store) ListAttempts(ctx context.Context, deliveryID string) ([]*herald.
 // event seq) as b, attemptpack's Inline: its request from its shape and its
 // event's body, as ListAttempts does for attempts rows.
 func (s *Store) inlineAttempt(ctx context.Context, deliveryID string, seq int64, b []byte) (*herald.Attempt, error) {
-	in, err := attemptpack.DecodeInline(deliveryID, b)
-	if err != nil {
-		return nil, fmt.Errorf("delivery %s: %w", deliveryID, err)
-	}
-	a := &herald.Attempt{ID: store.FirstAttemptID(deliveryID), DeliveryID: deliveryID, Number: 1,
-		StartedAt: time.UnixMicro(in.Started).UTC(), Latency: herald.Duration(in.LatencyNS), StatusCode: in.Status,
-		Error: in.Error, ResponseHeaders: in.ResponseHeaders, ResponseBody: in.ResponseBody,
-		RequestBodyTruncated: in.Truncated}
-	// The shape and the body whose hashes start with the refs kept.
-	var sh attemptpack.Shape
-	lo, hi := attemptpack.RefRange(in.ShapeHash)
-	rows, err := s.db.Query(ctx, `SELECT method, url, headers FROM request_shapes
-		WHERE hash >= $1 AND ($2::bytea IS NULL OR hash < $2) LIMIT 2`, lo, hi)
-	if err != nil {
-		return nil, err
-	}
-	n, err := scanOne(rows, &sh.Method, &sh.URL, &sh.Headers)
-	if err != nil {
-		return nil, err
-	}
-	if n > 1 {
-		return nil, fmt.Errorf("delivery %s: two request shapes match its first attempt's", deliveryID)
-	}
-	var body, event string
-	var bodyHash []byte
-	dataAt := -1
-	if in.BodyHash != nil {
-		lo, hi := attemptpack.RefRange(in.BodyHash)
-		rows, err := s.db.Query(ctx, `SELECT b.hash, b.body, coalesce(b.data_at, -1), coalesce(e.body::text, '')
-			FROM request_bodies b LEFT JOIN events e ON b.data_at IS NOT NULL AND e.seq = b.event_seq
-			WHERE b.event_seq = $1 AND b.hash >= $2 AND ($3::bytea IS NULL OR b.hash < $3) LIMIT 2`, seq, lo, hi)
-		if err != nil {
-			return nil, err
-		}
-		n, err := scanOne(rows, &bodyHash, &body, &dataAt, &event)
-		if err != nil {
-			return nil, err
-		}
-		if n > 1 {
-			return nil, fmt.Errorf("delivery %s: two request bodies match its first attempt's", deliveryID)
-		}
-	}
-	if err := attemptpack.UnpackStored(a, sh, in.Signature, body, dataAt, event, bodyHash); err != nil {
-		return nil, err
-	}
-	return a, nil
+	return attemptpack.ReadInline(deliveryID, store.FirstAttemptID(deliveryID), b, attemptpack.Parts{
+		Shapes: func(lo, hi []byte) ([]attemptpack.Shape, error) {
+			rows, err := s.db.Query(ctx, `SELECT method, url, headers FROM request_shapes
+				WHERE hash >= $1 AND ($2::bytea IS NULL OR hash < $2) LIMIT 2`, lo, hi)
+			if err != nil {
+				return nil, err
+			}
+			return pgx.CollectRows(rows, func(r pgx.CollectableRow) (attemptpack.Shape, error) {
+				var sh attemptpack.Shape
+				err := r.Scan(&sh.Method, &sh.URL, &sh.Headers)
+				return sh, err
+			})
+		},
+		Bodies: func(lo, hi []byte) ([]attemptpack.StoredBody, error) {
+			rows, err := s.db.Query(ctx, `SELECT b.hash, b.body, coalesce(b.data_at, -1), coalesce(e.body::text, '')
+				FROM request_bodies b LEFT JOIN events e ON b.data_at IS NOT NULL AND e.seq = b.event_seq
+				WHERE b.event_seq = $1 AND b.hash >= $2 AND ($3::bytea IS NULL OR b.hash < $3) LIMIT 2`, seq, lo, hi)
+			if err != nil {
+				return nil, err
+			}
+			return pgx.CollectRows(rows, func(r pgx.CollectableRow) (attemptpack.StoredBody, error) {
+				var sb attemptpack.StoredBody
+				err := r.Scan(&sb.Hash, &sb.Body, &sb.DataAt, &sb.Event)
+				return sb, err
+			})
+		},
+	})
 }
 
 // unpackAttempt fills a packed attempt's request (attemptpack.UnpackStored)
@@ -661,19 +641,4 @@ func (s *Store) WebhookStatus(ctx context.Context, webhookID string) ([]herald.E
 			return nil
 		})
 	return out, wrap("webhook status", err)
-}
-
-// scanOne scans the first row of rows into dest and counts the rows (the
-// caller asked for at most two); it closes rows.
-func scanOne(rows pgx.Rows, dest ...any) (int, error) {
-	defer rows.Close()
-	n := 0
-	for rows.Next() {
-		if n++; n == 1 {
-			if err := rows.Scan(dest...); err != nil {
-				return 0, err
-			}
-		}
-	}
-	return n, rows.Err()
 }
