@@ -30,6 +30,13 @@
 //
 //	go test ./internal/store/upgradetest -run TestGenerateFixtures -args -update
 //
+// A second SQLite fixture, testdata/v0015.sqlite (with v0015_secret.key and
+// v0015_sqlite.golden.json), was written the same way by commit 6c466fb,
+// whose newest migration is 0015, with the generator's constants set to 15
+// (fixtureVersion, the file names): its first attempts are kept in the
+// first_* columns of 0014, which SQLite's 0017 rewrites. The tests run it as
+// the stores entry "sqlite-v0015".
+//
 // The golden comparison is a subset check: every value in the golden file
 // must be read back unchanged; fields a later release adds are logged, not
 // failed, so a migration that adds a column must not change what an older
