@@ -252,10 +252,10 @@ func (s *Store) completeChunkTx(ctx context.Context, tx *sql.Tx, on bool, cs []s
 			return err
 		}
 		var err error
-		if a.webhook, err = s.webhookOf(ctx, tx, a.hook); err != nil {
+		if a.webhook, err = s.hooks.textOf(ctx, tx, a.hook); err != nil {
 			return err
 		}
-		if a.eventType, err = s.nameOf(ctx, tx, eventType); err != nil {
+		if a.eventType, err = s.names.textOf(ctx, tx, eventType); err != nil {
 			return err
 		}
 		k, ok := at[id]

@@ -71,13 +71,13 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]*st
 			if err != nil {
 				return err
 			}
-			if d.WebhookID, err = s.webhookOf(ctx, tx, hook); err != nil {
+			if d.WebhookID, err = s.hooks.textOf(ctx, tx, hook); err != nil {
 				return err
 			}
-			if d.Project, err = s.nameOf(ctx, tx, project); err != nil {
+			if d.Project, err = s.names.textOf(ctx, tx, project); err != nil {
 				return err
 			}
-			if d.EventType, err = s.nameOf(ctx, tx, eventType); err != nil {
+			if d.EventType, err = s.names.textOf(ctx, tx, eventType); err != nil {
 				return err
 			}
 			i, ok := rank[d.ID]
@@ -135,7 +135,7 @@ func (s *Store) pickDue(ctx context.Context, tx *sql.Tx, excluded map[string]boo
 	}
 	var keep []int64
 	for _, h := range hooks {
-		id, err := s.webhookOf(ctx, tx, h)
+		id, err := s.hooks.textOf(ctx, tx, h)
 		if err != nil {
 			return nil, err
 		}
@@ -360,9 +360,9 @@ func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
 
 // deliveryColumns are read by scanLogDelivery; the join supplies EventID.
 // sqlWebhookOfD is the webhook ID of delivery d.
-var sqlWebhookOfD = sqlWebhookOf("d.hook")
+var sqlWebhookOfD = hooksTable.sqlTextOf("d.hook")
 
-var deliveryColumns = `d.id, e.id, ` + sqlWebhookOfD + `, ` + sqlNameOf("d.project") + `, ` + sqlNameOf("d.event_type") + `, d.state, d.attempts,
+var deliveryColumns = `d.id, e.id, ` + sqlWebhookOfD + `, ` + namesTable.sqlTextOf("d.project") + `, ` + namesTable.sqlTextOf("d.event_type") + `, d.state, d.attempts,
 	d.next_attempt_at, d.last_attempt_at, d.last_status, d.last_error, d.test, d.created_at, d.updated_at
 	FROM deliveries d LEFT JOIN events e ON e.seq = d.event_seq`
 
@@ -460,7 +460,7 @@ func deliveryWhere(f store.DeliveryFilter) ([]string, []any) {
 		args = append(args, arg)
 	}
 	if f.WebhookID != "" {
-		add(`d.hook = `+sqlHookOf("?"), f.WebhookID)
+		add(`d.hook = `+hooksTable.sqlNumOf("?"), f.WebhookID)
 	}
 	if f.Projects != nil {
 		add(`d.project IN (SELECT n FROM names WHERE name IN (SELECT value FROM json_each(?)))`, jsonList(f.Projects))
@@ -476,7 +476,7 @@ func deliveryWhere(f store.DeliveryFilter) ([]string, []any) {
 			add(`d.event_type IN (SELECT n FROM names WHERE name LIKE ? ESCAPE '\')`, store.LikePrefix(prefix))
 		}
 	} else if f.EventType != "" {
-		add(`d.event_type = `+sqlNumOf("?"), f.EventType)
+		add(`d.event_type = `+namesTable.sqlNumOf("?"), f.EventType)
 	}
 	if f.ErrorContains != "" {
 		add(`d.last_error LIKE ? ESCAPE '\'`, store.LikeContains(f.ErrorContains))
@@ -697,7 +697,7 @@ func (s *Store) RecoverFailed(ctx context.Context, webhookID string, since, now 
 		if err != nil {
 			return err
 		}
-		q := sqlRetry + `WHERE hook = ` + sqlHookOf("?3") + ` AND state = 'failed' AND test = 0`
+		q := sqlRetry + `WHERE hook = ` + hooksTable.sqlNumOf("?3") + ` AND state = 'failed' AND test = 0`
 		args := []any{toDB(now), !on, webhookID}
 		if !since.IsZero() {
 			q += ` AND last_attempt_at >= ?4`

@@ -329,7 +329,7 @@ func (s *Store) RecordTest(ctx context.Context, ev *herald.Event, d *herald.Deli
 		if err != nil {
 			return err
 		}
-		hook, err := s.ensureHook(ctx, tx, d.WebhookID)
+		hook, err := s.hooks.assign(ctx, tx, d.WebhookID)
 		if err != nil {
 			return err
 		}

@@ -84,10 +84,11 @@ type Store struct {
 	// all CPU.
 	// Set at Open, read-only after.
 	stmts map[string]*sql.Stmt
-	// hooks caches the table hooks (migration 0017): rows are only ever
-	// added, and this process is the database's only writer.
-	hooks hookCache
-	names nameCache
+	// hooks and names cache the tables that number webhook IDs, projects
+	// and event types (migration 0017): rows are only ever added, and this
+	// process is the database's only writer.
+	hooks *numbers // hooksTable
+	names *numbers // namesTable
 	log   *slog.Logger
 	// pruneFrom is where the current pass of Prune has read to (a key);
 	// nil between passes.
@@ -153,7 +154,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	s := &Store{w: w, lock: lock, log: o.Logger}
+	s := &Store{w: w, lock: lock, log: o.Logger, hooks: newNumbers(hooksTable), names: newNumbers(namesTable)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -217,7 +217,7 @@ func TestQueryPlans(t *testing.T) {
 		{"delete webhook's open rows", `SELECT id FROM deliveries INDEXED BY deliveries_due WHERE state IN ('pending', 'retrying') AND hook = 1`,
 			"deliveries_due (hook=?)"},
 		{"complete", completeSQL(2), "SEARCH deliveries USING PRIMARY KEY (id=?)"},
-		{"log by webhook", `SELECT d.id FROM deliveries d WHERE d.hook = ` + sqlHookOf("'w'") + ` AND d.id < x'00' ORDER BY d.id DESC LIMIT 5`, "deliveries_webhook"},
+		{"log by webhook", `SELECT d.id FROM deliveries d WHERE d.hook = ` + hooksTable.sqlNumOf("'w'") + ` AND d.id < x'00' ORDER BY d.id DESC LIMIT 5`, "deliveries_webhook"},
 		{"list", `SELECT ` + deliveryColumns + ` WHERE d.id < x'00' ORDER BY d.id DESC LIMIT 5`, "SEARCH d USING PRIMARY KEY (id<?)"},
 		{"log by state", `SELECT d.id FROM deliveries d WHERE d.state = 'failed' AND d.state IN ` + store.IndexedStates + ` ORDER BY d.id DESC LIMIT 5`, "deliveries_state"},
 		{"count held", `SELECT count(*) FROM deliveries WHERE state = 'held' AND state IN ` + store.IndexedStates, "deliveries_state"},

@@ -65,7 +65,7 @@ func (s *Store) DeliveryCounts(ctx context.Context, since time.Time, step time.D
 			continue
 		}
 		var err error
-		if c.WebhookID, err = s.webhookOf(ctx, s.r, hook); err != nil {
+		if c.WebhookID, err = s.hooks.textOf(ctx, s.r, hook); err != nil {
 			return nil, wrap("delivery counts", err)
 		}
 		c.Bucket = fromDB(from + bucket*width)
@@ -122,7 +122,7 @@ func (s *Store) LatencySamples(ctx context.Context, since time.Time, limit int) 
 			if l.Latency, err = attemptpack.InlineLatency(inline); err != nil {
 				return nil, wrap("latency samples", err)
 			}
-			if l.WebhookID, err = s.webhookOf(ctx, s.r, hook); err != nil {
+			if l.WebhookID, err = s.hooks.textOf(ctx, s.r, hook); err != nil {
 				return nil, wrap("latency samples", err)
 			}
 			out = append(out, l)
@@ -152,7 +152,7 @@ func (s *Store) LatencySamples(ctx context.Context, since time.Time, limit int) 
 			}
 			m := rest[id]
 			l := store.LatencySample{At: fromDB(m.at), Latency: time.Duration(ns)}
-			if l.WebhookID, err = s.webhookOf(ctx, s.r, m.hook); err != nil {
+			if l.WebhookID, err = s.hooks.textOf(ctx, s.r, m.hook); err != nil {
 				return nil, wrap("latency samples", err)
 			}
 			out = append(out, l)

@@ -165,7 +165,7 @@ func (s *Store) DeleteWebhook(ctx context.Context, id string, now time.Time) err
 		if _, err := tx.ExecContext(ctx, `DELETE FROM delivery_status WHERE webhook_id = ?`, id); err != nil {
 			return err
 		}
-		hook, err := s.hookOf(ctx, tx, id)
+		hook, err := s.hooks.numOf(ctx, tx, id)
 		if err != nil {
 			return err
 		}
