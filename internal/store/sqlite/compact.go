@@ -207,8 +207,8 @@ func (s *Store) compactStep(ctx context.Context, tx *sql.Tx, hooks map[string]in
 		h, ok := hooks[o.webhook]
 		if !ok {
 			// A webhook deleted before the upgrade: a number of its own.
-			if err := tx.QueryRowContext(ctx, `INSERT INTO hooks (webhook_id) VALUES (?) RETURNING hook`,
-				o.webhook).Scan(&h); err != nil {
+			var err error
+			if h, err = s.hooks.insert(ctx, tx, o.webhook); err != nil {
 				return 0, err
 			}
 			hooks[o.webhook] = h

@@ -104,6 +104,11 @@ func (c *numbers) assign(ctx context.Context, tx *sql.Tx, text string) (int64, e
 	if n, ok := c.cached(text); ok {
 		return n, nil
 	}
+	return c.insert(ctx, tx, text)
+}
+
+// insert gives text a number in tx unless it has one, and returns it.
+func (c *numbers) insert(ctx context.Context, tx *sql.Tx, text string) (int64, error) {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO `+c.table+` (`+c.text+`) VALUES (?) ON CONFLICT DO NOTHING`, text); err != nil {
 		return 0, err
 	}
@@ -124,19 +129,20 @@ func (s *Store) interner(tx *sql.Tx) *interner { return &interner{s: s, tx: tx} 
 
 // num is name's number, given one if it has none.
 func (in *interner) num(ctx context.Context, name string) (int64, error) {
+	if n, ok := in.s.names.cached(name); ok {
+		return n, nil
+	}
 	if n, ok := in.fresh[name]; ok {
 		return n, nil
 	}
-	n, err := in.s.names.assign(ctx, in.tx, name)
+	n, err := in.s.names.insert(ctx, in.tx, name)
 	if err != nil {
 		return 0, err
 	}
-	if _, ok := in.s.names.cached(name); !ok {
-		if in.fresh == nil {
-			in.fresh = map[string]int64{}
-		}
-		in.fresh[name] = n
+	if in.fresh == nil {
+		in.fresh = map[string]int64{}
 	}
+	in.fresh[name] = n
 	return n, nil
 }
 
