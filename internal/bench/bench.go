@@ -214,22 +214,36 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep := &Report{Machine: thisMachine(), Store: o.Store, PayloadBytes: o.PayloadBytes}
 	o.kept = &rep.DataKept
 	if o.Scenario == "all" || o.Scenario == "throughput" {
-		if !o.NoCeiling {
+		ceiling := func(what string) (*Ceiling, error) {
 			if o.Progress != nil {
-				o.Progress(0, 1, "loopback ceiling")
+				o.Progress(0, 1, what)
 			}
 			c, err := measureCeiling(ctx, o.Clients, o.PayloadBytes, o.CeilingDuration)
 			if err != nil {
-				return rep, fmt.Errorf("loopback ceiling: %w", err)
+				return nil, fmt.Errorf("%s: %w", what, err)
 			}
 			if o.Progress != nil {
-				o.Progress(1, 1, "loopback ceiling")
+				o.Progress(1, 1, what)
 			}
-			rep.Ceiling = c
+			return c, nil
+		}
+		var before *Ceiling
+		if !o.NoCeiling {
+			var err error
+			if before, err = ceiling("loopback ceiling, before the run"); err != nil {
+				return rep, err
+			}
 		}
 		t, err := runThroughput(ctx, o)
 		if err != nil {
 			return rep, fmt.Errorf("throughput: %w", err)
+		}
+		if before != nil {
+			after, err := ceiling("loopback ceiling, after the run")
+			if err != nil {
+				return rep, err
+			}
+			rep.Ceiling = combine(before, after)
 		}
 		if c := rep.Ceiling; c != nil && c.RequestsPerSec > 0 {
 			t.CeilingRatio = t.DeliveriesPerSec / c.RequestsPerSec

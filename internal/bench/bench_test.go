@@ -42,8 +42,14 @@ func TestRunSmall(t *testing.T) {
 	// The loopback ceiling was measured in the same run, with the same
 	// clients and event size, and the ratio is deliveries/s over it.
 	c := rep.Ceiling
-	if c == nil || c.Clients != 4 || c.Requests <= 0 || c.RequestsPerSec <= 0 || c.Seconds < 0.3 {
+	if c == nil || c.Clients != 4 || c.Requests <= 0 || c.RequestsPerSec <= 0 || c.Seconds < 0.6 {
 		t.Fatalf("ceiling %+v", c)
+	}
+	// It is the mean of one measurement before the run and one after.
+	b, a := c.Before, c.After
+	if b == nil || a == nil || b.Requests <= 0 || a.Requests <= 0 || c.Requests != b.Requests+a.Requests ||
+		math.Abs(c.Seconds-(b.Seconds+a.Seconds)) > 1e-9 || math.Abs(c.RequestsPerSec-float64(c.Requests)/c.Seconds) > 1e-6 {
+		t.Fatalf("ceiling %+v, before %+v, after %+v: want the two measurements summed", c, b, a)
 	}
 	if c.PayloadBytes != 1024 || rep.PayloadBytes != 1024 {
 		t.Fatalf("ceiling body %d bytes, report %d, want the default 1024", c.PayloadBytes, rep.PayloadBytes)

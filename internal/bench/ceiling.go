@@ -70,6 +70,24 @@ type Ceiling struct {
 	// tool's and the receiver's cost of one request, which the throughput
 	// scenario subtracts to give Herald's own CPU per delivery.
 	CPUPerRequestMS float64 `json:"cpu_per_request_ms"`
+	// Before and After are the two measurements the figures above combine
+	// (nil for a single measurement): one just before the throughput
+	// scenario and one just after it. A shared machine's speed drifts (the
+	// ceiling alone was seen to move by a third between runs of the same
+	// command), so the ceiling is the mean over both, measured around the
+	// run it is compared with, and each is reported.
+	Before *Ceiling `json:"before,omitempty"`
+	After  *Ceiling `json:"after,omitempty"`
+}
+
+// combine is the ceiling over both measurements: requests and CPU summed
+// over the time of both.
+func combine(before, after *Ceiling) *Ceiling {
+	n := before.Requests + after.Requests
+	secs := before.Seconds + after.Seconds
+	cpu := before.CPUPerRequestMS*float64(before.Requests) + after.CPUPerRequestMS*float64(after.Requests)
+	return &Ceiling{Clients: before.Clients, PayloadBytes: before.PayloadBytes, Requests: n, Seconds: secs,
+		RequestsPerSec: float64(n) / secs, CPUPerRequestMS: cpu / float64(max(n, 1)), Before: before, After: after}
 }
 
 // measureCeiling posts payload-sized bodies from clients goroutines to a

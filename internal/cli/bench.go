@@ -118,8 +118,12 @@ as a ratio to that ceiling (--ceiling=false skips it).`,
 			fmt.Fprintf(out, "machine: %s\n", rep.Machine)
 			fmt.Fprintf(out, "store: %s, events of %d bytes\n", rep.Store, rep.PayloadBytes)
 			if c := rep.Ceiling; c != nil {
-				fmt.Fprintf(out, "loopback ceiling: %s requests/s (%d clients posting %d-byte bodies straight to the receiver, %s requests in %.1fs)\n",
+				fmt.Fprintf(out, "loopback ceiling: %s requests/s (%d clients posting %d-byte bodies straight to the receiver, %s requests in %.1fs",
 					bench.Thousands(c.RequestsPerSec), c.Clients, c.PayloadBytes, bench.Thousands(float64(c.Requests)), c.Seconds)
+				if c.Before != nil && c.After != nil {
+					fmt.Fprintf(out, "; the mean of %s before the run and %s after it", bench.Thousands(c.Before.RequestsPerSec), bench.Thousands(c.After.RequestsPerSec))
+				}
+				fmt.Fprintln(out, ")")
 			}
 			if t := rep.Throughput; t != nil {
 				fmt.Fprintf(out, "throughput: %d events × %d webhooks = %d deliveries, %d clients, %d events/request\n",
