@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/herald-hq/herald"
 )
@@ -41,4 +42,61 @@ func TestEchoedCredentialsScrubbed(t *testing.T) {
 			t.Fatalf("%s: body %q", name, res.ResponseBody)
 		}
 	}
+}
+
+// The headers sensitiveHeader passes without the name check are none that
+// herald.CredentialHeader would flag; the webhook's own credential names
+// still win.
+func TestSensitiveHeaderFastPath(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"Content-Type", "User-Agent", "Webhook-Id", "Webhook-Timestamp", herald.HopsHeader} {
+		if herald.CredentialHeader(name) {
+			t.Fatalf("%s is a credential name but passes unchecked", name)
+		}
+		w := &herald.Webhook{Auth: herald.Auth{Type: herald.AuthHeader, HeaderName: name}}
+		if !sensitiveHeader(name, w) {
+			t.Fatalf("%s as the webhook's auth header was not redacted", name)
+		}
+		w = &herald.Webhook{SecretHeaders: map[string]herald.Secret{strings.ToLower(name): "s3cret"}}
+		if !sensitiveHeader(name, w) {
+			t.Fatalf("%s as the webhook's secret header was not redacted", name)
+		}
+	}
+}
+
+// cleanText agrees with the decoding it skips for valid text, returns a
+// copy, and never changes its input.
+func FuzzCleanText(f *testing.F) {
+	for _, s := range []string{"", "ok", `{"a":"b"}`, "caf\xc3\xa9", "cut \xe2\x82", "bad \xff byte", "nul \x00 here", "\xf0\x9f\x98"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		in := string(b)
+		got := cleanText(b)
+		if string(b) != in {
+			t.Fatalf("cleanText changed its input %q to %q", in, b)
+		}
+		if !utf8.ValidString(got) || strings.IndexByte(got, 0) >= 0 {
+			t.Fatalf("cleanText(%q) = %q: not clean text", in, got)
+		}
+		// The reference: the slow path on the same (possibly cut) input.
+		ref := cleanTextSlow([]byte(in))
+		if got != ref {
+			t.Fatalf("cleanText(%q) = %q, want %q", in, got, ref)
+		}
+	})
+}
+
+// cleanTextSlow is cleanText without its fast path.
+func cleanTextSlow(b []byte) string {
+	n := len(b)
+	for i := 1; i < utf8.UTFMax && i <= n; i++ {
+		if utf8.RuneStart(b[n-i]) {
+			if !utf8.FullRune(b[n-i:]) {
+				b = b[:n-i]
+			}
+			break
+		}
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(string(b), "\uFFFD"), "\x00", "\uFFFD")
 }

@@ -215,6 +215,33 @@ type Sender struct {
 	mu        sync.Mutex
 	clients   map[string]*client
 	lastSweep time.Time
+
+	// redactedURLs caches RedactURL of the webhook URLs sent to (parsing
+	// each URL for every attempt record was a measurable part of a send);
+	// emptied when full.
+	urlMu        sync.Mutex
+	redactedURLs map[string]string
+}
+
+// redactedURLsSize bounds Sender.redactedURLs.
+const redactedURLsSize = 4096
+
+// redactedURL is RedactURL(raw), from the cache.
+func (s *Sender) redactedURL(raw string) string {
+	s.urlMu.Lock()
+	r, ok := s.redactedURLs[raw]
+	s.urlMu.Unlock()
+	if ok {
+		return r
+	}
+	r = RedactURL(raw)
+	s.urlMu.Lock()
+	if s.redactedURLs == nil || len(s.redactedURLs) >= redactedURLsSize {
+		s.redactedURLs = make(map[string]string)
+	}
+	s.redactedURLs[raw] = r
+	s.urlMu.Unlock()
+	return r
 }
 
 // New returns a Sender with opts, defaults applied.
@@ -296,7 +323,7 @@ func (s *Sender) Send(ctx context.Context, w *herald.Webhook, req Request) Resul
 		return res
 	}
 	res.RequestHeaders = redactHeaders(hreq.Header, w)
-	res.RequestMethod, res.RequestURL = hreq.Method, RedactURL(w.URL)
+	res.RequestMethod, res.RequestURL = hreq.Method, s.redactedURL(w.URL)
 	res.RequestBody, res.RequestBodyTruncated = recordBody(req.Body)
 
 	c, transient, err := s.clientFor(w, start)
@@ -370,19 +397,19 @@ func reservedHeader(k string) bool {
 // then the Standard Webhooks headers (left out when the webhook's
 // StandardHeaders is off; extra headers still may not set them).
 func (s *Sender) newRequest(ctx context.Context, w *herald.Webhook, req Request) (*http.Request, error) {
-	u, err := url.Parse(w.URL)
-	if err != nil {
-		return nil, fmt.Errorf("invalid url: %w", errors.Unwrap(err))
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("url scheme must be http or https, not %q", u.Scheme)
-	}
-	if u.Host == "" {
-		return nil, errors.New("url has no host")
-	}
+	// NewRequestWithContext parses the URL (its error is url.Parse's).
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(req.Body))
 	if err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			return nil, fmt.Errorf("invalid url: %w", uerr.Err)
+		}
 		return nil, err
+	}
+	if u := hreq.URL; u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("url scheme must be http or https, not %q", u.Scheme)
+	} else if u.Host == "" {
+		return nil, errors.New("url has no host")
 	}
 	h := make(http.Header, len(w.Headers)+len(w.SecretHeaders)+8)
 	for k, v := range w.Headers {
@@ -472,9 +499,9 @@ func redactHeaders(h http.Header, w *herald.Webhook) http.Header {
 // MaxRecordedRequestBytes, as text, and whether it was cut.
 func recordBody(b []byte) (string, bool) {
 	if len(b) <= MaxRecordedRequestBytes {
-		return cleanText(slices.Clone(b)), false
+		return cleanText(b), false
 	}
-	return cleanText(slices.Clone(b[:MaxRecordedRequestBytes])), true
+	return cleanText(b[:MaxRecordedRequestBytes]), true
 }
 
 // RedactURL returns raw for an attempt record: the userinfo password and
@@ -579,8 +606,14 @@ func sensitiveHeader(name string, w *herald.Webhook) bool {
 	if _, ok := w.SecretHeader(name); ok {
 		return true
 	}
-	if strings.EqualFold(name, "Webhook-Signature") {
+	switch name {
+	case "Webhook-Signature":
 		return false // Herald's own HMAC: useful to debug, useless to replay elsewhere
+	case "Content-Type", "User-Agent", "Webhook-Id", "Webhook-Timestamp", herald.HopsHeader:
+		return false // what Herald sets on every request, none a credential (the checks above still apply)
+	}
+	if strings.EqualFold(name, "Webhook-Signature") {
+		return false
 	}
 	return herald.CredentialHeader(name)
 }
@@ -714,7 +747,8 @@ func readBody(body io.ReadCloser, limit int) (string, error) {
 }
 
 // cleanText makes b storable as text: a rune cut by the limit is dropped,
-// invalid UTF-8 and NUL bytes become U+FFFD.
+// invalid UTF-8 and NUL bytes become U+FFFD. It returns a copy and never
+// changes b.
 func cleanText(b []byte) string {
 	n := len(b)
 	for i := 1; i < utf8.UTFMax && i <= n; i++ {
@@ -724,6 +758,9 @@ func cleanText(b []byte) string {
 			}
 			break
 		}
+	}
+	if utf8.Valid(b) && bytes.IndexByte(b, 0) < 0 {
+		return string(b) // the usual case, checked without decoding rune by rune
 	}
 	s := strings.ToValidUTF8(string(b), "\uFFFD")
 	return strings.ReplaceAll(s, "\x00", "\uFFFD")
