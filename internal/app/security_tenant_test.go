@@ -494,7 +494,11 @@ func TestBadEventsRefused(t *testing.T) {
 		if code != http.StatusBadRequest || decodeError(t, raw).Error.Field != tc.field {
 			t.Errorf("%s: %d %s, want 400 naming %s", tc.name, code, raw, tc.field)
 		}
-		if d := time.Since(start); d > 2*time.Second {
+		// A guard against work that grows faster than the input, not a
+		// timing: the 15,000 labels take about 0.13 s alone under -race and
+		// were seen at 4.5 s with the rest of the suite and two CPU hogs
+		// beside it; a check quadratic in the labels takes minutes.
+		if d := time.Since(start); d > 15*time.Second {
 			t.Errorf("%s took %s", tc.name, d)
 		}
 	}

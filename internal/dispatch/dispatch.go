@@ -113,6 +113,8 @@ type Dispatcher struct {
 	// for more (complete.go).
 	completeTarget int
 	completeLinger time.Duration
+	// spawned counts the goroutines started to send (startLocked).
+	spawned atomic.Int64
 
 	mu       sync.Mutex
 	lanes    map[string]*lane
@@ -707,7 +709,15 @@ func (d *Dispatcher) markProjectLocked(p *project) {
 
 // dispatchLocked starts requests while workers are free: one per project in
 // turn, and within a project one per lane in turn.
-func (d *Dispatcher) dispatchLocked() {
+func (d *Dispatcher) dispatchLocked() { d.startLocked(false) }
+
+// startLocked is dispatchLocked. With keep, the first request it starts is
+// returned for the calling send's goroutine to run next instead of a new
+// goroutine: a goroutine's stack grows to what net/http needs on its first
+// request (runtime.newstack and copystack were 2% of all CPU with one
+// goroutine per send), so a goroutine that has sent goes on sending.
+func (d *Dispatcher) startLocked(keep bool) *item {
+	var kept *item
 	for !d.stopping && d.inflight < d.o.Workers && len(d.ring) > 0 {
 		p := d.ring[0]
 		d.ring[0] = nil
@@ -750,9 +760,15 @@ func (d *Dispatcher) dispatchLocked() {
 		d.inflight++
 		d.running[it] = struct{}{}
 		d.sends.Add(1)
-		go d.run(it)
+		if keep && kept == nil {
+			kept = it
+		} else {
+			d.spawned.Add(1)
+			go d.run(it)
+		}
 		d.markLaneLocked(l)
 	}
+	return kept
 }
 
 // deferLocked holds lane l back for delay (rate limit): a timer puts it in
@@ -791,8 +807,17 @@ func (d *Dispatcher) cleanupProjectLocked(p *project) {
 	}
 }
 
-// run sends one item on its own goroutine and hands the result on.
+// run sends items on its own goroutine, it and then each one runOne hands
+// it, and hands their results on.
 func (d *Dispatcher) run(it *item) {
+	for it != nil {
+		it = d.runOne(it)
+	}
+}
+
+// runOne sends it, hands the result on and returns the next item this
+// goroutine is to send, if any (startLocked).
+func (d *Dispatcher) runOne(it *item) (next *item) {
 	defer d.sends.Done()
 	out, deferFor, sig := d.send(it)
 	var release []*item
@@ -806,7 +831,7 @@ func (d *Dispatcher) run(it *item) {
 		d.markLaneLocked(l)
 		d.cleanupLocked(l)
 		d.mu.Unlock()
-		return
+		return nil
 	}
 	delete(d.running, it)
 	switch {
@@ -829,13 +854,14 @@ func (d *Dispatcher) run(it *item) {
 	}
 	d.markLaneLocked(l)
 	d.markProjectLocked(p)
-	d.dispatchLocked()
+	next = d.startLocked(true)
 	d.cleanupLocked(l)
 	d.mu.Unlock()
 	d.releaseAll(release)
 	if deferFor == 0 {
 		d.finish(out)
 	}
+	return next
 }
 
 // stuckLocked reports whether project p holds its whole share of the

@@ -842,3 +842,25 @@ func TestResultsWaitForTheOthersInFlight(t *testing.T) {
 		t.Fatalf("results recorded in batches of %v, want one batch of 64", e.st.completeCalls)
 	}
 }
+
+// A goroutine that has sent goes on with the next request rather than a new
+// goroutine starting for each.
+func TestSendGoroutinesGoOn(t *testing.T) {
+	snd := newFakeSender(nil)
+	e := newEnv(t, snd, func(o *Options) { o.Workers = 4; o.PerProject = 4 })
+	e.st.addWebhook("wh_a", "p1", nil)
+	e.st.addDeliveries("wh_a", 200, e.clk.Now())
+	e.start()
+	e.waitFor("every delivery succeeded", 5*time.Millisecond, func() bool {
+		n, _ := e.st.count(herald.StateSucceeded, e.clk.Now())
+		return n == 200
+	})
+	if n := snd.sentTo("wh_a"); n != 200 {
+		t.Fatalf("%d requests for 200 deliveries", n)
+	}
+	// Each claim or handoff starts at most Workers goroutines; the sends
+	// after the first of each go on in those.
+	if n := e.d.spawned.Load(); n >= 100 {
+		t.Fatalf("%d goroutines started for 200 sends with 4 workers, want far fewer", n)
+	}
+}
