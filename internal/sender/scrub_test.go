@@ -89,14 +89,5 @@ func FuzzCleanText(f *testing.F) {
 
 // cleanTextSlow is cleanText without its fast path.
 func cleanTextSlow(b []byte) string {
-	n := len(b)
-	for i := 1; i < utf8.UTFMax && i <= n; i++ {
-		if utf8.RuneStart(b[n-i]) {
-			if !utf8.FullRune(b[n-i:]) {
-				b = b[:n-i]
-			}
-			break
-		}
-	}
-	return strings.ReplaceAll(strings.ToValidUTF8(string(b), "\uFFFD"), "\x00", "\uFFFD")
+	return strings.ReplaceAll(strings.ToValidUTF8(string(cutRune(b)), "\uFFFD"), "\x00", "\uFFFD")
 }

@@ -750,6 +750,16 @@ func readBody(body io.ReadCloser, limit int) (string, error) {
 // invalid UTF-8 and NUL bytes become U+FFFD. It returns a copy and never
 // changes b.
 func cleanText(b []byte) string {
+	b = cutRune(b)
+	if utf8.Valid(b) && bytes.IndexByte(b, 0) < 0 {
+		return string(b) // the usual case, checked without decoding rune by rune
+	}
+	s := strings.ToValidUTF8(string(b), "\uFFFD")
+	return strings.ReplaceAll(s, "\x00", "\uFFFD")
+}
+
+// cutRune drops a rune cut off at the end of b (by a length limit).
+func cutRune(b []byte) []byte {
 	n := len(b)
 	for i := 1; i < utf8.UTFMax && i <= n; i++ {
 		if utf8.RuneStart(b[n-i]) {
@@ -759,11 +769,7 @@ func cleanText(b []byte) string {
 			break
 		}
 	}
-	if utf8.Valid(b) && bytes.IndexByte(b, 0) < 0 {
-		return string(b) // the usual case, checked without decoding rune by rune
-	}
-	s := strings.ToValidUTF8(string(b), "\uFFFD")
-	return strings.ReplaceAll(s, "\x00", "\uFFFD")
+	return b
 }
 
 // describe turns a request error into the attempt's error text: the guard's
