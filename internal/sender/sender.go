@@ -606,14 +606,12 @@ func sensitiveHeader(name string, w *herald.Webhook) bool {
 	if _, ok := w.SecretHeader(name); ok {
 		return true
 	}
-	switch name {
-	case "Webhook-Signature":
+	if strings.EqualFold(name, "Webhook-Signature") {
 		return false // Herald's own HMAC: useful to debug, useless to replay elsewhere
+	}
+	switch name {
 	case "Content-Type", "User-Agent", "Webhook-Id", "Webhook-Timestamp", herald.HopsHeader:
 		return false // what Herald sets on every request, none a credential (the checks above still apply)
-	}
-	if strings.EqualFold(name, "Webhook-Signature") {
-		return false
 	}
 	return herald.CredentialHeader(name)
 }

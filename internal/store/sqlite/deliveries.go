@@ -576,8 +576,6 @@ func (s *Store) ListAttempts(ctx context.Context, deliveryID string) ([]*herald.
 	return out, wrap("list attempts", rows.Err())
 }
 
-// unpackAttempt fills a packed attempt's request (attemptpack.UnpackStored)
-// and its response headers.
 // inlineAttempt reads the first attempt kept on the row of deliveryID (its
 // event seq) as b, attemptpack's Inline: its request from its shape and its
 // event's body, as ListAttempts does for attempts rows.
@@ -621,6 +619,8 @@ func (s *Store) inlineAttempt(ctx context.Context, deliveryID string, seq int64,
 	})
 }
 
+// unpackAttempt fills a packed attempt's request (attemptpack.UnpackStored)
+// and its response headers.
 func unpackAttempt(a *herald.Attempt, sh attemptpack.Shape, signature, body string, dataAt int, event string,
 	bodyHash []byte, resp string) error {
 	if err := attemptpack.UnpackStored(a, sh, signature, body, dataAt, event, bodyHash); err != nil {
